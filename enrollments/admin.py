@@ -1,0 +1,225 @@
+"""Admin pages for courses, sections, enrolments and certificates."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html
+
+from enrollments import services
+from enrollments.models import (
+    Certificate,
+    Course,
+    Enrollment,
+    EnrollmentMethod,
+    EnrollmentState,
+    Section,
+)
+from users.admin_scoping import ScopedAdmin, reason_from
+from users.exceptions import DomainError
+from users.scoping import POWER_USER, organisation_scope, role_of
+
+
+class CatalogueAdmin(ScopedAdmin):
+    """Courses and sections: power users and managers may look, training admins change."""
+
+    def has_add_permission(self, request, *args):
+        return role_of(request.user) != POWER_USER and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+    fields = ("name", "sis_section_id", "is_default")
+    readonly_fields = ("is_default",)
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_change_permission(request, obj)
+
+
+@admin.register(Course)
+class CourseAdmin(CatalogueAdmin):
+    list_display = ("code", "name", "sis_course_id", "organisation", "enrollment_method")
+    list_filter = ("enrollment_method", "organisation")
+    search_fields = ("code", "name", "=sis_course_id")
+    list_select_related = ("organisation",)
+    readonly_fields = ("enrollment_method",)
+    inlines = [SectionInline]
+    actions = ["enrol_everyone", "enrol_manually"]
+
+    def save_model(self, request, obj, form, change):
+        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
+        if change:
+            obj._history_user = request.user
+            obj._change_reason = reason
+            super().save_model(request, obj, form, change)
+            return
+        created = services.course_create(
+            code=obj.code,
+            name=obj.name,
+            organisation=obj.organisation,
+            sis_course_id=obj.sis_course_id,
+            start_date=obj.start_date,
+            end_date=obj.end_date,
+            by=request.user,
+            reason=reason,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            instance._history_user = request.user
+            instance._change_reason = reason_from(request, "Sections changed in the admin")
+            instance.save()
+
+    def _set_method(self, request, queryset, method):
+        total = 0
+        try:
+            for course in queryset:
+                total += services.course_set_enrollment_method(
+                    course,
+                    method,
+                    by=request.user,
+                    reason=reason_from(request, "Enrolment method changed in the admin"),
+                )
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Enrolment method set to {EnrollmentMethod(method).label}; {total} people enrolled.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Enrol everyone in the organisation", permissions=["change"])
+    def enrol_everyone(self, request, queryset):
+        self._set_method(request, queryset, EnrollmentMethod.EVERYONE)
+
+    @admin.action(description="Switch to manual enrolment", permissions=["change"])
+    def enrol_manually(self, request, queryset):
+        self._set_method(request, queryset, EnrollmentMethod.MANUAL)
+
+
+@admin.register(Section)
+class SectionAdmin(CatalogueAdmin):
+    list_display = ("name", "course", "sis_section_id", "is_default")
+    search_fields = ("name", "=sis_section_id", "course__code")
+    list_select_related = ("course",)
+    autocomplete_fields = ("course",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            obj._change_reason = reason_from(request, "Changed in the admin")
+            super().save_model(request, obj, form, change)
+            return
+        created = services.section_create(
+            obj.course,
+            name=obj.name,
+            sis_section_id=obj.sis_section_id,
+            by=request.user,
+            reason=reason_from(request, "Created in the admin"),
+        )
+        obj.pk = created.pk
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ScopedAdmin):
+    list_display = (
+        "user",
+        "course",
+        "section",
+        "type",
+        "state_label",
+        "source",
+        "started_at",
+        "completed_at",
+        "score",
+    )
+    list_filter = ("state", "type", "source")
+    search_fields = ("user__username", "user__last_name", "=user__sis_user_id", "course__code")
+    list_select_related = ("user", "course", "section")
+    autocomplete_fields = ("user", "course", "section")
+    readonly_fields = ("state", "state_before_delete", "created_at", "updated_at")
+    actions = [f"set_{state}" for state in EnrollmentState.values]
+
+    @admin.display(description="State", ordering="state")
+    def state_label(self, obj):
+        return format_html('<span class="enrollment-state">{}</span>', obj.get_state_display())
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        by = request.user
+        if role_of(by) == POWER_USER and obj.user.organisation_id not in organisation_scope(by):
+            raise PermissionDenied("You can only enrol users of your own organisation.")
+        reason = reason_from(request, "Changed in the admin" if change else "Enrolled in the admin")
+        if change:
+            if obj.section.course_id != obj.course_id:
+                raise PermissionDenied("The section belongs to another course.")
+            obj._history_user = by
+            obj._change_reason = reason
+            super().save_model(request, obj, form, change)
+            return
+        created = services.enrollment_create(
+            user=obj.user,
+            course=obj.course,
+            section=obj.section,
+            type=obj.type,
+            source=obj.source,
+            by=by,
+            reason=reason,
+        )
+        obj.pk = created.pk
+
+    def _set_state(self, request, queryset, state):
+        count = services.enrollments_set_state(
+            queryset,
+            state,
+            by=request.user,
+            reason=reason_from(request, f"Set to {state} in the admin"),
+        )
+        self.message_user(
+            request, f"{count} enrolments set to {EnrollmentState(state).label}.", messages.SUCCESS
+        )
+
+
+def _state_action(state):
+    def action(self, request, queryset):
+        self._set_state(request, queryset, state)
+
+    action.__name__ = f"set_{state}"
+    return admin.action(
+        description=f"Set selected enrolments to {EnrollmentState(state).label}",
+        permissions=["change"],
+    )(action)
+
+
+for _state in EnrollmentState.values:
+    setattr(EnrollmentAdmin, f"set_{_state}", _state_action(_state))
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ScopedAdmin):
+    list_display = ("verification_code", "enrollment", "issued_at")
+    search_fields = ("=verification_code", "enrollment__user__username")
+    list_select_related = ("enrollment__user", "enrollment__course")
+    autocomplete_fields = ("enrollment",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,240 @@
+"""Courses, sections, enrolments and certificates.
+
+A user's status never rewrites enrolment states; access is computed from both
+(see `Enrollment.gives_access`). Every change goes through enrollments/services.py.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from users.models import Organisation
+from users.scoping import ScopedQuerySet
+
+
+class EnrollmentMethod(models.TextChoices):
+    MANUAL = "manual", "Manual: admins enrol people"
+    EVERYONE = "everyone", "Everyone in the organisation"
+
+
+class Course(models.Model):
+    code = models.CharField(max_length=100)
+    name = models.CharField(max_length=255)
+    sis_course_id = models.CharField("SIS course ID", max_length=100, null=True, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
+    )
+    enrollment_method = models.CharField(
+        max_length=10,
+        choices=EnrollmentMethod.choices,
+        default=EnrollmentMethod.MANUAL,
+        editable=False,
+    )
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+    # Courses without an organisation form a catalogue that every organisation may use.
+    scope_includes_unowned = True
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sis_course_id"],
+                condition=Q(sis_course_id__isnull=False),
+                name="course_sis_course_id_unique",
+                violation_error_message="Another course already has this SIS course ID.",
+            ),
+            models.CheckConstraint(
+                condition=Q(enrollment_method__in=EnrollmentMethod.values),
+                name="course_enrollment_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="course_dates_in_order",
+                violation_error_message="The course cannot end before it starts.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["organisation", "enrollment_method"]),
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.name}"
+
+
+class Section(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    name = models.CharField(max_length=255)
+    sis_section_id = models.CharField("SIS section ID", max_length=100, null=True, blank=True)
+    is_default = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "course__organisation_id"
+    scope_includes_unowned = True
+
+    class Meta:
+        ordering = ["course", "-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sis_section_id"],
+                condition=Q(sis_section_id__isnull=False),
+                name="section_sis_section_id_unique",
+                violation_error_message="Another section already has this SIS section ID.",
+            ),
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(is_default=True),
+                name="section_one_default_per_course",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class EnrollmentType(models.TextChoices):
+    STUDENT = "StudentEnrollment", "Student"
+    TEACHER = "TeacherEnrollment", "Teacher"
+    TA = "TaEnrollment", "Teaching assistant"
+    OBSERVER = "ObserverEnrollment", "Observer"
+    DESIGNER = "DesignerEnrollment", "Designer"
+
+
+class EnrollmentState(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    COMPLETED = "completed", "Completed"
+    DELETED = "deleted", "Deleted"
+
+
+class EnrollmentSource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    IMPORT = "import", "Import"
+    EVERYONE = "everyone", "Everyone in the organisation"
+    API = "api", "API"
+
+
+ACCESS_STATES = (EnrollmentState.ACTIVE, EnrollmentState.COMPLETED)
+
+
+class EnrollmentQuerySet(ScopedQuerySet):
+    def with_access(self):
+        """Enrolments their learner can use right now: user active, enrolment active or done."""
+        return self.filter(state__in=ACCESS_STATES, user__status="active")
+
+
+class Enrollment(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments"
+    )
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="enrollments")
+    type = models.CharField(
+        "role", max_length=20, choices=EnrollmentType.choices, default=EnrollmentType.STUDENT
+    )
+    state = models.CharField(
+        max_length=10,
+        choices=EnrollmentState.choices,
+        default=EnrollmentState.ACTIVE,
+        editable=False,
+    )
+    # What undelete restores: the state the enrolment had when it was deleted.
+    state_before_delete = models.CharField(
+        max_length=10, choices=EnrollmentState.choices, blank=True, editable=False
+    )
+    # True when the enrolment was deleted because its user was; undeleting the user restores
+    # exactly these, never one that an admin deleted on its own.
+    deleted_with_user = models.BooleanField(default=False, editable=False)
+    source = models.CharField(
+        max_length=10, choices=EnrollmentSource.choices, default=EnrollmentSource.MANUAL
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = EnrollmentQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "section", "type"],
+                name="enrollment_one_per_user_section_type",
+                violation_error_message="This person already has this role in this section.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=EnrollmentState.values), name="enrollment_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state_before_delete__in=["", *EnrollmentState.values]),
+                name="enrollment_state_before_delete_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=EnrollmentType.values), name="enrollment_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=EnrollmentSource.values), name="enrollment_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0),
+                name="enrollment_score_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["course", "state"], name="enrollment_course_state_idx"),
+            models.Index(fields=["section", "state"], name="enrollment_section_state_idx"),
+            models.Index(fields=["user", "state"], name="enrollment_user_state_idx"),
+            models.Index(fields=["state", "completed_at"], name="enrollment_state_done_idx"),
+            models.Index(fields=["created_at"], name="enrollment_created_idx"),
+            models.Index(fields=["last_activity_at"], name="enrollment_activity_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.course} ({self.get_state_display()})"
+
+    @property
+    def gives_access(self) -> bool:
+        return self.user.is_active and self.state in ACCESS_STATES
+
+
+def new_verification_code() -> str:
+    return secrets.token_hex(8).upper()
+
+
+class Certificate(models.Model):
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="certificates"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    verification_code = models.CharField(max_length=32, unique=True, default=new_verification_code)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "enrollment__user__organisation_id"
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["issued_at"])]
+
+    def __str__(self):
+        return self.verification_code

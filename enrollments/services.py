@@ -1,0 +1,442 @@
+"""Every change to courses, sections and enrolments.
+
+Each function is atomic, locks the rows it changes, writes history with actor and reason,
+and defers mail to after commit. Enrolment states are never rewritten by a user's status:
+the only bulk state changes here are the ones a user deletion or undeletion asks for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from enrollments.models import (
+    Certificate,
+    Course,
+    Enrollment,
+    EnrollmentMethod,
+    EnrollmentSource,
+    EnrollmentState,
+    EnrollmentType,
+    Section,
+)
+from users.exceptions import DomainError
+from users.history import (
+    batched,
+    create_with_history,
+    insert_history_rows,
+    save_with_history,
+)
+from users.models import User, UserStatus
+from users.scoping import organisation_tree_ids
+
+
+def _validation_message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# Courses and sections ------------------------------------------------------------------
+
+
+@transaction.atomic
+def course_create(
+    *,
+    code: str,
+    name: str,
+    organisation=None,
+    sis_course_id: str | None = None,
+    enrollment_method: str = EnrollmentMethod.MANUAL,
+    start_date=None,
+    end_date=None,
+    by,
+    reason: str,
+) -> Course:
+    """Create a course with its default section; an "everyone" course enrols its people."""
+    try:
+        course = create_with_history(
+            Course,
+            by=by,
+            reason=reason,
+            code=code,
+            name=name,
+            organisation=organisation,
+            sis_course_id=sis_course_id or None,
+            start_date=start_date,
+            end_date=end_date,
+        )
+        create_with_history(
+            Section,
+            by=by,
+            reason=reason,
+            course=course,
+            name=f"{code} (default section)",
+            is_default=True,
+        )
+    except ValidationError as error:
+        raise DomainError(_validation_message(error)) from error
+    if enrollment_method != EnrollmentMethod.MANUAL:
+        course_set_enrollment_method(course, enrollment_method, by=by, reason=reason)
+    return course
+
+
+@transaction.atomic
+def section_create(
+    course: Course, *, name: str, sis_section_id: str | None = None, by, reason: str
+) -> Section:
+    try:
+        return create_with_history(
+            Section,
+            by=by,
+            reason=reason,
+            course=course,
+            name=name,
+            sis_section_id=sis_section_id or None,
+        )
+    except ValidationError as error:
+        raise DomainError(_validation_message(error)) from error
+
+
+def default_section(course: Course) -> Section:
+    section = Section.objects.filter(course=course, is_default=True).first()
+    if section is None:
+        raise DomainError(f"The course {course.code} has no default section.")
+    return section
+
+
+def everyone_user_ids(course: Course):
+    """Users an "everyone" course covers: its organisation and sub-organisations, not deleted."""
+    users = User.objects.exclude(status=UserStatus.DELETED)
+    if course.organisation_id is not None:
+        users = users.filter(organisation_id__in=organisation_tree_ids(course.organisation_id))
+    return users.values_list("id", flat=True)
+
+
+@transaction.atomic
+def course_set_enrollment_method(course: Course, method: str, *, by, reason: str) -> int:
+    """Switch how people join a course; "everyone" enrols all its people, silently.
+
+    Inactive users are enrolled too: they get no notice and no access until reactivated,
+    then full access at once. Returns how many enrolments were created.
+    """
+    if method not in EnrollmentMethod.values:
+        raise DomainError(f"Unknown enrolment method: {method!r}.")
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.enrollment_method != method:
+        course.enrollment_method = method
+        save_with_history(course, ["enrollment_method"], by=by, reason=reason)
+    if method != EnrollmentMethod.EVERYONE:
+        return 0
+    return _enrol_set(
+        everyone_user_ids(course),
+        section=default_section(course),
+        type=EnrollmentType.STUDENT,
+        source=EnrollmentSource.EVERYONE,
+        by=by,
+        reason=reason,
+    )
+
+
+# Enrolments -----------------------------------------------------------------------------
+
+
+def _check_section(course: Course, section: Section | None) -> Section:
+    if section is None:
+        return default_section(course)
+    if section.course_id != course.pk:
+        raise DomainError(f"The section {section.name} belongs to another course.")
+    return section
+
+
+def _notify_enrolled(enrollment: Enrollment) -> None:
+    user = enrollment.user
+    if not (user.is_active and user.email):
+        return
+    send_mail(
+        subject=f"You have been enrolled in {enrollment.course.name}",
+        message=(
+            f"Hello {user.get_short_name()},\n\n"
+            f"You are now enrolled in {enrollment.course.name} ({enrollment.course.code}).\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+        fail_silently=True,
+    )
+
+
+@transaction.atomic
+def enrollment_create(
+    *,
+    user: User,
+    course: Course,
+    section: Section | None = None,
+    type: str = EnrollmentType.STUDENT,
+    state: str = EnrollmentState.ACTIVE,
+    source: str = EnrollmentSource.MANUAL,
+    notify: bool = True,
+    by,
+    reason: str,
+) -> Enrollment:
+    """Enrol one person; the course's default section when none is given.
+
+    Inactive people may be enrolled (they get no notice); deleted people may not.
+    """
+    section = _check_section(course, section)
+    if user.status == UserStatus.DELETED:
+        raise DomainError(f"{user.get_full_name()} is deleted; undelete them before enrolling.")
+    if state == EnrollmentState.DELETED or state not in EnrollmentState.values:
+        raise DomainError(f"An enrolment cannot start in the state {state!r}.")
+    if type not in EnrollmentType.values:
+        raise DomainError(f"Unknown enrolment role: {type!r}.")
+    if Enrollment.objects.filter(user=user, section=section, type=type).exists():
+        raise DomainError(
+            f"{user.get_full_name()} already has the role {EnrollmentType(type).label} "
+            f"in {section.name}."
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            enrollment = create_with_history(
+                Enrollment,
+                by=by,
+                reason=reason,
+                user=user,
+                course=course,
+                section=section,
+                type=type,
+                state=state,
+                source=source,
+                created_at=now,
+                updated_at=now,
+                completed_at=now if state == EnrollmentState.COMPLETED else None,
+            )
+    except (ValidationError, IntegrityError) as error:
+        raise DomainError(
+            f"{user.get_full_name()} already has the role {EnrollmentType(type).label} "
+            f"in {section.name}."
+        ) from error
+    if notify and user.is_active:
+        transaction.on_commit(lambda: _notify_enrolled(enrollment))
+    return enrollment
+
+
+def _apply_state(enrollment: Enrollment, state: str, now) -> list[str]:
+    """Set the fields a move to `state` implies; returns the fields that changed."""
+    fields = ["state", "updated_at"]
+    if state == EnrollmentState.DELETED:
+        enrollment.state_before_delete = enrollment.state
+        fields.append("state_before_delete")
+    elif enrollment.state == EnrollmentState.DELETED:
+        enrollment.state_before_delete = ""
+        enrollment.deleted_with_user = False
+        fields += ["state_before_delete", "deleted_with_user"]
+    if state == EnrollmentState.COMPLETED and enrollment.completed_at is None:
+        enrollment.completed_at = now
+        fields.append("completed_at")
+    enrollment.state = state
+    enrollment.updated_at = now
+    return fields
+
+
+@transaction.atomic
+def enrollment_set_state(enrollment: Enrollment, state: str, *, by, reason: str) -> Enrollment:
+    """Move an enrolment to another state. It always stays in its section (seed 001)."""
+    if state not in EnrollmentState.values:
+        raise DomainError(
+            f"Unknown enrolment state {state!r}. Use one of: {', '.join(EnrollmentState.values)}."
+        )
+    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if locked.state == state:
+        return locked
+    fields = _apply_state(locked, state, timezone.now())
+    save_with_history(locked, fields, by=by, reason=reason)
+    for field in fields:
+        setattr(enrollment, field, getattr(locked, field))
+    return locked
+
+
+@transaction.atomic
+def enrollments_set_state(enrollments, state: str, *, by, reason: str) -> int:
+    """Bulk form of `enrollment_set_state`: set-based, one history row per changed row."""
+    if state not in EnrollmentState.values:
+        raise DomainError(f"Unknown enrolment state {state!r}.")
+    ids = list(enrollments.exclude(state=state).select_for_update().values_list("id", flat=True))
+    now = timezone.now()
+    for batch in batched(ids):
+        rows = Enrollment.objects.filter(id__in=batch)
+        if state == EnrollmentState.DELETED:
+            rows.update(state_before_delete=F("state"), state=state, updated_at=now)
+        else:
+            rows.filter(state=EnrollmentState.DELETED).update(
+                state_before_delete="", deleted_with_user=False
+            )
+            if state == EnrollmentState.COMPLETED:
+                rows.filter(completed_at__isnull=True).update(completed_at=now)
+            rows.update(state=state, updated_at=now)
+        insert_history_rows(Enrollment, batch, by=by, reason=reason, when=now)
+    return len(ids)
+
+
+@transaction.atomic
+def enrollment_record_progress(
+    enrollment: Enrollment,
+    *,
+    started_at=None,
+    last_activity_at=None,
+    score=None,
+    by,
+    reason: str,
+) -> Enrollment:
+    """Record a learner's progress (start, activity, score) without changing the state."""
+    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    changes = {
+        name: value
+        for name, value in (
+            ("started_at", started_at),
+            ("last_activity_at", last_activity_at),
+            ("score", score),
+        )
+        if value is not None and getattr(locked, name) != value
+    }
+    if not changes:
+        return locked
+    if score is not None and score < 0:
+        raise DomainError("A score cannot be negative.")
+    for name, value in changes.items():
+        setattr(locked, name, value)
+        setattr(enrollment, name, value)
+    locked.updated_at = timezone.now()
+    save_with_history(locked, [*changes, "updated_at"], by=by, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def certificate_issue(enrollment: Enrollment, *, by, reason: str) -> Certificate:
+    """Issue a certificate for a completed enrolment."""
+    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if locked.state != EnrollmentState.COMPLETED:
+        raise DomainError("Only a completed enrolment can earn a certificate.")
+    return create_with_history(
+        Certificate, by=by, reason=reason, enrollment=locked, issued_at=timezone.now()
+    )
+
+
+def _enrol_set(
+    user_ids: Iterable[int],
+    *,
+    section: Section,
+    type: str,
+    source: str,
+    by,
+    reason: str,
+    state: str = EnrollmentState.ACTIVE,
+) -> int:
+    """Enrol many users in one section, skipping those already there; set-based."""
+    created = 0
+    now = timezone.now()
+    for batch in batched(user_ids):
+        existing = set(
+            Enrollment.objects.filter(section=section, type=type, user_id__in=batch).values_list(
+                "user_id", flat=True
+            )
+        )
+        new = [
+            Enrollment(
+                user_id=user_id,
+                course_id=section.course_id,
+                section=section,
+                type=type,
+                state=state,
+                source=source,
+                created_at=now,
+                updated_at=now,
+            )
+            for user_id in batch
+            if user_id not in existing
+        ]
+        if not new:
+            continue
+        Enrollment.objects.bulk_create(new)
+        new_ids = list(
+            Enrollment.objects.filter(
+                section=section, type=type, user_id__in=[row.user_id for row in new]
+            ).values_list("id", flat=True)
+        )
+        insert_history_rows(Enrollment, new_ids, by=by, reason=reason, history_type="+", when=now)
+        created += len(new_ids)
+    return created
+
+
+def enrollments_create_for_new_user(user: User, *, by, reason: str) -> int:
+    """Enrol a newly created user in every "everyone" course that covers their organisation."""
+    organisation_ids = [None]
+    organisation = user.organisation
+    while organisation is not None:
+        organisation_ids.append(organisation.pk)
+        organisation = organisation.parent
+    courses = Course.objects.filter(
+        Q(organisation_id__in=[i for i in organisation_ids if i]) | Q(organisation__isnull=True),
+        enrollment_method=EnrollmentMethod.EVERYONE,
+    )
+    created = 0
+    for course in courses:
+        created += _enrol_set(
+            [user.pk],
+            section=default_section(course),
+            type=EnrollmentType.STUDENT,
+            source=EnrollmentSource.EVERYONE,
+            by=by,
+            reason=reason,
+        )
+    return created
+
+
+def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int:
+    """Mark every live enrolment of these users deleted, remembering each one's state."""
+    changed = 0
+    now = timezone.now()
+    for batch in batched(user_ids):
+        ids = list(
+            Enrollment.objects.filter(user_id__in=batch)
+            .exclude(state=EnrollmentState.DELETED)
+            .select_for_update()
+            .values_list("id", flat=True)
+        )
+        for id_batch in batched(ids):
+            Enrollment.objects.filter(id__in=id_batch).update(
+                state_before_delete=F("state"),
+                state=EnrollmentState.DELETED,
+                deleted_with_user=True,
+                updated_at=now,
+            )
+            insert_history_rows(Enrollment, id_batch, by=by, reason=reason, when=now)
+        changed += len(ids)
+    return changed
+
+
+def enrollments_undelete_for_users(user_ids: list[int], *, by, reason: str) -> int:
+    """Put back every enrolment that was deleted with these users, in its exact prior state."""
+    changed = 0
+    now = timezone.now()
+    for batch in batched(user_ids):
+        ids = list(
+            Enrollment.objects.filter(
+                user_id__in=batch, state=EnrollmentState.DELETED, deleted_with_user=True
+            )
+            .select_for_update()
+            .values_list("id", flat=True)
+        )
+        for id_batch in batched(ids):
+            Enrollment.objects.filter(id__in=id_batch).update(
+                state=F("state_before_delete"),
+                state_before_delete="",
+                deleted_with_user=False,
+                updated_at=now,
+            )
+            insert_history_rows(Enrollment, id_batch, by=by, reason=reason, when=now)
+        changed += len(ids)
+    return changed

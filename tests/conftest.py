@@ -1,0 +1,127 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from enrollments import services as enrollment_services
+from enrollments.models import EnrollmentState
+from users import services
+from users.models import Organisation
+from users.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def organisation(db):
+    return Organisation.objects.create(name="Acme Training", slug="acme", sis_account_id="ACME")
+
+
+@pytest.fixture
+def partner(db):
+    return Organisation.objects.create(name="Partner Ltd", slug="partner", sis_account_id="PART")
+
+
+@pytest.fixture
+def admin_user(db, organisation):
+    return services.user_create(
+        username="admin",
+        email="admin@example.com",
+        first_name="Ada",
+        last_name="Admin",
+        organisation=organisation,
+        password=PASSWORD,
+        is_staff=True,
+        groups=[TRAINING_ADMIN],
+        by=None,
+        reason="Test set-up",
+    )
+
+
+@pytest.fixture
+def manager(db, organisation):
+    return services.user_create(
+        username="manager",
+        email="manager@example.com",
+        organisation=organisation,
+        password=PASSWORD,
+        is_staff=True,
+        groups=[MANAGER],
+        by=None,
+        reason="Test set-up",
+    )
+
+
+@pytest.fixture
+def power_user(db, partner):
+    return services.user_create(
+        username="power",
+        email="power@partner.example",
+        organisation=partner,
+        password=PASSWORD,
+        is_staff=True,
+        groups=[POWER_USER],
+        by=None,
+        reason="Test set-up",
+    )
+
+
+@pytest.fixture
+def make_user(db, organisation, admin_user):
+    counter = iter(range(1, 100000))
+
+    def make(**overrides):
+        n = next(counter)
+        values = {
+            "username": f"learner{n}",
+            "email": f"learner{n}@example.com",
+            "first_name": "Lee",
+            "last_name": f"Learner{n}",
+            "organisation": organisation,
+            "password": PASSWORD,
+        }
+        values.update(overrides)
+        return services.user_create(by=admin_user, reason="Test set-up", **values)
+
+    return make
+
+
+@pytest.fixture
+def course(db, organisation, admin_user):
+    return enrollment_services.course_create(
+        code="SAFE101",
+        name="Safety basics",
+        organisation=organisation,
+        sis_course_id="SIS-SAFE101",
+        by=admin_user,
+        reason="Test set-up",
+    )
+
+
+@pytest.fixture
+def enrolled_in_every_state(db, admin_user):
+    """A user with one enrolment in each state, in five courses."""
+
+    def make(user):
+        enrollments = {}
+        for state in EnrollmentState.values:
+            course = enrollment_services.course_create(
+                code=f"C-{user.username}-{state}",
+                name=f"Course {state}",
+                by=admin_user,
+                reason="Test set-up",
+            )
+            enrollment = enrollment_services.enrollment_create(
+                user=user, course=course, by=admin_user, reason="Test set-up"
+            )
+            if state != EnrollmentState.ACTIVE:
+                enrollment_services.enrollment_set_state(
+                    enrollment, state, by=admin_user, reason="Test set-up"
+                )
+            enrollments[state] = enrollment
+        return enrollments
+
+    return make
+
+
+@pytest.fixture
+def groups(db):
+    return {group.name: group for group in Group.objects.all()}

@@ -1,0 +1,242 @@
+"""Organisations, users and segments.
+
+A user's lifecycle is `status` (active, inactive, deleted); anonymisation is a fact
+(`anonymised_at`), not a state. Every change of status goes through users/services.py.
+"""
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from users.scoping import ScopedQuerySet
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    sis_account_id = models.CharField(
+        "SIS account ID", max_length=100, null=True, blank=True, unique=True
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="Leave empty for a top-level organisation.",
+    )
+    seat_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many learners may start courses. Empty: no limit."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "id"
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name
+
+
+class UserStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    DELETED = "deleted", "Deleted"
+
+
+class UserQuerySet(ScopedQuerySet):
+    def active(self):
+        return self.filter(status=UserStatus.ACTIVE)
+
+    def inactive(self):
+        return self.filter(status=UserStatus.INACTIVE)
+
+    def deleted(self):
+        return self.filter(status=UserStatus.DELETED)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def create_user(self, username, email="", password=None, **extra):
+        user = self.model(username=username, email=self.normalize_email(email or ""), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, email="", password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(username, email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: learner, training admin, manager or power user."""
+
+    username = models.CharField(
+        max_length=150,
+        unique=True,
+        validators=[UnicodeUsernameValidator()],
+        help_text="The sign-in name. Letters, digits and @/./+/-/_ only.",
+        error_messages={"unique": "Someone already signs in with that username."},
+    )
+    email = models.EmailField(blank=True, help_text="Optional: some people sign in by username.")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    sis_user_id = models.CharField("SIS user ID", max_length=100, null=True, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    status = models.CharField(
+        max_length=10, choices=UserStatus.choices, default=UserStatus.ACTIVE, editable=False
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where undelete returns to: the status the user had when they were deleted.
+    status_before_delete = models.CharField(
+        max_length=10, choices=UserStatus.choices, blank=True, editable=False
+    )
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    must_change_password = models.BooleanField(default=False, editable=False)
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_staff = models.BooleanField(
+        "staff access", default=False, help_text="Can sign in to this admin."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    objects = UserManager()
+    scope_path = "organisation_id"
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sis_user_id"],
+                condition=Q(sis_user_id__isnull=False),
+                name="user_sis_user_id_unique",
+                violation_error_message="Another user already has this SIS user ID.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=UserStatus.values), name="user_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status_before_delete__in=["", *UserStatus.values]),
+                name="user_status_before_delete_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "username"], name="user_status_username_idx"),
+            models.Index(fields=["email"], name="user_email_idx"),
+            models.Index(fields=["last_name", "first_name"], name="user_name_idx"),
+            models.Index(fields=["organisation", "status"], name="user_org_status_idx"),
+            models.Index(fields=["last_login"], name="user_last_login_idx"),
+            models.Index(fields=["date_joined"], name="user_date_joined_idx"),
+            models.Index(fields=["status_changed_at"], name="user_status_changed_idx"),
+        ]
+
+    def __str__(self):
+        return self.username
+
+    @property
+    def is_active(self) -> bool:
+        """Only an active user can sign in; Django's auth reads this."""
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.username
+
+    def clean(self):
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email or "")
+        if self.sis_user_id == "":
+            self.sis_user_id = None
+
+
+class Segment(models.Model):
+    """A named group of users; inactive and deleted members stay members."""
+
+    name = models.CharField(max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="segments"
+    )
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        User, through="SegmentMembership", related_name="segments", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"],
+                name="segment_name_unique_per_organisation",
+                violation_error_message="This organisation already has a segment of that name.",
+            )
+        ]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name
+
+
+class SegmentMembership(models.Model):
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="segment_memberships")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["segment", "user"],
+                name="segment_membership_unique",
+                violation_error_message="This user is already in the segment.",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "segment"])]
+
+    def __str__(self):
+        return f"{self.user} in {self.segment}"
+
+
+class UserSession(AbstractBaseSession):
+    """Sessions with an indexed user column, so that deactivation ends them all at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, db_index=True
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from users.sessions import SessionStore
+
+        return SessionStore

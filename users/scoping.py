@@ -1,0 +1,93 @@
+"""Roles and the one place where a person's view of the data is narrowed.
+
+Every admin queryset, form choice, report, export and API view asks `for_user(user)`.
+Training admins and managers see everything; a power user sees their own organisation
+and its sub-organisations; anyone else sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import models
+
+TRAINING_ADMIN = "Training admin"
+MANAGER = "Manager"
+POWER_USER = "Power user"
+ROLES = (TRAINING_ADMIN, MANAGER, POWER_USER)
+
+# Marker for "no narrowing": the person may see every organisation.
+EVERYTHING = None
+
+
+def role_of(user) -> str | None:
+    """The person's strongest role, cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    cached = getattr(user, "_lms_role", "unset")
+    if cached != "unset":
+        return cached
+    if user.is_superuser:
+        role = TRAINING_ADMIN
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        role = next((name for name in ROLES if name in names), None)
+    user._lms_role = role
+    return role
+
+
+def organisation_tree_ids(root_id: int) -> set[int]:
+    """The organisation and all its descendants, one query per level of depth."""
+    organisation = apps.get_model("users", "Organisation")
+    found = {root_id}
+    frontier = {root_id}
+    while frontier:
+        frontier = set(
+            organisation.objects.filter(parent_id__in=frontier)
+            .exclude(id__in=found)
+            .values_list("id", flat=True)
+        )
+        found |= frontier
+    return found
+
+
+def organisation_scope(user) -> set[int] | None:
+    """Organisation ids the person may see, or EVERYTHING."""
+    cached = getattr(user, "_lms_scope", "unset")
+    if cached != "unset":
+        return cached
+    role = role_of(user)
+    if role in (TRAINING_ADMIN, MANAGER):
+        scope = EVERYTHING
+    elif role == POWER_USER and user.organisation_id:
+        scope = organisation_tree_ids(user.organisation_id)
+    else:
+        scope = set()
+    user._lms_scope = scope
+    return scope
+
+
+def forget_cached_scope(user) -> None:
+    for attribute in ("_lms_role", "_lms_scope"):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows the path from its model to an organisation id.
+
+    Models set `scope_path` (e.g. "organisation_id" or "user__organisation_id") and, when
+    rows without an organisation are shared by everyone (a course catalogue), set
+    `scope_includes_unowned = True`.
+    """
+
+    def for_user(self, user):
+        scope = organisation_scope(user)
+        if scope is EVERYTHING:
+            return self
+        if not scope:
+            return self.none()
+        path = self.model.scope_path
+        condition = models.Q(**{f"{path}__in": scope})
+        if getattr(self.model, "scope_includes_unowned", False):
+            condition |= models.Q(**{f"{path}__isnull": True})
+        return self.filter(condition)
