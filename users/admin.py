@@ -117,6 +117,9 @@ class UserAdmin(ScopedAdmin):
             sets.append(("Admin access", {"fields": ("is_staff", "is_superuser", "groups")}))
         return sets
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = PowerUserCreationForm

@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.utils import timezone
+
+from enrollments.models import Certificate, Course, Enrollment, EnrollmentState
+from users.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from users.models import Organisation, Segment, User, UserStatus
+from users.scoping import role_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    call_command("seed_demo", verbosity=0)
+
+
+def test_demo_has_every_story_the_product_is_about(demo):
+    assert Organisation.objects.count() == 3
+    assert Organisation.objects.filter(parent__isnull=False).exists()
+    learners = User.objects.filter(is_staff=False)
+    assert 280 <= learners.count() <= 320
+    assert set(learners.values_list("status", flat=True)) == set(UserStatus.values)
+    assert learners.filter(email="").exists()
+    assert learners.filter(last_login__isnull=True).exists()
+    assert User.history.filter(history_change_reason="Re-hired").exists()
+    assert Course.objects.count() == 10
+    assert Course.objects.filter(enrollment_method="everyone").count() == 1
+    assert set(Enrollment.objects.values_list("state", flat=True)) == set(EnrollmentState.values)
+    assert Certificate.objects.exists()
+    assert Segment.objects.filter(members__status=UserStatus.INACTIVE).exists()
+    oldest = User.history.order_by("history_date").first().history_date
+    assert oldest < timezone.now() - timedelta(days=600)
+
+    # Every demo history row has an actor's reason.
+    for model in (Organisation, User, Course, Enrollment, Certificate, Segment):
+        assert not model.history.filter(history_change_reason__isnull=True).exists(), model
+        assert not model.history.filter(history_change_reason="").exists(), model
+    # Each demo role can sign in.
+    for username, role, *_ in DEMO_ACCOUNTS:
+        user = authenticate(username=username, password=DEMO_PASSWORD)
+        assert user is not None and user.is_staff
+        assert role_of(user) == role
+
+
+def test_loading_twice_changes_nothing(demo):
+    counts = (User.objects.count(), Enrollment.objects.count(), User.history.count())
+    call_command("seed_demo", verbosity=0)
+    assert (User.objects.count(), Enrollment.objects.count(), User.history.count()) == counts
