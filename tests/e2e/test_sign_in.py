@@ -20,6 +20,7 @@ def test_admin_signs_in_and_deactivates_a_learner(page, screenshot, admin_user, 
     page.get_by_role("link", name="Users", exact=True).first.click()
     page.locator("#searchbar").fill("bloggs")
     page.locator("#searchbar").press("Enter")
+    page.wait_for_url("**q=bloggs*")
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 1
     row = rows.filter(has_text="jo.bloggs")
