@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 from enrollments import services as enrollment_services
@@ -8,6 +9,10 @@ from users.models import Organisation
 from users.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 
 PASSWORD = "correct-horse-battery-staple"
+
+# The live server and concurrency tests open connections in their own threads; persistent
+# connections there would outlive the threads and block dropping the test database.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture

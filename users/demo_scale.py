@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -89,7 +90,7 @@ class Catalogue:
 
 
 def _pick(table, roll: float) -> str:
-    return next(value for limit, value in table if roll < limit) if roll < 1 else table[-1][1]
+    return next(value for limit, value in table if roll < limit)
 
 
 def _case(table, column: str) -> str:
@@ -154,13 +155,24 @@ def _organisations(now) -> list[int]:
     parent_slug, parent_name = ORGANISATIONS[0]
     if parent_slug not in found:
         (found[parent_slug],) = Organisation.objects.bulk_create(
-            [Organisation(name=parent_name, slug=parent_slug, sis_account_id="SCALE-ORG-0",
-                          created_at=now - timedelta(days=1000))]  # fmt: skip
+            [
+                Organisation(
+                    name=parent_name,
+                    slug=parent_slug,
+                    sis_account_id="SCALE-ORG-0",
+                    created_at=now - timedelta(days=1000),
+                )
+            ]  # fmt: skip
         )
     children = [
-        Organisation(name=name, slug=slug, sis_account_id=f"SCALE-ORG-{i}",
-                     parent=found[parent_slug], seat_limit=None if i % 3 else 50_000 * i,
-                     created_at=now - timedelta(days=1000 - i))  # fmt: skip
+        Organisation(
+            name=name,
+            slug=slug,
+            sis_account_id=f"SCALE-ORG-{i}",
+            parent=found[parent_slug],
+            seat_limit=None if i % 3 else 50_000 * i,
+            created_at=now - timedelta(days=1000 - i),
+        )
         for i, (slug, name) in enumerate(ORGANISATIONS)
         if slug not in found
     ]
@@ -177,14 +189,19 @@ def _courses(organisations: list[int], now) -> tuple[list[int], list[int], list[
         if sis in found:
             continue
         start = today - timedelta(days=700 - 3 * i) if i % 4 == 0 else None
-        new.append(Course(
-            code=f"SC{i + 1:03d}", sis_course_id=sis,
-            name=f"{TOPICS[i % len(TOPICS)]}: {LEVELS[i // len(TOPICS) % len(LEVELS)]}",
-            organisation_id=None if i < CATALOGUE
-            else organisations[(i - CATALOGUE) // PER_ORGANISATION],
-            start_date=start, end_date=start and start + timedelta(days=365),
-            created_at=now - timedelta(days=800 - i),
-        ))  # fmt: skip
+        new.append(
+            Course(
+                code=f"SC{i + 1:03d}",
+                sis_course_id=sis,
+                name=f"{TOPICS[i % len(TOPICS)]}: {LEVELS[i // len(TOPICS) % len(LEVELS)]}",
+                organisation_id=None
+                if i < CATALOGUE
+                else organisations[(i - CATALOGUE) // PER_ORGANISATION],
+                start_date=start,
+                end_date=start and start + timedelta(days=365),
+                created_at=now - timedelta(days=800 - i),
+            )
+        )
     found.update((c.sis_course_id, c) for c in Course.objects.bulk_create(new))
     courses = [found[sis] for sis in sis_ids]
     sections = Section.objects.filter(course__in=courses)
@@ -195,16 +212,22 @@ def _courses(organisations: list[int], now) -> tuple[list[int], list[int], list[
         for c in courses
         if c.pk not in defaults
     ] + [
-        Section(course=c, name=f"{c.code} cohort B", sis_section_id=f"SCALE-S{i + 1:03d}-B",
-                created_at=now)  # fmt: skip
+        Section(
+            course=c,
+            name=f"{c.code} cohort B",
+            sis_section_id=f"SCALE-S{i + 1:03d}-B",
+            created_at=now,
+        )
         for i, c in enumerate(courses)
         if i % 5 == 4 and c.pk not in extras
     ]
     for section in Section.objects.bulk_create(new):
         (defaults if section.is_default else extras)[section.course_id] = section.pk
-    return [c.pk for c in courses], [defaults[c.pk] for c in courses], [
-        extras.get(c.pk) for c in courses
-    ]
+    return (
+        [c.pk for c in courses],
+        [defaults[c.pk] for c in courses],
+        [extras.get(c.pk) for c in courses],
+    )
 
 
 def _catalogue(now, by, counts) -> Catalogue:
@@ -219,8 +242,9 @@ def _catalogue(now, by, counts) -> Catalogue:
         )
     )
     new = [Segment(name=n, organisation_id=organisations[0], created_at=now) for n in names]
-    found.update((s.name, s.pk) for s in Segment.objects.bulk_create(
-        [s for s in new if s.name not in found]))  # fmt: skip
+    found.update(
+        (s.name, s.pk) for s in Segment.objects.bulk_create([s for s in new if s.name not in found])
+    )
     for model in models:
         created = _copy_history(model, before[model], now=now, by=by)
         counts[model._meta.model_name] = created
@@ -318,9 +342,10 @@ ENROLLMENT_FIELDS = ("user", "course", "section", "type", "state", "state_before
 
 def _pg_users(start: int, stop: int, cat: Catalogue, now, password: str) -> int:
     sql = PG_USERS.format(
-        table=_table(User), columns=_quote(User, *USER_FIELDS),
+        table=_table(User),
+        columns=_quote(User, *USER_FIELDS),
         status=_case(USER_STATUS, "r_status"),
-    )  # fmt: skip
+    )
     params = {"password": password, "prefix": USER_PREFIX, "sis": SIS_PREFIX, "now": now,
               "organisations": cat.organisations, "shares": ORGANISATION_SHARES,
               "first": FIRST_NAMES, "last": LAST_NAMES, "n_first": len(FIRST_NAMES),
@@ -330,11 +355,17 @@ def _pg_users(start: int, stop: int, cat: Catalogue, now, password: str) -> int:
 
 def _pg_enrollments(after_user: int, per_user: int, cat: Catalogue, now) -> int:
     sql = PG_ENROLLMENTS.format(
-        table=_table(Enrollment), columns=_quote(Enrollment, *ENROLLMENT_FIELDS),
-        users=_table(User), catalogue=CATALOGUE, per_org=PER_ORGANISATION, stride=STRIDE,
-        admin_deleted=ADMIN_DELETED, state=_case(ENROLLMENT_STATE, "r_state"),
-        type=_case(ENROLLMENT_TYPE, "r_type"), source=_case(ENROLLMENT_SOURCE, "r_source"),
-    )  # fmt: skip
+        table=_table(Enrollment),
+        columns=_quote(Enrollment, *ENROLLMENT_FIELDS),
+        users=_table(User),
+        catalogue=CATALOGUE,
+        per_org=PER_ORGANISATION,
+        stride=STRIDE,
+        admin_deleted=ADMIN_DELETED,
+        state=_case(ENROLLMENT_STATE, "r_state"),
+        type=_case(ENROLLMENT_TYPE, "r_type"),
+        source=_case(ENROLLMENT_SOURCE, "r_source"),
+    )
     params = {"courses": cat.courses, "defaults": cat.default_sections,
               "extras": cat.extra_sections, "organisations": cat.organisations, "now": now,
               "after": after_user, "per_user": per_user}  # fmt: skip
@@ -354,16 +385,26 @@ def _python_users(start: int, stop: int, cat: Catalogue, now, password: str) -> 
         ended = now if status == "active" else changed
         first = FIRST_NAMES[g % len(FIRST_NAMES)]
         last = LAST_NAMES[g // len(FIRST_NAMES) % len(LAST_NAMES)]
-        rows.append(User(
-            password=password, username=f"{USER_PREFIX}{g:07d}", sis_user_id=f"{SIS_PREFIX}{g:07d}",
-            last_login=None if rng.random() < 0.2 else joined + (ended - joined) * rng.random(),
-            email="" if rng.random() < 0.1 else f"{first}.{last}.{g}@example.org".lower(),
-            first_name=first, last_name=last, status=status, status_changed_at=changed,
-            status_before_delete="" if status != "deleted"
-            else "active" if rng.random() < 0.7 else "inactive",
-            date_joined=joined,
-            organisation_id=cat.organisations[bisect.bisect(ORGANISATION_SHARES, rng.random())],
-        ))  # fmt: skip
+        rows.append(
+            User(
+                password=password,
+                username=f"{USER_PREFIX}{g:07d}",
+                sis_user_id=f"{SIS_PREFIX}{g:07d}",
+                last_login=None if rng.random() < 0.2 else joined + (ended - joined) * rng.random(),
+                email="" if rng.random() < 0.1 else f"{first}.{last}.{g}@example.org".lower(),
+                first_name=first,
+                last_name=last,
+                status=status,
+                status_changed_at=changed,
+                status_before_delete=""
+                if status != "deleted"
+                else "active"
+                if rng.random() < 0.7
+                else "inactive",
+                date_joined=joined,
+                organisation_id=cat.organisations[bisect.bisect(ORGANISATION_SHARES, rng.random())],
+            )
+        )
     return len(User.objects.bulk_create(rows, batch_size=500))
 
 
@@ -394,20 +435,26 @@ def _python_enrollments(after_user: int, per_user: int, cat: Catalogue, now) -> 
                 end = 1 if f_done is None else f_done
                 activity = created + span * (f_start + (end - f_start) * rng.random())
             extra = cat.extra_sections[c] if rng.random() < 0.3 else None
-            rows.append(Enrollment(
-                user_id=user_id, course_id=cat.courses[c],
-                section_id=extra or cat.default_sections[c],
-                type=_pick(ENROLLMENT_TYPE, rng.random()),
-                state="deleted" if deleted else base,
-                state_before_delete=base if deleted else "",
-                deleted_with_user=status == "deleted",
-                source=_pick(ENROLLMENT_SOURCE, rng.random()),
-                created_at=created, started_at=started, completed_at=completed,
-                last_activity_at=activity,
-                updated_at=ended if status == "deleted"
-                else max(t for t in (created, started, completed, activity) if t),
-                score=round(50 + 50 * rng.random(), 2) if completed else None,
-            ))  # fmt: skip
+            rows.append(
+                Enrollment(
+                    user_id=user_id,
+                    course_id=cat.courses[c],
+                    section_id=extra or cat.default_sections[c],
+                    type=_pick(ENROLLMENT_TYPE, rng.random()),
+                    state="deleted" if deleted else base,
+                    state_before_delete=base if deleted else "",
+                    deleted_with_user=status == "deleted",
+                    source=_pick(ENROLLMENT_SOURCE, rng.random()),
+                    created_at=created,
+                    started_at=started,
+                    completed_at=completed,
+                    last_activity_at=activity,
+                    updated_at=ended
+                    if status == "deleted"
+                    else max(t for t in (created, started, completed, activity) if t),
+                    score=Decimal(f"{50 + 50 * rng.random():.2f}") if completed else None,
+                )
+            )
     return len(Enrollment.objects.bulk_create(rows, batch_size=500))
 
 
@@ -473,7 +520,8 @@ def seed_scale(users: int, *, stdout, enrollments_per_user: int = 10, by=None) -
 
     def write(line: str) -> None:
         stdout.write(line + "\n")
-        stdout.flush() if hasattr(stdout, "flush") else None
+        if hasattr(stdout, "flush"):
+            stdout.flush()
 
     with timed("setup"), transaction.atomic():
         cat = _catalogue(now, by, counts)
@@ -503,9 +551,12 @@ def seed_scale(users: int, *, stdout, enrollments_per_user: int = 10, by=None) -
             with timed("certificates"):
                 counts["certificates"] += _certificates(after_enrollment)
             with timed("history"):
-                for model, after in ((User, after_user), (SegmentMembership, after_membership),
-                                     (Enrollment, after_enrollment),
-                                     (Certificate, after_certificate)):  # fmt: skip
+                for model, after in (
+                    (User, after_user),
+                    (SegmentMembership, after_membership),
+                    (Enrollment, after_enrollment),
+                    (Certificate, after_certificate),
+                ):
                     counts["history"] += _copy_history(model, after, now=now, by=by)
         write(
             f"  {stop - first + 1:,}/{missing:,} users, {counts['enrollments']:,} enrolments, "
