@@ -66,6 +66,7 @@ class Course(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["code"]),
             models.Index(fields=["name"]),
             models.Index(fields=["organisation", "enrollment_method"]),
         ]
