@@ -8,9 +8,10 @@ the only bulk state changes here are the ones a user deletion or undeletion asks
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -369,6 +370,65 @@ def _enrol_set(
         insert_history_rows(Enrollment, new_ids, by=by, reason=reason, history_type="+", when=now)
         created += len(new_ids)
     return created
+
+
+@dataclass
+class EnrolOutcome:
+    created: int = 0
+    already_enrolled: int = 0
+    skipped_inactive: int = 0
+    skipped_deleted: int = 0
+
+
+@transaction.atomic
+def enrollments_create(
+    users,
+    *,
+    course: Course,
+    section: Section | None = None,
+    type: str = EnrollmentType.STUDENT,
+    include_inactive: bool = False,
+    source: str = EnrollmentSource.MANUAL,
+    by,
+    reason: str,
+) -> EnrolOutcome:
+    """Enrol a selection of users, set-based. Inactive people are skipped unless asked for,
+    and then enrolled silently; deleted people never. Active people are told by email."""
+    section = _check_section(course, section)
+    if type not in EnrollmentType.values:
+        raise DomainError(f"Unknown enrolment role: {type!r}.")
+    selection = User.objects.filter(id__in=users.order_by().values("id"))
+    outcome = EnrolOutcome(skipped_deleted=selection.filter(status=UserStatus.DELETED).count())
+    eligible = selection.exclude(status=UserStatus.DELETED)
+    if not include_inactive:
+        outcome.skipped_inactive = eligible.filter(status=UserStatus.INACTIVE).count()
+        eligible = eligible.filter(status=UserStatus.ACTIVE)
+    ids = list(eligible.values_list("id", flat=True))
+    before = set(
+        Enrollment.objects.filter(section=section, type=type, user_id__in=ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    outcome.already_enrolled = len(before)
+    outcome.created = _enrol_set(
+        ids, section=section, type=type, source=source, by=by, reason=reason
+    )
+    new_ids = [user_id for user_id in ids if user_id not in before]
+    recipients = list(
+        User.objects.filter(id__in=new_ids, status=UserStatus.ACTIVE)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if recipients:
+        subject = f"You have been enrolled in {course.name}"
+        message = f"You are now enrolled in {course.name} ({course.code})."
+        transaction.on_commit(
+            lambda: send_mass_mail(
+                [(subject, message, None, [address]) for address in recipients],
+                fail_silently=True,
+            )
+        )
+    return outcome
 
 
 def enrollments_create_for_new_user(user: User, *, by, reason: str) -> int:

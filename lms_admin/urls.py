@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from enrollments.views import learner_home
 from users.forms import ResetLinkPasswordForm
 from users.views import choose_password
 
@@ -12,7 +12,8 @@ admin.site.site_title = "Learner lifecycle admin"
 admin.site.index_title = "Training administration"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", learner_home, name="learner_home"),
+    path("account/login/", auth_views.LoginView.as_view(), name="login"),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -16,7 +18,18 @@ settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture
-def organisation(db):
+def roles(db):
+    """The role groups come from a data migration; transactional tests flush them away, so
+    put them back when they are missing."""
+    if not Group.objects.filter(name=TRAINING_ADMIN).exists():
+        from django.apps import apps
+
+        migration = importlib.import_module("users.migrations.0002_roles")
+        migration.assign_roles(apps)
+
+
+@pytest.fixture
+def organisation(db, roles):
     return Organisation.objects.create(name="Acme Training", slug="acme", sis_account_id="ACME")
 
 

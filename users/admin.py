@@ -1,16 +1,31 @@
 """Admin pages for organisations, users and segments; every change goes through services."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.utils.html import format_html
+from django.db.models import Case, Q, Value, When
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from users import services
+from users.admin_bulk import BulkActions, bulk_action_names
+from users.admin_filters import (
+    DateJoinedFilter,
+    LastSignInFilter,
+    OrganisationFilter,
+    RoleFilter,
+    SegmentFilter,
+    StatusTabFilter,
+)
 from users.admin_scoping import ScopedAdmin, reason_from
+from users.admin_views import UserPages
+from users.card_selectors import user_changes, user_status_timeline, user_training_history
+from users.counting import CappedPaginator, capped_counts, count_label
 from users.exceptions import DomainError
 from users.models import Organisation, Segment, SegmentMembership, User, UserStatus
-from users.scoping import POWER_USER, organisation_scope, role_of
+from users.scoping import MANAGER, POWER_USER, organisation_scope, role_of
 
 STATUS_COLOURS = {"active": "#1a7f37", "inactive": "#9a6700", "deleted": "#cf222e"}
 
@@ -72,8 +87,32 @@ class PowerUserCreationForm(UserCreationForm):
         fields = ("username", "email", "first_name", "last_name", "sis_user_id", "organisation")
 
 
+class UserChangeList(ChangeList):
+    """The users list, with the Active / Inactive / Deleted / All tab counts worked out from
+    the same filters and search, in one capped query."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        if exclude_parameters is None:
+            base = super().get_queryset(request, exclude_parameters=["status"])
+            tabs = {status: base.filter(status=status) for status in UserStatus.values}
+            tabs[StatusTabFilter.ALL] = base
+            self.tab_counts = capped_counts(tabs)
+            request._users_tab_counts = self.tab_counts
+        return queryset
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        term = self.query.strip()
+        if term:
+            # Exact SIS ID, email and username matches first.
+            exact = Q(sis_user_id=term) | Q(email__iexact=term) | Q(username__iexact=term)
+            return [Case(When(exact, then=Value(0)), default=Value(1)).asc(), *ordering]
+        return ordering
+
+
 @admin.register(User)
-class UserAdmin(ScopedAdmin):
+class UserAdmin(BulkActions, ScopedAdmin):
     list_display = (
         "username",
         "full_name",
@@ -81,12 +120,24 @@ class UserAdmin(ScopedAdmin):
         "sis_user_id",
         "organisation",
         "status_label",
+        "active_switch",
         "last_login",
+        "row_menu",
     )
-    list_filter = ("status", "organisation")
+    list_display_links = ("username",)
+    list_filter = (
+        StatusTabFilter,
+        OrganisationFilter,
+        SegmentFilter,
+        RoleFilter,
+        LastSignInFilter,
+        DateJoinedFilter,
+    )
     search_fields = ("username", "first_name", "last_name", "email", "=sis_user_id")
+    search_help_text = "Name, username, email or SIS ID. Exact SIS ID and email matches come first."
     list_select_related = ("organisation",)
     ordering = ("username",)
+    paginator = CappedPaginator
     readonly_fields = (
         "status_label",
         "status_changed_at",
@@ -96,9 +147,9 @@ class UserAdmin(ScopedAdmin):
         "date_joined",
     )
     inlines = [SegmentMembershipInline]
-    actions = ["deactivate_selected", "reactivate_selected", "delete_users", "undelete_users"]
-
-    profile_fields = ("username", "email", "first_name", "last_name", "sis_user_id")
+    actions = bulk_action_names()
+    change_list_template = "admin/users/user/change_list.html"
+    change_form_template = "admin/users/user/change_form.html"
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -108,8 +159,10 @@ class UserAdmin(ScopedAdmin):
                 ("Organisation", {"fields": ("organisation",)}),
             ]
         sets = [
-            (None, {"fields": ("username", "status_label", "status_changed_at")}),
-            ("Profile", {"fields": ("email", "first_name", "last_name", "sis_user_id")}),
+            (
+                "Profile",
+                {"fields": ("username", "email", "first_name", "last_name", "sis_user_id")},
+            ),
             ("Organisation", {"fields": ("organisation",)}),
             ("Sign-in", {"fields": ("last_login", "date_joined", "must_change_password")}),
         ]
@@ -125,17 +178,58 @@ class UserAdmin(ScopedAdmin):
             kwargs["form"] = PowerUserCreationForm
         return super().get_form(request, obj, change=change, **kwargs)
 
+    def get_changelist(self, request, **kwargs):
+        return UserChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        counts = getattr(request, "_users_tab_counts", None) or {}
+        status = request.GET.get("status") or UserStatus.ACTIVE
+        return CappedPaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            known_count=counts.get(status),
+        )
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def get_urls(self):
+        pages = UserPages(self)
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/toggle/", wrap(pages.toggle), name="users_user_toggle"),
+            path(
+                "<path:object_id>/reset-password/",
+                wrap(pages.reset_password),
+                name="users_user_reset_password",
+            ),
+            path(
+                "<path:object_id>/lifecycle-delete/", wrap(pages.delete), name="users_user_remove"
+            ),
+            path("<path:object_id>/undelete/", wrap(pages.undelete), name="users_user_undelete"),
+            path(
+                "<path:object_id>/revert/<int:history_id>/",
+                wrap(pages.revert),
+                name="users_user_revert",
+            ),
+            path(
+                "credentials/<str:key>.csv",
+                wrap(pages.credentials_csv),
+                name="users_user_credentials",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_delete_permission(self, request, obj=None):
         # Records are never removed from the database here: deletion is a status (see actions).
         return False
 
     def has_lifecycle_delete_permission(self, request):
-        return request.user.has_perm("users.delete_user") and role_of(request.user) != "Manager"
+        return request.user.has_perm("users.delete_user") and role_of(request.user) != MANAGER
 
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
@@ -144,6 +238,83 @@ class UserAdmin(ScopedAdmin):
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
         return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="Active")
+    def active_switch(self, obj):
+        if obj.status == UserStatus.DELETED:
+            return ""
+        on = obj.status == UserStatus.ACTIVE
+        return format_html(
+            '<a class="lifecycle-switch" role="switch" aria-checked="{}" aria-label="Active: {}" '
+            'href="{}" data-url="{}" data-name="{}" data-status="{}" '
+            'data-email="{}"><span class="track"><span class="thumb"></span></span></a>',
+            "true" if on else "false",
+            obj.username,
+            reverse("admin:users_user_toggle", args=[obj.pk]),
+            reverse("admin:users_user_toggle", args=[obj.pk]),
+            obj.get_full_name(),
+            obj.status,
+            "yes" if obj.email else "",
+        )
+
+    @admin.display(description="")
+    def row_menu(self, obj):
+        links = [
+            ("View/Edit user details", reverse("admin:users_user_change", args=[obj.pk])),
+            ("History", reverse("admin:users_user_history", args=[obj.pk])),
+        ]
+        if obj.status == UserStatus.ACTIVE:
+            links.append(
+                ("Reset password", reverse("admin:users_user_reset_password", args=[obj.pk]))
+            )
+        if obj.status == UserStatus.DELETED:
+            links.append(("Undelete", reverse("admin:users_user_undelete", args=[obj.pk])))
+        else:
+            links.append(("Delete", reverse("admin:users_user_remove", args=[obj.pk])))
+        items = format_html_join("", '<li><a href="{}">{}</a></li>', ((u, t) for t, u in links))
+        return format_html(
+            '<details class="row-menu"><summary aria-label="Actions for {}">⋯</summary>'
+            "<ul>{}</ul></details>",
+            obj.username,
+            items,
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if hasattr(response, "context_data") and "cl" in response.context_data:
+            changelist = response.context_data["cl"]
+            counts = getattr(changelist, "tab_counts", {})
+            current = request.GET.get("status") or UserStatus.ACTIVE
+            params = request.GET.copy()
+            params.pop("p", None)
+            tabs = []
+            for value, label in [*UserStatus.choices, (StatusTabFilter.ALL, "All")]:
+                params["status"] = value
+                tabs.append(
+                    {
+                        "label": label,
+                        "url": "?" + params.urlencode(),
+                        "count": count_label(counts.get(value, 0)),
+                        "current": value == current,
+                    }
+                )
+            response.context_data["status_tabs"] = tabs
+            response.context_data["result_label"] = count_label(changelist.result_count)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        user = self.get_object(request, object_id)
+        context = {
+            "subject": user,
+            "status_timeline": user_status_timeline(user),
+            "training_history": user_training_history(user),
+            "changes": user_changes(user),
+            "memberships": user.segment_memberships.select_related("segment"),
+            "can_change": self.has_change_permission(request, user),
+            "can_delete_user": self.has_lifecycle_delete_permission(request),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
 
     def save_model(self, request, obj, form, change):
         """Creation and profile edits go through the services (history, reason, scoping)."""
@@ -167,6 +338,10 @@ class UserAdmin(ScopedAdmin):
             obj.pk = created.pk
             obj.refresh_from_db()
             return
+        stale = request.POST.get("expected_status_changed_at", "")
+        current = User.objects.filter(pk=obj.pk).values_list("status_changed_at", flat=True)[0]
+        if stale and current and stale != current.isoformat():
+            raise StaleEdit(obj)
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "groups"}
         if role_of(by) == POWER_USER and {"is_staff", "is_superuser"} & set(changes):
             raise PermissionDenied("Power users cannot change admin access.")
@@ -178,59 +353,36 @@ class UserAdmin(ScopedAdmin):
                 **changes,
             )
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleEdit as stale:
+            self.message_user(
+                request,
+                f"Someone else changed {stale.user.get_full_name()}'s status while you were "
+                "editing. Nothing was saved; here is the latest version.",
+                messages.ERROR,
+            )
+            return redirect(request.path)
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect(request.path)
+
     def save_related(self, request, form, formsets, change):
         if role_of(request.user) == POWER_USER:
             form.cleaned_data.pop("groups", None)
             form.cleaned_data.pop("user_permissions", None)
         super().save_related(request, form, formsets, change)
 
-    def _run_bulk(self, request, queryset, action, verb: str):
-        try:
-            with transaction.atomic():
-                outcome = action(
-                    queryset,
-                    by=request.user,
-                    reason=reason_from(request, f"{verb} in the admin"),
-                )
-        except DomainError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return None
-        note = (
-            f" {outcome.skipped} were already so or cannot be changed." if outcome.skipped else ""
-        )
-        self.message_user(request, f"{verb}: {outcome.changed} users.{note}", messages.SUCCESS)
-        for credentials in outcome.credentials:
-            if credentials.temporary_password:
-                self.message_user(
-                    request,
-                    f"Temporary password for {credentials.user.username}: "
-                    f"{credentials.temporary_password} (valid once, until "
-                    f"{credentials.expires_at:%d %b %Y %H:%M} UTC).",
-                    messages.WARNING,
-                )
-            elif credentials.reset_link_sent_to:
-                self.message_user(
-                    request,
-                    f"Password reset link sent to {credentials.masked_email}.",
-                    messages.INFO,
-                )
-        return outcome
+    class Media:
+        css = {"all": ["users/users.css"]}
+        js = ["users/toggle.js"]
 
-    @admin.action(description="Deactivate selected users", permissions=["change"])
-    def deactivate_selected(self, request, queryset):
-        self._run_bulk(request, queryset, services.users_deactivate, "Deactivated")
 
-    @admin.action(description="Reactivate selected users", permissions=["change"])
-    def reactivate_selected(self, request, queryset):
-        self._run_bulk(request, queryset, services.users_reactivate, "Reactivated")
-
-    @admin.action(description="Delete selected users", permissions=["lifecycle_delete"])
-    def delete_users(self, request, queryset):
-        self._run_bulk(request, queryset, services.users_delete, "Deleted")
-
-    @admin.action(description="Undelete selected users", permissions=["lifecycle_delete"])
-    def undelete_users(self, request, queryset):
-        self._run_bulk(request, queryset, services.users_undelete, "Undeleted")
+class StaleEdit(Exception):
+    def __init__(self, user):
+        super().__init__("stale edit")
+        self.user = user
 
 
 @admin.register(Segment)

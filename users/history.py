@@ -88,3 +88,17 @@ def insert_history_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, [moment, reason, history_type, getattr(by, "pk", None), *ids])
         return cursor.rowcount
+
+
+def changed_fields(record, previous, *, exclude=("password",)) -> list[str]:
+    """Names of the tracked fields that differ between two history rows of one object.
+
+    simple-history's diff_against compares only editable fields; lifecycle fields such as
+    status are deliberately not editable in forms, so compare every tracked field here.
+    """
+    return [
+        field.name
+        for field in record.tracked_fields
+        if field.name not in exclude
+        and getattr(record, field.attname) != getattr(previous, field.attname)
+    ]

@@ -19,7 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
@@ -31,6 +31,7 @@ from enrollments import services as enrollment_services
 from users.exceptions import DomainError
 from users.history import (
     batched,
+    changed_fields,
     create_with_history,
     delete_with_history,
     insert_history_rows,
@@ -301,6 +302,23 @@ def user_reactivate(user: User, *, by, reason: str) -> Credentials:
     return credentials
 
 
+@transaction.atomic
+def user_reset_password(user: User, *, by, reason: str) -> Credentials:
+    """A new way in for an active user: a reset link by email, or a temporary password."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    if locked.status != UserStatus.ACTIVE:
+        raise DomainError(
+            f"{_label(locked)} is {locked.get_status_display().lower()}; "
+            "reactivate them instead, which resets the password too."
+        )
+    credentials, fields = _issue_credentials(locked)
+    save_with_history(locked, fields, by=by, reason=reason)
+    _end_sessions([locked.pk])
+    _copy_fields(user, locked, fields)
+    return credentials
+
+
 # Delete and undelete --------------------------------------------------------------------
 
 
@@ -344,6 +362,62 @@ def user_undelete(user: User, *, by, reason: str) -> Credentials:
     save_with_history(locked, fields, by=by, reason=reason)
     enrollment_services.enrollments_undelete_for_users([locked.pk], by=by, reason=reason)
     _copy_fields(user, locked, fields)
+    return credentials
+
+
+# Reverting a change ---------------------------------------------------------------------
+
+REVERT_STATUS = {
+    (UserStatus.ACTIVE, UserStatus.INACTIVE): "reactivate",
+    (UserStatus.INACTIVE, UserStatus.ACTIVE): "deactivate",
+    (UserStatus.ACTIVE, UserStatus.DELETED): "undelete",
+    (UserStatus.INACTIVE, UserStatus.DELETED): "undelete",
+    (UserStatus.DELETED, UserStatus.ACTIVE): "delete",
+    (UserStatus.DELETED, UserStatus.INACTIVE): "delete",
+}
+
+
+@transaction.atomic
+def user_revert_change(user: User, history_id: int, *, by, reason: str) -> Credentials:
+    """Undo one recorded change: profile fields go back to what they were, and a status
+    change is undone through its own service (so enrolments, sessions and passwords follow).
+    The revert is a change of its own, with its own history row."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    try:
+        record = User.history.get(history_id=history_id, id=locked.pk)
+    except User.history.model.DoesNotExist as error:
+        raise DomainError("That change is not in this user's history.") from error
+    previous = record.prev_record
+    if previous is None:
+        raise DomainError("The creation of a user cannot be reverted; delete the user instead.")
+    changed = set(changed_fields(record, previous))
+    profile = {
+        name: getattr(previous, User._meta.get_field(name).attname)
+        for name in changed & {*PROFILE_FIELDS, "is_staff", "is_superuser"}
+    }
+    if "organisation" in profile:
+        profile["organisation"] = Organisation.objects.filter(pk=profile["organisation"]).first()
+    credentials = Credentials(user=locked)
+    if "status" in changed:
+        if locked.status != record.status:
+            raise DomainError(
+                f"The status has changed again since then (now {locked.get_status_display()}); "
+                "change it directly instead."
+            )
+        action = REVERT_STATUS.get((previous.status, record.status))
+        if action == "reactivate":
+            credentials = user_reactivate(locked, by=by, reason=reason)
+        elif action == "deactivate":
+            user_deactivate(locked, by=by, reason=reason)
+        elif action == "undelete":
+            credentials = user_undelete(locked, by=by, reason=reason)
+        elif action == "delete":
+            user_delete(locked, by=by, reason=reason)
+    if profile:
+        user_update(locked, by=by, reason=reason, **profile)
+    if not profile and "status" not in changed:
+        raise DomainError("That change touched nothing that can be put back.")
     return credentials
 
 
@@ -459,6 +533,40 @@ def users_undelete(users: QuerySet, *, by, reason: str) -> BulkOutcome:
             batch, restore_to=None, by=by, reason=reason, now=now
         )
         enrollment_services.enrollments_undelete_for_users(batch, by=by, reason=reason)
+    return outcome
+
+
+@dataclass
+class MailOutcome:
+    sent: int = 0
+    excluded_inactive: int = 0
+    excluded_deleted: int = 0
+    excluded_without_email: int = 0
+
+
+def users_email(users: QuerySet, *, subject: str, body: str, by, reason: str) -> MailOutcome:
+    """Email the active people in a selection, after commit; inactive and deleted never."""
+    subject, body = subject.strip(), body.strip()
+    if not subject or not body:
+        raise DomainError("Write both a subject and a message.")
+    selection = User.objects.filter(id__in=users.order_by().values("id"))
+    outcome = MailOutcome(
+        excluded_inactive=selection.filter(status=UserStatus.INACTIVE).count(),
+        excluded_deleted=selection.filter(status=UserStatus.DELETED).count(),
+        excluded_without_email=selection.filter(status=UserStatus.ACTIVE, email="").count(),
+    )
+    recipients = list(
+        selection.filter(status=UserStatus.ACTIVE).exclude(email="").values_list("email", flat=True)
+    )
+    outcome.sent = len(recipients)
+    sender = settings.DEFAULT_FROM_EMAIL
+
+    def send():
+        send_mass_mail(
+            [(subject, body, sender, [address]) for address in recipients], fail_silently=False
+        )
+
+    transaction.on_commit(send)
     return outcome
 
 

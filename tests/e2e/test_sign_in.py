@@ -18,6 +18,7 @@ def test_admin_signs_in_and_deactivates_a_learner(page, screenshot, admin_user, 
     learner = make_user(username="jo.bloggs", first_name="Jo", last_name="Bloggs")
     sign_in(page, "admin")
     page.get_by_role("link", name="Users", exact=True).first.click()
+    page.goto("/admin/users/user/?status=all")
     page.locator("#searchbar").fill("bloggs")
     page.locator("#searchbar").press("Enter")
     page.wait_for_url("**q=bloggs*")
@@ -27,7 +28,10 @@ def test_admin_signs_in_and_deactivates_a_learner(page, screenshot, admin_user, 
     row.get_by_role("checkbox").check()
     page.locator("select[name=action]").select_option("deactivate_selected")
     page.get_by_role("button", name="Go").click()
-    page.get_by_text("Deactivated: 1 users.").wait_for()
+    page.get_by_text("1 active users become inactive").wait_for()
+    page.get_by_label("Reason").fill("Season over")
+    page.get_by_role("button", name="Deactivate").click()
+    page.get_by_text("Deactivated 1 users.").wait_for()
     screenshot("users-after-deactivation")
     assert User.objects.get(pk=learner.pk).status == UserStatus.INACTIVE
 

@@ -72,6 +72,8 @@ def test_power_user_actions_cannot_reach_other_organisations(
         reverse("admin:users_user_changelist"),
         {
             "action": "deactivate_selected",
+            "index": "0",
+            "confirm": "yes",
             "_selected_action": [acme_learner.pk, partner_learner.pk],
         },
     )
@@ -160,11 +162,16 @@ def test_training_admin_deactivates_through_the_service(client, admin_user, acme
     sign_in(client, admin_user)
     response = client.post(
         reverse("admin:users_user_changelist"),
-        {"action": "deactivate_selected", "_selected_action": [acme_learner.pk]},
+        {
+            "action": "deactivate_selected",
+            "index": "0",
+            "confirm": "yes",
+            "_selected_action": [acme_learner.pk],
+        },
         follow=True,
     )
     assert response.status_code == 200
-    assert "Deactivated: 1 users." in response.content.decode()
+    assert "Deactivated 1 users." in response.content.decode()
     acme_learner.refresh_from_db()
     assert acme_learner.status == UserStatus.INACTIVE
     last = acme_learner.history.first()
@@ -176,7 +183,12 @@ def test_admin_shows_a_refusal_in_plain_words(client, admin_user):
     sign_in(client, admin_user)
     response = client.post(
         reverse("admin:users_user_changelist"),
-        {"action": "deactivate_selected", "_selected_action": [admin_user.pk]},
+        {
+            "action": "deactivate_selected",
+            "index": "0",
+            "confirm": "yes",
+            "_selected_action": [admin_user.pk],
+        },
         follow=True,
     )
     assert "last active training admin" in response.content.decode()

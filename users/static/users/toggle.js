@@ -1,0 +1,146 @@
+// The Active/Inactive switch: a confirmation dialog, then the service, then the row updates
+// in place. Without JavaScript the switch is a link to a confirmation page.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (field) return field.value;
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function copyButtons(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const target = document.querySelector(button.dataset.copy);
+        navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+          button.textContent = "Copied";
+        });
+      });
+    });
+  }
+
+  function setup() {
+    copyButtons(document);
+    document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+      });
+    });
+    const dialog = document.getElementById("lifecycle-dialog");
+    if (!dialog) return;
+    const outcome = document.getElementById("lifecycle-outcome");
+    const reason = document.getElementById("lifecycle-reason");
+    const error = document.getElementById("lifecycle-error");
+    let current = null;
+
+    function open(link) {
+      current = link;
+      const on = link.getAttribute("aria-checked") === "true";
+      const name = link.dataset.name;
+      document.getElementById("lifecycle-dialog-title").textContent =
+        (on ? "Deactivate " : "Reactivate ") + name + "?";
+      document.getElementById("lifecycle-dialog-text").textContent = on
+        ? "They lose access at once; their enrolments and history are kept."
+        : "They get access back at once, with every enrolment as it was. " +
+          (link.dataset.email
+            ? "A password reset link goes to their email."
+            : "They have no email: you will see a temporary password to pass on, shown once.");
+      reason.value = "";
+      error.hidden = true;
+      dialog.showModal();
+      reason.focus();
+    }
+
+    function updateRow(link, data) {
+      const on = data.status === "active";
+      link.setAttribute("aria-checked", on ? "true" : "false");
+      link.dataset.status = data.status;
+      const row = link.closest("tr");
+      const badge = row && row.querySelector(".status-badge");
+      if (badge) {
+        badge.textContent = data.status_label;
+        badge.className = "status-badge status-" + data.status;
+      }
+    }
+
+    function showOutcome(data) {
+      document.getElementById("lifecycle-outcome-text").textContent =
+        data.message + (data.temporary_password ? "" : "");
+      const box = document.getElementById("lifecycle-password");
+      if (data.temporary_password) {
+        document.getElementById("lifecycle-outcome-text").textContent = data.message;
+        document.getElementById("lifecycle-password-value").textContent = data.temporary_password;
+        document.getElementById("lifecycle-password-expiry").textContent = data.expires_label;
+        box.hidden = false;
+      } else {
+        box.hidden = true;
+      }
+      outcome.showModal();
+    }
+
+    document.addEventListener("click", function (event) {
+      const link = event.target.closest(".lifecycle-switch");
+      if (!link) return;
+      event.preventDefault();
+      open(link);
+    });
+    document.addEventListener("keydown", function (event) {
+      const link = event.target.closest && event.target.closest(".lifecycle-switch");
+      if (link && event.key === " ") {
+        event.preventDefault();
+        open(link);
+      }
+    });
+    document.getElementById("lifecycle-cancel").addEventListener("click", function () {
+      dialog.close();
+      if (current) current.focus();
+    });
+    document.getElementById("lifecycle-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      const link = current;
+      const body = new URLSearchParams();
+      body.set("reason", reason.value);
+      body.set("expected_status", link.dataset.status);
+      fetch(link.dataset.url, {
+        method: "POST",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        body: body,
+        credentials: "same-origin",
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          if (!data.ok) {
+            error.textContent = data.error;
+            error.hidden = false;
+            return;
+          }
+          dialog.close();
+          updateRow(link, data);
+          showOutcome(data);
+        })
+        .catch(function () {
+          error.textContent = "The change could not be sent. Check your connection and try again.";
+          error.hidden = false;
+        });
+    });
+    document.getElementById("lifecycle-outcome-close").addEventListener("click", function () {
+      outcome.close();
+      document.getElementById("lifecycle-password-value").textContent = "";
+      if (current) current.focus();
+    });
+    document.getElementById("lifecycle-copy").addEventListener("click", function () {
+      const value = document.getElementById("lifecycle-password-value").textContent;
+      navigator.clipboard.writeText(value).then(function () {
+        document.getElementById("lifecycle-copy").textContent = "Copied";
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
+  }
+})();
