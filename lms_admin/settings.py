@@ -164,11 +164,29 @@ TASKS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Personal tokens for scripts; the session for people trying the API from the docs page.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "users.tokens.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "users.api.base.canvas_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LMS lifecycle admin API",
-    "DESCRIPTION": "A Canvas-compatible REST API for users, courses and enrolments.",
+    "DESCRIPTION": (
+        "A Canvas-compatible REST API for accounts, users, courses, sections and enrolments, "
+        "under /api/v1/. Send `Authorization: Bearer <token>`. Ids are numbers or "
+        "`sis_user_id:X`, `sis_login_id:X`, `sis_course_id:X`, `sis_section_id:X`, "
+        "`sis_account_id:X`. Bodies may be JSON or form-encoded (`user[name]=...`). Lists "
+        "page with `page` and `per_page` (10 by default, at most 100) and a `Link` header "
+        '(`last` is left out past 10,000 rows). Errors are `{"errors": [{"message": ...}]}`.'
+    ),
     "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

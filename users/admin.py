@@ -457,3 +457,6 @@ class SegmentMembershipAdmin(ScopedAdmin):
                 reason=reason_from(request, "Removed in the admin"),
             )
         self.message_user(request, f"Removed {removed} memberships.", messages.SUCCESS)
+
+
+from users import admin_tokens  # noqa: E402, F401

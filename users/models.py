@@ -240,3 +240,64 @@ class UserSession(AbstractBaseSession):
         from users.sessions import SessionStore
 
         return SessionStore
+
+
+class AccessTokenQuerySet(ScopedQuerySet):
+    def usable(self, now=None):
+        """Tokens that authenticate right now.
+
+        A token issued before its user's latest status change is void for good: deactivation
+        or deletion ends it, and reactivation does not revive it, as it does not revive the
+        old password.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            Q(user__status_changed_at__isnull=True)
+            | Q(created_at__gte=models.F("user__status_changed_at")),
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            user__status=UserStatus.ACTIVE,
+        )
+
+
+class AccessToken(models.Model):
+    """A personal API token. Only a SHA-256 digest of the secret is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    purpose = models.CharField(max_length=200, help_text="What the token is for, e.g. a script.")
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The last characters of the secret, so people can tell their tokens apart.
+    hint = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    history = HistoricalRecords(excluded_fields=["key_digest", "last_used_at"])
+    objects = AccessTokenQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="accesstoken_user_idx")]
+
+    def __str__(self):
+        return f"{self.purpose or 'Token'} …{self.hint}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

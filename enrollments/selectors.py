@@ -1,0 +1,108 @@
+"""Reads of courses, sections and enrolments, narrowed to what the viewer may see.
+
+Ids follow Canvas: a number, `sis_course_id:X`, `sis_section_id:X`; an enrolment inside a
+course may also be named by its user (`sis_user_id:X`, `sis_login_id:X`), which Canvas
+cannot do (seed 001: "you have to use the enrollment_id").
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from enrollments.filters import CourseFilter, EnrollmentFilter
+from enrollments.models import Course, Enrollment, EnrollmentState, Section
+from users.exceptions import DomainError
+from users.scoping import organisation_tree_ids
+from users.selectors import USER_ID_KINDS, get_or_404, id_lookup
+
+COURSE_ID_KINDS = {"sis_course_id": "sis_course_id"}
+SECTION_ID_KINDS = {"sis_section_id": "sis_section_id"}
+
+
+def course_get(viewer, value) -> Course:
+    return get_or_404(Course.objects.for_user(viewer), value, COURSE_ID_KINDS)
+
+
+def section_get(viewer, value, *, course: Course | None = None) -> Section:
+    sections = Section.objects.for_user(viewer).select_related("course")
+    if course is not None:
+        sections = sections.filter(course=course)
+    return get_or_404(sections, value, SECTION_ID_KINDS)
+
+
+def account_courses(viewer, account, filters: dict, request=None) -> CourseFilter:
+    courses = Course.objects.for_user(viewer).filter(
+        organisation_id__in=organisation_tree_ids(account.pk)
+    )
+    return CourseFilter(filters, queryset=courses, request=request)
+
+
+def course_sections(viewer, course: Course):
+    return (
+        Section.objects.for_user(viewer)
+        .filter(course=course)
+        .select_related("course")
+        .order_by("-is_default", "name", "id")
+    )
+
+
+def visible_enrollments(viewer):
+    """Enrolments in the viewer's scope, and always their own, as Canvas shows a learner."""
+    scoped = Enrollment.objects.for_user(viewer) | Enrollment.objects.filter(user=viewer)
+    return scoped.select_related("user", "course", "section")
+
+
+def enrollments_list(
+    viewer, filters: dict, *, course=None, section=None, user=None, request=None
+) -> EnrollmentFilter:
+    enrollments = visible_enrollments(viewer).order_by("id")
+    if course is not None:
+        enrollments = enrollments.filter(course=course)
+    if section is not None:
+        enrollments = enrollments.filter(section=section)
+    if user is not None:
+        enrollments = enrollments.filter(user=user)
+    return EnrollmentFilter(filters, queryset=enrollments, request=request)
+
+
+def enrollment_get(viewer, course: Course, value, *, type: str | None = None) -> Enrollment:
+    """An enrolment of `course` by its id, or by its user's SIS id or login.
+
+    A user with several enrolments in the course (several sections or roles) is ambiguous:
+    the live one wins over deleted ones, `type` narrows further, otherwise a clear error.
+    """
+    enrollments = visible_enrollments(viewer).filter(course=course)
+    text = str(value)
+    lookup = id_lookup(text, {})
+    if lookup is not None:
+        found = enrollments.filter(**lookup).first()
+        if found is None:
+            raise Http404
+        return found
+    user_lookup = id_lookup(text, USER_ID_KINDS)
+    if user_lookup is None or "pk" in user_lookup:
+        raise Http404
+    candidates = enrollments.filter(**{f"user__{k}": v for k, v in user_lookup.items()})
+    if type:
+        candidates = candidates.filter(type=type)
+    candidates = list(candidates.order_by("id")[:20])
+    if len(candidates) > 1:
+        live = [row for row in candidates if row.state != EnrollmentState.DELETED]
+        candidates = live or candidates
+    if not candidates:
+        raise Http404
+    if len(candidates) > 1:
+        ids = ", ".join(str(row.pk) for row in candidates)
+        raise DomainError(
+            f"{text} has several enrolments in this course ({ids}). Use the enrolment id, "
+            "or add type=StudentEnrollment (or another type) to choose."
+        )
+    return candidates[0]
+
+
+def enrollment_find(*, user, section, type: str) -> Enrollment | None:
+    return (
+        Enrollment.objects.filter(user=user, section=section, type=type)
+        .select_related("user", "course", "section")
+        .first()
+    )
