@@ -2,9 +2,11 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.urls import path
 from django.utils.html import format_html
 
 from enrollments import services
+from enrollments.admin_course import CoursePages
 from enrollments.models import (
     Certificate,
     Course,
@@ -46,13 +48,14 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(CatalogueAdmin):
+class CourseAdmin(CoursePages, CatalogueAdmin):
     list_display = ("code", "name", "sis_course_id", "organisation", "enrollment_method")
     list_filter = ("enrollment_method", "organisation")
     search_fields = ("code", "name", "=sis_course_id")
     list_select_related = ("organisation",)
     readonly_fields = ("enrollment_method",)
     inlines = [SectionInline]
+    change_form_template = "admin/enrollments/course/change_form.html"
     actions = ["enrol_everyone", "enrol_manually"]
 
     def save_model(self, request, obj, form, change):
@@ -100,9 +103,24 @@ class CourseAdmin(CatalogueAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Enrol everyone in the organisation", permissions=["change"])
-    def enrol_everyone(self, request, queryset):
-        self._set_method(request, queryset, EnrollmentMethod.EVERYONE)
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/roster/<int:enrollment_id>/state/",
+                self.admin_site.admin_view(self.set_state_view),
+                name="enrollments_course_roster_state",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        course = self.get_object(request, object_id)
+        context = {
+            "course": course,
+            **self.roster_context(request, course),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.action(description="Switch to manual enrolment", permissions=["change"])
     def enrol_manually(self, request, queryset):

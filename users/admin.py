@@ -87,9 +87,26 @@ class PowerUserCreationForm(UserCreationForm):
         fields = ("username", "email", "first_name", "last_name", "sis_user_id", "organisation")
 
 
+PAGE_SIZES = (25, 50, 100, 200)
+
+
 class UserChangeList(ChangeList):
     """The users list, with the Active / Inactive / Deleted / All tab counts worked out from
-    the same filters and search, in one capped query."""
+    the same filters and search, in one capped query, and a page size people can choose."""
+
+    def __init__(self, request, *args, **kwargs):
+        chosen = request.GET.get("per_page", "")
+        self.page_sizes = PAGE_SIZES
+        if chosen.isdigit() and int(chosen) in PAGE_SIZES:
+            # ModelAdmin passes list_per_page as the eighth positional argument after request.
+            args = list(args)
+            args[7] = int(chosen)
+        super().__init__(request, *args, **kwargs)
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop("per_page", None)
+        return lookup_params
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
@@ -391,9 +408,71 @@ class SegmentAdmin(ScopedAdmin):
     list_filter = ("organisation",)
     search_fields = ("name",)
     list_select_related = ("organisation",)
+    change_form_template = "admin/users/segment/change_form.html"
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/members/",
+                self.admin_site.admin_view(self.members_view),
+                name="users_segment_members",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        segment = self.get_object(request, object_id)
+        members = (
+            User.objects.for_user(request.user)
+            .filter(segment_memberships__segment=segment)
+            .select_related("organisation")
+            .order_by("last_name", "first_name", "id")
+        )
+        page = CappedPaginator(members, 100).get_page(request.GET.get("members_page"))
+        context = {
+            "segment": segment,
+            "members_page": page,
+            "can_change_members": self.has_change_permission(request, segment),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    def members_view(self, request, object_id):
+        """Add people (usernames or SIS IDs, one per line) or remove ticked members."""
+        segment = self.get_object(request, object_id)
+        if request.method != "POST":
+            return redirect(reverse("admin:users_segment_change", args=[segment.pk]))
+        if not self.has_change_permission(request, segment):
+            raise PermissionDenied("You do not have permission to change this segment.")
+        reason = reason_from(request, f"Members of {segment.name} changed in the admin")
+        people = User.objects.for_user(request.user)
+        if "remove" in request.POST:
+            ids = [value for value in request.POST.getlist("member") if value.isdigit()]
+            removed = services.segment_remove_members(
+                segment, people.filter(id__in=ids), by=request.user, reason=reason
+            )
+            self.message_user(request, f"Removed {removed} members.", messages.SUCCESS)
+        else:
+            names = {line.strip() for line in request.POST.get("people", "").splitlines()}
+            names.discard("")
+            found = people.filter(Q(username__in=names) | Q(sis_user_id__in=names))
+            known = set(found.values_list("username", flat=True)) | set(
+                found.exclude(sis_user_id=None).values_list("sis_user_id", flat=True)
+            )
+            added = services.segment_add_members(segment, found, by=request.user, reason=reason)
+            self.message_user(request, f"Added {added} members.", messages.SUCCESS)
+            unknown = sorted(names - known)
+            if unknown:
+                self.message_user(
+                    request,
+                    f"Not found (or not yours to manage): {', '.join(unknown[:20])}"
+                    + (" …" if len(unknown) > 20 else ""),
+                    messages.WARNING,
+                )
+        return redirect(reverse("admin:users_segment_change", args=[segment.pk]))
 
     def save_model(self, request, obj, form, change):
         by = request.user
