@@ -316,6 +316,19 @@ class UserAdmin(BulkActions, ScopedAdmin):
                     }
                 )
             response.context_data["status_tabs"] = tabs
+            sizes = request.GET.copy()
+            sizes.pop("p", None)
+            choices = []
+            for size in PAGE_SIZES:
+                sizes["per_page"] = str(size)
+                choices.append(
+                    {
+                        "size": size,
+                        "url": "?" + sizes.urlencode(),
+                        "current": size == changelist.list_per_page,
+                    }
+                )
+            response.context_data["page_sizes"] = choices
             response.context_data["result_label"] = count_label(changelist.result_count)
         return response
 

@@ -479,3 +479,16 @@ def test_power_user_bulk_choices_are_scoped(client, power_user, organisation, pa
     assert list(response.context["form"].fields["segment"].queryset) == [mine]
     response = bulk(client, "enrol_in_course", [power_user])
     assert not response.context["form"].fields["course"].queryset.filter(code="ACME1").exists()
+
+
+def test_page_size_can_be_chosen_and_is_kept_in_links(client, admin_user, make_user):
+    for _ in range(30):
+        make_user()
+    sign_in(client, admin_user)
+    response = client.get(CHANGELIST + "?per_page=25")
+    assert len(listed(response)) == 25
+    assert [c["size"] for c in response.context["page_sizes"]] == [25, 50, 100, 200]
+    assert "per_page=25" in response.content.decode().split('class="paginator"')[1]
+    assert len(listed(client.get(CHANGELIST + "?per_page=100"))) == 31
+    # A size that is not offered falls back to the default.
+    assert len(listed(client.get(CHANGELIST + "?per_page=7"))) == 31
