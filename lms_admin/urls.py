@@ -14,6 +14,7 @@ admin.site.index_title = "Training administration"
 urlpatterns = [
     path("", learner_home, name="learner_home"),
     path("account/login/", auth_views.LoginView.as_view(), name="login"),
+    path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,0 +1,211 @@
+"""The four report pages. Each asks the selectors once; page and export share the result."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+from django.contrib import admin
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from reports import charts
+from reports.filters import (
+    AnalyticsFilterSet,
+    ArchivedFilterSet,
+    AsOfFilterSet,
+    ChangeLogFilterSet,
+)
+from reports.selectors import archived, changes, period
+from reports.selectors.analytics import Figures, analytics, analytics_as_of
+from reports.views.base import TABS, ReportView
+from users.models import User
+
+
+def _figure_charts(figures: Figures) -> dict:
+    return {
+        "chart_states": charts.bar_chart(figures.by_state, title="Enrolments by state"),
+        "chart_organisations": charts.bar_chart(
+            figures.by_organisation, title="Active users by organisation"
+        ),
+        "chart_sign_ins": charts.line_chart(
+            [(day.strftime("%d %b"), n) for day, n in figures.sign_ins],
+            title="Sign-ins per day",
+        ),
+        "chart_new_users": charts.line_chart(
+            [(month.strftime("%b %Y"), n) for month, n in figures.new_users],
+            title="New users per month",
+        ),
+    }
+
+
+def _filter_detail(cleaned: dict) -> str:
+    parts = [str(cleaned[key]) for key in ("organisation", "segment") if cleaned.get(key)]
+    if cleaned.get("course"):
+        parts.append(cleaned["course"].code)
+    return "-".join(parts)
+
+
+class AnalyticsView(ReportView):
+    filterset_class = AnalyticsFilterSet
+    template_name = "reports/analytics.html"
+    title = "Analytics"
+    report = "analytics"
+
+    def report_context(self, request, cleaned, filterset):
+        figures = analytics(person=request.user, filters=cleaned)
+        return {"figures": figures, **_figure_charts(figures)}
+
+    def export_rows(self, request, filterset, context):
+        return Figures.HEADERS, context["figures"].rows(), _filter_detail(filterset.cleaned)
+
+
+class ArchivedView(ReportView):
+    filterset_class = ArchivedFilterSet
+    template_name = "reports/archived.html"
+    title = "Archived: inactive users"
+    report = "inactive-users"
+
+    def report_context(self, request, cleaned, filterset):
+        if request.GET.get("export") or self.kwargs.get("fmt"):
+            return {}
+        page = archived.archived_page(filterset, request.GET.get("cursor", ""))
+        rows = []
+        for person in page.items:
+            person_rows = list(person.rows())
+            for index, row in enumerate(person_rows):
+                rows.append(
+                    {"person": person, "cells": row, "first": index == 0, "span": len(person_rows)}
+                )
+        return {
+            "page": page,
+            "rows": rows,
+            "headers": archived.HEADERS,
+            "next_cursor": page.next_cursor,
+        }
+
+    def export_rows(self, request, filterset, context):
+        rows = archived.archived_rows(filterset)
+        return archived.HEADERS, rows, _filter_detail(filterset.cleaned)
+
+
+class HistoryView(ReportView):
+    filterset_class = AsOfFilterSet
+    template_name = "reports/history.html"
+    title = "Reports as of a date"
+    report = "figures-as-of"
+
+    def report_context(self, request, cleaned, filterset):
+        context = {"yesterday": timezone.localdate() - timedelta(days=1)}
+        start, end = cleaned.get("period_from"), cleaned.get("period_to")
+        if bool(start) != bool(end):
+            missing = "period_to" if start else "period_from"
+            filterset.form.add_error(missing, "Give both ends of the period.")
+            return {"can_export": False}
+        if start and end:
+            context["period"] = period.period_report(
+                person=request.user, filters=cleaned, start=start, end=end
+            )
+        if cleaned.get("as_of"):
+            figures = analytics_as_of(person=request.user, filters=cleaned, day=cleaned["as_of"])
+            context.update({"figures": figures, **_figure_charts(figures)})
+        if "figures" in context:
+            context["report_name"] = "figures-as-of"
+        elif "period" in context:
+            context["report_name"] = "period-report"
+        else:
+            context["can_export"] = False
+        return context
+
+    def export_rows(self, request, filterset, context):
+        cleaned = filterset.cleaned
+        if "figures" in context:
+            detail = f"{cleaned['as_of']:%Y-%m-%d} {_filter_detail(cleaned)}"
+            return Figures.HEADERS, context["figures"].rows(), detail
+        report = context["period"]
+        detail = f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} {_filter_detail(cleaned)}"
+        return period.HEADERS, iter(report.rows), detail
+
+
+def encode_change_cursor(cursor) -> str:
+    when, order, history_id = cursor
+    raw = json.dumps([when.isoformat(), order, history_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_change_cursor(text: str):
+    if not text:
+        return None
+    try:
+        when, order, history_id = json.loads(
+            base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        )
+        moment = parse_datetime(when)
+        if moment is None or not isinstance(order, int) or not isinstance(history_id, int):
+            return None
+        return moment, order, history_id
+    except (ValueError, TypeError):
+        return None
+
+
+class ChangesView(ReportView):
+    filterset_class = ChangeLogFilterSet
+    template_name = "reports/changes.html"
+    title = "Change log"
+    report = "change-log"
+
+    def base_queryset(self, request):
+        return User.objects.none()
+
+    def report_context(self, request, cleaned, filterset):
+        if request.GET.get("export") or self.kwargs.get("fmt"):
+            return {}
+        cursor = decode_change_cursor(request.GET.get("cursor", ""))
+        page, next_cursor = changes.change_page(person=request.user, filters=cleaned, cursor=cursor)
+        total, capped = changes.change_count(person=request.user, filters=cleaned)
+        return {
+            "changes": page,
+            "total": total,
+            "total_capped": capped,
+            "next_cursor": encode_change_cursor(next_cursor) if next_cursor else None,
+        }
+
+    def export_rows(self, request, filterset, context):
+        rows = changes.change_rows(person=request.user, filters=filterset.cleaned)
+        detail = "-".join(
+            str(filterset.cleaned[key])
+            for key in ("actor", "object_type", "action")
+            if filterset.cleaned.get(key)
+        )
+        return changes.HEADERS, rows, detail
+
+
+BLURBS = (
+    "Today's figures for active users: headcount, enrolments, completions, sign-ins and "
+    "new users, with charts.",
+    "People who are inactive, with their whole training history and how they left. "
+    "Download it as the Inactive users file.",
+    "The same figures as they stood at the end of any past day, and what happened "
+    "between two dates.",
+    "Every change to every record: when, who, what and why.",
+)
+
+
+class IndexView(ReportView):
+    template_name = "reports/index.html"
+    title = "Reports"
+
+    def get(self, request, fmt=None):
+        cards = [
+            (reverse(name), label, blurb) for (name, label), blurb in zip(TABS, BLURBS, strict=True)
+        ]
+        context = {
+            **admin.site.each_context(request),
+            "title": self.title,
+            "cards": cards,
+            "tabs": [(reverse(name), label, False) for name, label in TABS],
+        }
+        return render(request, self.template_name, context)

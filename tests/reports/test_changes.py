@@ -1,0 +1,100 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from enrollments import services as enrollment_services
+from enrollments.models import EnrollmentState
+from tests.reports.helpers import table_rows
+from users import services
+
+URL = "/admin/reports/changes/"
+
+
+def test_change_log_says_when_who_what_and_why(admin_client, admin_user, make_user, course):
+    learner = make_user(username="jo")
+    enrollment = enrollment_services.enrollment_create(
+        user=learner, course=course, by=admin_user, reason="Induction"
+    )
+    enrollment_services.enrollment_set_state(
+        enrollment, EnrollmentState.COMPLETED, by=admin_user, reason="Passed the quiz"
+    )
+    services.user_deactivate(learner, by=admin_user, reason="Left the company")
+
+    rows = table_rows(admin_client.get(URL).content, "changes")
+    newest = rows[0]
+    assert newest[1:5] == ["Ada Admin", "Changed", "User", f"jo #{learner.pk}"]
+    assert "status: Active → Inactive" in newest[5]
+    assert newest[6] == "Left the company"
+    done = [row for row in rows if row[6] == "Passed the quiz"][0]
+    assert done[3] == "Enrolment" and done[4].startswith("jo in SAFE101")
+    assert "state: Active → Completed" in done[5]
+    created = [row for row in rows if row[6] == "Induction"][0]
+    assert created[2] == "Created"
+
+
+def test_change_log_filters(admin_client, admin_user, manager, make_user):
+    learner = make_user(username="kim")
+    services.user_deactivate(learner, by=admin_user, reason="Left")
+    rows = table_rows(
+        admin_client.get(
+            URL, {"actor": admin_user.pk, "object_type": "user", "action": "~"}
+        ).content,
+        "changes",
+    )
+    assert [row[6] for row in rows] == ["Left"]
+    assert table_rows(admin_client.get(URL, {"actor": manager.pk}).content, "changes") == [
+        ["No changes match these filters."]
+    ]
+
+
+def test_change_log_pages_through_every_table_in_order(
+    admin_client, admin_user, make_user, monkeypatch
+):
+    from reports.selectors import changes
+
+    for n in range(4):
+        services.user_deactivate(make_user(username=f"m{n}"), by=admin_user, reason=f"r{n}")
+    everything = table_rows(admin_client.get(URL).content, "changes")
+    monkeypatch.setattr(changes, "PAGE_SIZE", 3)
+    paged, url = [], URL
+    while url:
+        response = admin_client.get(url)
+        paged += table_rows(response.content, "changes")
+        url = response.context.get("next_url")
+    assert paged == everything
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/reports/analytics/",
+        "/admin/reports/archived/",
+        "/admin/reports/changes/",
+        "/admin/reports/history/?as_of=2020-01-01",
+    ],
+)
+def test_queries_do_not_grow_with_rows(admin_client, admin_user, make_user, course, url):
+    def grow(n):
+        for _ in range(n):
+            person = make_user()
+            enrollment = enrollment_services.enrollment_create(
+                user=person, course=course, by=admin_user, reason="t"
+            )
+            enrollment_services.certificate_issue(
+                enrollment_services.enrollment_set_state(
+                    enrollment, EnrollmentState.COMPLETED, by=admin_user, reason="t"
+                ),
+                by=admin_user,
+                reason="t",
+            )
+            services.user_deactivate(person, by=admin_user, reason="Left")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url).status_code == 200
+        return len(queries)
+
+    grow(2)
+    few = count()
+    grow(8)
+    assert count() == few
