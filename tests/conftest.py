@@ -26,6 +26,11 @@ def roles(db):
 
         migration = importlib.import_module("users.migrations.0002_roles")
         migration.assign_roles(apps)
+        imports_migration = importlib.import_module(
+            "imports.migrations.0002_status_words_and_roles"
+        )
+        imports_migration.assign(apps)
+        imports_migration.add_words(apps, None)
 
 
 @pytest.fixture

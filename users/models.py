@@ -106,6 +106,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=10, choices=UserStatus.choices, blank=True, editable=False
     )
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A deletion candidate (seed 003: "To be deleted" in a spreadsheet), for review on the
+    # Users page. Marking deletes nothing; an admin deletes after checking.
+    marked_for_deletion_at = models.DateTimeField(null=True, blank=True, editable=False)
+    marked_for_deletion_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     must_change_password = models.BooleanField(default=False, editable=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(
@@ -146,6 +157,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["last_login"], name="user_last_login_idx"),
             models.Index(fields=["date_joined"], name="user_date_joined_idx"),
             models.Index(fields=["status_changed_at"], name="user_status_changed_idx"),
+            models.Index(
+                fields=["marked_for_deletion_at"],
+                name="user_marked_for_deletion_idx",
+                condition=Q(marked_for_deletion_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -155,6 +171,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_active(self) -> bool:
         """Only an active user can sign in; Django's auth reads this."""
         return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_marked_for_deletion(self) -> bool:
+        return self.marked_for_deletion_at is not None
 
     @property
     def is_anonymised(self) -> bool:

@@ -7,7 +7,6 @@ the only bulk state changes here are the ones a user deletion or undeletion asks
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,6 +25,7 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
+from enrollments.services.courses import _enrol_set, default_section, everyone_user_ids
 from users.exceptions import DomainError
 from users.history import (
     batched,
@@ -34,113 +34,6 @@ from users.history import (
     save_with_history,
 )
 from users.models import User, UserStatus
-from users.scoping import organisation_tree_ids
-
-
-def _validation_message(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-# Courses and sections ------------------------------------------------------------------
-
-
-@transaction.atomic
-def course_create(
-    *,
-    code: str,
-    name: str,
-    organisation=None,
-    sis_course_id: str | None = None,
-    enrollment_method: str = EnrollmentMethod.MANUAL,
-    start_date=None,
-    end_date=None,
-    by,
-    reason: str,
-) -> Course:
-    """Create a course with its default section; an "everyone" course enrols its people."""
-    try:
-        course = create_with_history(
-            Course,
-            by=by,
-            reason=reason,
-            code=code,
-            name=name,
-            organisation=organisation,
-            sis_course_id=sis_course_id or None,
-            start_date=start_date,
-            end_date=end_date,
-        )
-        create_with_history(
-            Section,
-            by=by,
-            reason=reason,
-            course=course,
-            name=f"{code} (default section)",
-            is_default=True,
-        )
-    except ValidationError as error:
-        raise DomainError(_validation_message(error)) from error
-    if enrollment_method != EnrollmentMethod.MANUAL:
-        course_set_enrollment_method(course, enrollment_method, by=by, reason=reason)
-    return course
-
-
-@transaction.atomic
-def section_create(
-    course: Course, *, name: str, sis_section_id: str | None = None, by, reason: str
-) -> Section:
-    try:
-        return create_with_history(
-            Section,
-            by=by,
-            reason=reason,
-            course=course,
-            name=name,
-            sis_section_id=sis_section_id or None,
-        )
-    except ValidationError as error:
-        raise DomainError(_validation_message(error)) from error
-
-
-def default_section(course: Course) -> Section:
-    section = Section.objects.filter(course=course, is_default=True).first()
-    if section is None:
-        raise DomainError(f"The course {course.code} has no default section.")
-    return section
-
-
-def everyone_user_ids(course: Course):
-    """Users an "everyone" course covers: its organisation and sub-organisations, not deleted."""
-    users = User.objects.exclude(status=UserStatus.DELETED)
-    if course.organisation_id is not None:
-        users = users.filter(organisation_id__in=organisation_tree_ids(course.organisation_id))
-    return users.values_list("id", flat=True)
-
-
-@transaction.atomic
-def course_set_enrollment_method(course: Course, method: str, *, by, reason: str) -> int:
-    """Switch how people join a course; "everyone" enrols all its people, silently.
-
-    Inactive users are enrolled too: they get no notice and no access until reactivated,
-    then full access at once. Returns how many enrolments were created.
-    """
-    if method not in EnrollmentMethod.values:
-        raise DomainError(f"Unknown enrolment method: {method!r}.")
-    course = Course.objects.select_for_update().get(pk=course.pk)
-    if course.enrollment_method != method:
-        course.enrollment_method = method
-        save_with_history(course, ["enrollment_method"], by=by, reason=reason)
-    if method != EnrollmentMethod.EVERYONE:
-        return 0
-    return _enrol_set(
-        everyone_user_ids(course),
-        section=default_section(course),
-        type=EnrollmentType.STUDENT,
-        source=EnrollmentSource.EVERYONE,
-        by=by,
-        reason=reason,
-    )
-
 
 # Enrolments -----------------------------------------------------------------------------
 
@@ -326,52 +219,6 @@ def certificate_issue(enrollment: Enrollment, *, by, reason: str) -> Certificate
     )
 
 
-def _enrol_set(
-    user_ids: Iterable[int],
-    *,
-    section: Section,
-    type: str,
-    source: str,
-    by,
-    reason: str,
-    state: str = EnrollmentState.ACTIVE,
-) -> int:
-    """Enrol many users in one section, skipping those already there; set-based."""
-    created = 0
-    now = timezone.now()
-    for batch in batched(user_ids):
-        existing = set(
-            Enrollment.objects.filter(section=section, type=type, user_id__in=batch).values_list(
-                "user_id", flat=True
-            )
-        )
-        new = [
-            Enrollment(
-                user_id=user_id,
-                course_id=section.course_id,
-                section=section,
-                type=type,
-                state=state,
-                source=source,
-                created_at=now,
-                updated_at=now,
-            )
-            for user_id in batch
-            if user_id not in existing
-        ]
-        if not new:
-            continue
-        Enrollment.objects.bulk_create(new)
-        new_ids = list(
-            Enrollment.objects.filter(
-                section=section, type=type, user_id__in=[row.user_id for row in new]
-            ).values_list("id", flat=True)
-        )
-        insert_history_rows(Enrollment, new_ids, by=by, reason=reason, history_type="+", when=now)
-        created += len(new_ids)
-    return created
-
-
 @dataclass
 class EnrolOutcome:
     created: int = 0
@@ -452,6 +299,25 @@ def enrollments_create_for_new_user(user: User, *, by, reason: str) -> int:
             by=by,
             reason=reason,
         )
+    return created
+
+
+def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) -> int:
+    """Set-based form of `enrollments_create_for_new_user`, for people created in bulk."""
+    if not user_ids:
+        return 0
+    created = 0
+    for course in Course.objects.filter(enrollment_method=EnrollmentMethod.EVERYONE):
+        covered = everyone_user_ids(course)
+        for batch in batched(user_ids):
+            created += _enrol_set(
+                list(covered.filter(id__in=batch)),
+                section=default_section(course),
+                type=EnrollmentType.STUDENT,
+                source=EnrollmentSource.EVERYONE,
+                by=by,
+                reason=reason,
+            )
     return created
 
 

@@ -1,0 +1,194 @@
+"""Applying a previewed import of courses, sections or enrolments: set-based, one
+transaction, one history row per created or changed object, the importing admin as actor.
+
+State changes of enrolments go through `enrollments_set_state`, whose history row also
+carries the enrolment's other changes, so each enrolment still gets exactly one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from enrollments.models import (
+    Course,
+    Enrollment,
+    EnrollmentMethod,
+    EnrollmentSource,
+    EnrollmentState,
+    EnrollmentType,
+    Section,
+)
+from enrollments.services.courses import _enrol_set, everyone_user_ids
+from enrollments.services.enrolments import enrollments_set_state
+from users.exceptions import DomainError
+from users.history import batched, insert_history_rows
+
+BATCH = 2000
+COURSE_FIELDS = ("code", "name", "sis_course_id", "organisation_id", "start_date", "end_date")
+SECTION_FIELDS = ("name", "sis_section_id")
+ENROLLMENT_FIELDS = ("started_at", "completed_at", "last_activity_at", "score")
+
+
+@dataclass
+class ImportOutcome:
+    created: int = 0
+    updated: int = 0
+    state_changed: int = 0
+    enrolled_in_everyone_courses: int = 0
+
+
+def _bulk_update(model, changes: dict[int, dict], allowed: tuple[str, ...], **also) -> None:
+    """Write field changes, grouped by the set of fields each row changes."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for pk, values in changes.items():
+        unknown = set(values) - set(allowed)
+        if unknown:
+            raise DomainError(f"An import cannot change {', '.join(sorted(unknown))}.")
+        groups.setdefault(tuple(sorted(values)), []).append(pk)
+    for fields, ids in groups.items():
+        for batch in batched(ids, BATCH):
+            rows = []
+            for pk in batch:
+                row = model(pk=pk, **also)
+                for name in fields:
+                    setattr(row, name, changes[pk][name])
+                rows.append(row)
+            model.objects.bulk_update(rows, [*fields, *also])
+
+
+def _lock(model, ids) -> None:
+    for batch in batched(sorted(ids)):
+        list(model.objects.filter(id__in=batch).select_for_update().values_list("id", flat=True))
+
+
+def _insert(model, rows: list, *, by, reason: str, now) -> list:
+    created = []
+    for batch in batched(rows, BATCH):
+        created += model.objects.bulk_create(batch)
+    insert_ids = [row.pk for row in created]
+    for batch in batched(insert_ids):
+        insert_history_rows(model, batch, by=by, reason=reason, history_type="+", when=now)
+    return created
+
+
+@transaction.atomic
+def courses_apply_import(
+    *, create: list[dict], update: dict[int, dict], methods: dict[int, str], by, reason: str
+) -> ImportOutcome:
+    """New courses (each with its default section), field changes, and enrolment methods.
+
+    A course switched to "everyone" enrols all its people, silently, as in the admin.
+    """
+    now = timezone.now()
+    _lock(Course, [*update, *methods])
+    courses = _insert(
+        Course,
+        [Course(created_at=now, **values) for values in create],
+        by=by,
+        reason=reason,
+        now=now,
+    )
+    _insert(
+        Section,
+        [
+            Section(course=course, name=f"{course.code} (default section)", is_default=True)
+            for course in courses
+        ],
+        by=by,
+        reason=reason,
+        now=now,
+    )
+    outcome = ImportOutcome(created=len(courses), updated=len(update))
+    _bulk_update(Course, update, COURSE_FIELDS)
+    _bulk_update(
+        Course,
+        {pk: {"enrollment_method": method} for pk, method in methods.items()},
+        ("enrollment_method",),
+    )
+    changed = sorted({*update, *methods})
+    for batch in batched(changed):
+        insert_history_rows(Course, batch, by=by, reason=reason, when=now)
+    newly_everyone = [c for c in courses if c.enrollment_method == EnrollmentMethod.EVERYONE]
+    newly_everyone += list(
+        Course.objects.filter(
+            id__in=[pk for pk, method in methods.items() if method == EnrollmentMethod.EVERYONE]
+        )
+    )
+    for course in newly_everyone:
+        outcome.enrolled_in_everyone_courses += _enrol_set(
+            everyone_user_ids(course),
+            section=Section.objects.get(course=course, is_default=True),
+            type=EnrollmentType.STUDENT,
+            source=EnrollmentSource.EVERYONE,
+            by=by,
+            reason=reason,
+        )
+    return outcome
+
+
+@transaction.atomic
+def sections_apply_import(
+    *, create: list[dict], update: dict[int, dict], by, reason: str
+) -> ImportOutcome:
+    now = timezone.now()
+    _lock(Section, update)
+    created = _insert(
+        Section,
+        [Section(created_at=now, **values) for values in create],
+        by=by,
+        reason=reason,
+        now=now,
+    )
+    _bulk_update(Section, update, SECTION_FIELDS)
+    for batch in batched(sorted(update)):
+        insert_history_rows(Section, batch, by=by, reason=reason, when=now)
+    return ImportOutcome(created=len(created), updated=len(update))
+
+
+@transaction.atomic
+def enrollments_apply_import(
+    *,
+    create: list[dict],
+    update: dict[int, dict],
+    state: dict[str, list[int]],
+    by,
+    reason: str,
+    progress=None,
+) -> ImportOutcome:
+    """New enrolments (no notices: an import is a migration, not an invitation), field
+    changes, and state changes. Nobody ever moves to another section."""
+    now = timezone.now()
+    step = progress or (lambda count: None)
+    moving = {pk for ids in state.values() for pk in ids}
+    _lock(Enrollment, {*update, *moving})
+    rows = []
+    for values in create:
+        values = dict(values)
+        if values.get("state") == EnrollmentState.COMPLETED and not values.get("completed_at"):
+            values["completed_at"] = now
+        rows.append(
+            Enrollment(source=EnrollmentSource.IMPORT, created_at=now, updated_at=now, **values)
+        )
+    created = _insert(Enrollment, rows, by=by, reason=reason, now=now)
+    step(len(created))
+    _bulk_update(Enrollment, update, ENROLLMENT_FIELDS, updated_at=now)
+    only_fields = [pk for pk in update if pk not in moving]
+    for batch in batched(only_fields):
+        insert_history_rows(Enrollment, batch, by=by, reason=reason, when=now)
+    step(len(only_fields))
+    outcome = ImportOutcome(created=len(created), updated=len(update))
+    for target, ids in state.items():
+        for batch in batched(ids):
+            outcome.state_changed += enrollments_set_state(
+                Enrollment.objects.filter(id__in=batch), target, by=by, reason=reason
+            )
+            step(len(batch))
+    if outcome.state_changed != len(moving):
+        raise DomainError(
+            "Some enrolments changed while the import ran; nothing was imported. "
+            "Preview the file again."
+        )
+    return outcome

@@ -1,0 +1,146 @@
+"""What the user services share: locking, refusals, ending sessions, handing out credentials."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from users.exceptions import DomainError
+from users.models import (
+    User,
+    UserSession,
+    UserStatus,
+)
+from users.scoping import TRAINING_ADMIN
+
+# Characters for temporary passwords: no 0/O or 1/l/I, so they can be read out on the phone.
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PROFILE_FIELDS = ("username", "email", "first_name", "last_name", "sis_user_id", "organisation")
+
+
+@dataclass
+class Credentials:
+    """What reactivation handed out: a reset link by email, or a temporary password."""
+
+    user: User
+    reset_link_sent_to: str = ""
+    temporary_password: str = ""
+    expires_at: datetime | None = None
+
+    @property
+    def masked_email(self) -> str:
+        return mask_email(self.reset_link_sent_to)
+
+
+@dataclass
+class BulkOutcome:
+    changed: int = 0
+    skipped: int = 0
+    credentials: list[Credentials] = field(default_factory=list)
+
+
+def mask_email(email: str) -> str:
+    """j.smith@example.com -> j…@e…: enough to recognise, not enough to harvest."""
+    if "@" not in email:
+        return ""
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}…@{domain[:1]}…"
+
+
+def _label(user: User) -> str:
+    return user.get_full_name()
+
+
+def _lock(user: User) -> User:
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _copy_fields(target: User, source: User, fields) -> None:
+    for name in fields:
+        setattr(target, name, getattr(source, name))
+
+
+def _refuse_anonymised(user: User) -> None:
+    if user.anonymised_at is not None:
+        raise DomainError(
+            f"{user.username} was anonymised on {user.anonymised_at:%d %b %Y}; "
+            "an anonymised user cannot be changed."
+        )
+
+
+def _training_admins() -> QuerySet:
+    return User.objects.filter(
+        Q(is_superuser=True) | Q(groups__name=TRAINING_ADMIN), status=UserStatus.ACTIVE
+    ).distinct()
+
+
+def _refuse_removing_last_training_admins(ids: list[int]) -> None:
+    admins = _training_admins()
+    leaving = admins.filter(id__in=ids)
+    if leaving.exists() and not admins.exclude(id__in=ids).exists():
+        names = ", ".join(leaving.values_list("username", flat=True)[:3])
+        raise DomainError(
+            f"{names} is the last active training admin. Make someone else a training admin "
+            "first, so that somebody can still manage the platform."
+        )
+
+
+def _end_sessions(user_ids) -> None:
+    UserSession.objects.filter(user_id__in=user_ids).delete()
+
+
+def _issue_credentials(user: User) -> tuple[Credentials, list[str]]:
+    """Prepare sign-in for a returning user; returns the credentials and changed fields.
+
+    With an email: the old password stays void and a reset link is mailed after commit.
+    Without: a temporary password, shown once to the admin, valid once and for a while.
+    """
+    if user.email:
+        user.set_unusable_password()
+        user.must_change_password = False
+        user.temporary_password_expires_at = None
+        credentials = Credentials(user=user, reset_link_sent_to=user.email)
+        transaction.on_commit(lambda: send_password_reset_link(user))
+    else:
+        password = "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(12))
+        expires_at = timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
+        user.set_password(password)
+        user.must_change_password = True
+        user.temporary_password_expires_at = expires_at
+        credentials = Credentials(user=user, temporary_password=password, expires_at=expires_at)
+    return credentials, ["password", "must_change_password", "temporary_password_expires_at"]
+
+
+def password_reset_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def send_password_reset_link(user: User) -> None:
+    send_mail(
+        subject="Your training account is active again",
+        message=(
+            f"Hello {user.get_short_name()},\n\n"
+            "Your training account has been reactivated. Your courses and certificates are "
+            "as you left them. Choose a new password here:\n\n"
+            f"{password_reset_url(user)}\n\n"
+            f"Your username is {user.username}. The link works once and expires in "
+            f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+        fail_silently=False,
+    )

@@ -1,0 +1,333 @@
+"""The user lifecycle: the only door through which a user's status changes.
+
+Every function here is atomic, locks the rows it changes, returns early when nothing
+changes, writes one history row per changed object with actor and reason, and defers mail
+to after commit. Bulk forms take a queryset and work in set-based batches.
+
+Deactivation never touches enrolments; deletion remembers each enrolment's state so that
+undeletion restores every one of them exactly.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from enrollments import services as enrollment_services
+from users.exceptions import DomainError
+from users.history import (
+    batched,
+    changed_fields,
+    insert_history_rows,
+    save_with_history,
+)
+from users.models import (
+    Organisation,
+    User,
+    UserStatus,
+)
+from users.services.accounts import user_update
+from users.services.common import (
+    PROFILE_FIELDS,
+    BulkOutcome,
+    Credentials,
+    _copy_fields,
+    _end_sessions,
+    _issue_credentials,
+    _label,
+    _lock,
+    _refuse_anonymised,
+    _refuse_removing_last_training_admins,
+)
+
+# Deactivate and reactivate --------------------------------------------------------------
+
+
+@transaction.atomic
+def user_deactivate(user: User, *, by, reason: str) -> User:
+    """Inactive: no sign-in, sessions ended, password void; enrolments exactly as they were."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    if locked.status == UserStatus.INACTIVE:
+        return locked
+    if locked.status == UserStatus.DELETED:
+        raise DomainError(f"{_label(locked)} is deleted. Undelete them first.")
+    _refuse_removing_last_training_admins([locked.pk])
+    locked.status = UserStatus.INACTIVE
+    locked.status_changed_at = timezone.now()
+    locked.set_unusable_password()
+    save_with_history(locked, ["status", "status_changed_at", "password"], by=by, reason=reason)
+    _end_sessions([locked.pk])
+    _copy_fields(user, locked, ["status", "status_changed_at", "password"])
+    return locked
+
+
+@transaction.atomic
+def user_reactivate(user: User, *, by, reason: str) -> Credentials:
+    """Active again, with every enrolment as it was, and a new way to sign in."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    if locked.status == UserStatus.DELETED:
+        raise DomainError(f"{_label(locked)} is deleted. Undelete them instead of reactivating.")
+    if locked.status == UserStatus.ACTIVE:
+        return Credentials(user=locked)
+    locked.status = UserStatus.ACTIVE
+    locked.status_changed_at = timezone.now()
+    credentials, fields = _issue_credentials(locked)
+    save_with_history(locked, ["status", "status_changed_at", *fields], by=by, reason=reason)
+    _copy_fields(user, locked, ["status", "status_changed_at", *fields])
+    return credentials
+
+
+@transaction.atomic
+def user_reset_password(user: User, *, by, reason: str) -> Credentials:
+    """A new way in for an active user: a reset link by email, or a temporary password."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    if locked.status != UserStatus.ACTIVE:
+        raise DomainError(
+            f"{_label(locked)} is {locked.get_status_display().lower()}; "
+            "reactivate them instead, which resets the password too."
+        )
+    credentials, fields = _issue_credentials(locked)
+    save_with_history(locked, fields, by=by, reason=reason)
+    _end_sessions([locked.pk])
+    _copy_fields(user, locked, fields)
+    return credentials
+
+
+# Delete and undelete --------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_delete(user: User, *, by, reason: str) -> User:
+    """Deleted: each enrolment's state is kept in state_before_delete, then set "deleted"."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    if locked.status == UserStatus.DELETED:
+        return locked
+    if locked.pk == getattr(by, "pk", None):
+        raise DomainError("You cannot delete your own account.")
+    _refuse_removing_last_training_admins([locked.pk])
+    locked.status_before_delete = locked.status
+    locked.status = UserStatus.DELETED
+    locked.status_changed_at = timezone.now()
+    locked.set_unusable_password()
+    # A deletion candidate that is deleted is no longer a candidate.
+    locked.marked_for_deletion_at = None
+    locked.marked_for_deletion_by = None
+    fields = [
+        "status",
+        "status_before_delete",
+        "status_changed_at",
+        "password",
+        "marked_for_deletion_at",
+        "marked_for_deletion_by",
+    ]
+    save_with_history(locked, fields, by=by, reason=reason)
+    _end_sessions([locked.pk])
+    enrollment_services.enrollments_delete_for_users([locked.pk], by=by, reason=reason)
+    _copy_fields(user, locked, fields)
+    return locked
+
+
+@transaction.atomic
+def user_undelete(user: User, *, by, reason: str) -> Credentials:
+    """Back to the status before deletion, and every enrolment back to its exact state."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    if locked.status != UserStatus.DELETED:
+        return Credentials(user=locked)
+    locked.status = locked.status_before_delete or UserStatus.INACTIVE
+    locked.status_before_delete = ""
+    locked.status_changed_at = timezone.now()
+    fields = ["status", "status_before_delete", "status_changed_at"]
+    credentials = Credentials(user=locked)
+    if locked.status == UserStatus.ACTIVE:
+        credentials, credential_fields = _issue_credentials(locked)
+        fields += credential_fields
+    save_with_history(locked, fields, by=by, reason=reason)
+    enrollment_services.enrollments_undelete_for_users([locked.pk], by=by, reason=reason)
+    _copy_fields(user, locked, fields)
+    return credentials
+
+
+# Reverting a change ---------------------------------------------------------------------
+
+REVERT_STATUS = {
+    (UserStatus.ACTIVE, UserStatus.INACTIVE): "reactivate",
+    (UserStatus.INACTIVE, UserStatus.ACTIVE): "deactivate",
+    (UserStatus.ACTIVE, UserStatus.DELETED): "undelete",
+    (UserStatus.INACTIVE, UserStatus.DELETED): "undelete",
+    (UserStatus.DELETED, UserStatus.ACTIVE): "delete",
+    (UserStatus.DELETED, UserStatus.INACTIVE): "delete",
+}
+
+
+@transaction.atomic
+def user_revert_change(user: User, history_id: int, *, by, reason: str) -> Credentials:
+    """Undo one recorded change: profile fields go back to what they were, and a status
+    change is undone through its own service (so enrolments, sessions and passwords follow).
+    The revert is a change of its own, with its own history row."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    try:
+        record = User.history.get(history_id=history_id, id=locked.pk)
+    except User.history.model.DoesNotExist as error:
+        raise DomainError("That change is not in this user's history.") from error
+    previous = record.prev_record
+    if previous is None:
+        raise DomainError("The creation of a user cannot be reverted; delete the user instead.")
+    changed = set(changed_fields(record, previous))
+    profile = {
+        name: getattr(previous, User._meta.get_field(name).attname)
+        for name in changed & {*PROFILE_FIELDS, "is_staff", "is_superuser"}
+    }
+    if "organisation" in profile:
+        profile["organisation"] = Organisation.objects.filter(pk=profile["organisation"]).first()
+    credentials = Credentials(user=locked)
+    if "status" in changed:
+        if locked.status != record.status:
+            raise DomainError(
+                f"The status has changed again since then (now {locked.get_status_display()}); "
+                "change it directly instead."
+            )
+        action = REVERT_STATUS.get((previous.status, record.status))
+        if action == "reactivate":
+            credentials = user_reactivate(locked, by=by, reason=reason)
+        elif action == "deactivate":
+            user_deactivate(locked, by=by, reason=reason)
+        elif action == "undelete":
+            credentials = user_undelete(locked, by=by, reason=reason)
+        elif action == "delete":
+            user_delete(locked, by=by, reason=reason)
+    if profile:
+        user_update(locked, by=by, reason=reason, **profile)
+    if not profile and "status" not in changed:
+        raise DomainError("That change touched nothing that can be put back.")
+    return credentials
+
+
+# Bulk forms -----------------------------------------------------------------------------
+
+
+def _locked_ids(users: QuerySet, **criteria) -> tuple[list[int], int]:
+    """Ids of the selected users that the transition applies to, locked; and how many not."""
+    selected = users.order_by().values("id")
+    eligible = list(
+        User.objects.filter(id__in=selected, anonymised_at__isnull=True, **criteria)
+        .select_for_update()
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return eligible, users.count() - len(eligible)
+
+
+@transaction.atomic
+def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
+    _refuse_removing_last_training_admins(ids)
+    now = timezone.now()
+    unusable = make_password(None)
+    for batch in batched(ids):
+        User.objects.filter(id__in=batch).update(
+            status=UserStatus.INACTIVE, status_changed_at=now, password=unusable
+        )
+        insert_history_rows(User, batch, by=by, reason=reason, when=now)
+        _end_sessions(batch)
+    return BulkOutcome(changed=len(ids), skipped=skipped)
+
+
+def _reactivate_batch(ids: list[int], *, restore_to: str | None, by, reason: str, now):
+    """Set status (active, or each user's status before delete) and hand out credentials."""
+    credentials = []
+    to_update = []
+    for user in User.objects.filter(id__in=ids).only(
+        "id",
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "password",
+        "status",
+        "status_before_delete",
+        "last_login",
+    ):
+        target = restore_to or user.status_before_delete or UserStatus.INACTIVE
+        if user.status == UserStatus.DELETED:
+            user.status_before_delete = ""
+        user.status = target
+        user.status_changed_at = now
+        if target == UserStatus.ACTIVE:
+            issued, _ = _issue_credentials(user)
+            credentials.append(issued)
+        to_update.append(user)
+    User.objects.bulk_update(
+        to_update,
+        [
+            "status",
+            "status_before_delete",
+            "status_changed_at",
+            "password",
+            "must_change_password",
+            "temporary_password_expires_at",
+        ],
+    )
+    insert_history_rows(User, ids, by=by, reason=reason, when=now)
+    return credentials
+
+
+@transaction.atomic
+def users_reactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    ids, skipped = _locked_ids(users, status=UserStatus.INACTIVE)
+    outcome = BulkOutcome(changed=len(ids), skipped=skipped)
+    now = timezone.now()
+    for batch in batched(ids, 1000):
+        outcome.credentials += _reactivate_batch(
+            batch, restore_to=UserStatus.ACTIVE, by=by, reason=reason, now=now
+        )
+    return outcome
+
+
+@transaction.atomic
+def users_delete(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    candidates = users.exclude(pk=getattr(by, "pk", None))
+    ids, skipped = _locked_ids(candidates, status__in=[UserStatus.ACTIVE, UserStatus.INACTIVE])
+    skipped += users.count() - candidates.count()
+    _refuse_removing_last_training_admins(ids)
+    now = timezone.now()
+    unusable = make_password(None)
+    for batch in batched(ids):
+        User.objects.filter(id__in=batch).update(
+            status_before_delete=F("status"),
+            status=UserStatus.DELETED,
+            status_changed_at=now,
+            password=unusable,
+            marked_for_deletion_at=None,
+            marked_for_deletion_by=None,
+        )
+        insert_history_rows(User, batch, by=by, reason=reason, when=now)
+        _end_sessions(batch)
+        enrollment_services.enrollments_delete_for_users(batch, by=by, reason=reason)
+    return BulkOutcome(changed=len(ids), skipped=skipped)
+
+
+@transaction.atomic
+def users_undelete(
+    users: QuerySet, *, by, reason: str, to_status: str | None = None
+) -> BulkOutcome:
+    """Deleted users back to their status before deletion (or `to_status`, when an import
+    says which), every enrolment back to its exact state, in one history row each."""
+    if to_status not in (None, UserStatus.ACTIVE, UserStatus.INACTIVE):
+        raise DomainError(f"Undelete returns people to active or inactive, not {to_status!r}.")
+    ids, skipped = _locked_ids(users, status=UserStatus.DELETED)
+    outcome = BulkOutcome(changed=len(ids), skipped=skipped)
+    now = timezone.now()
+    for batch in batched(ids, 1000):
+        outcome.credentials += _reactivate_batch(
+            batch, restore_to=to_status, by=by, reason=reason, now=now
+        )
+        enrollment_services.enrollments_undelete_for_users(batch, by=by, reason=reason)
+    return outcome

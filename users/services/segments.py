@@ -1,0 +1,93 @@
+"""Segments and their members: membership never depends on a member's status."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from users.exceptions import DomainError
+from users.history import (
+    batched,
+    create_with_history,
+    delete_with_history,
+    insert_history_rows,
+)
+from users.models import (
+    Segment,
+    SegmentMembership,
+)
+
+# Segments -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def segment_create(*, name: str, organisation=None, description: str = "", by, reason: str):
+    try:
+        return create_with_history(
+            Segment,
+            by=by,
+            reason=reason,
+            name=name,
+            organisation=organisation,
+            description=description,
+        )
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from error
+
+
+@transaction.atomic
+def segment_add_members(segment: Segment, users: QuerySet, *, by, reason: str) -> int:
+    """Add users to a segment; whatever their status, they stay members until removed."""
+    Segment.objects.select_for_update().get(pk=segment.pk)
+    added = 0
+    now = timezone.now()
+    user_ids = list(users.order_by().values_list("id", flat=True))
+    for batch in batched(user_ids):
+        present = set(
+            SegmentMembership.objects.filter(segment=segment, user_id__in=batch).values_list(
+                "user_id", flat=True
+            )
+        )
+        new = [
+            SegmentMembership(segment=segment, user_id=user_id, added_at=now)
+            for user_id in batch
+            if user_id not in present
+        ]
+        if not new:
+            continue
+        SegmentMembership.objects.bulk_create(new)
+        ids = list(
+            SegmentMembership.objects.filter(
+                segment=segment, user_id__in=[m.user_id for m in new]
+            ).values_list("id", flat=True)
+        )
+        insert_history_rows(
+            SegmentMembership, ids, by=by, reason=reason, history_type="+", when=now
+        )
+        added += len(ids)
+    return added
+
+
+@transaction.atomic
+def segment_remove_members(segment: Segment, users: QuerySet, *, by, reason: str) -> int:
+    Segment.objects.select_for_update().get(pk=segment.pk)
+    memberships = SegmentMembership.objects.filter(
+        segment=segment, user_id__in=users.order_by().values("id")
+    )
+    ids = list(memberships.values_list("id", flat=True))
+    now = timezone.now()
+    for batch in batched(ids):
+        # History first: the "-" row records what the membership was before it went.
+        insert_history_rows(
+            SegmentMembership, batch, by=by, reason=reason, history_type="-", when=now
+        )
+        # A raw delete: the ORM's delete() would send a signal per row and simple-history
+        # would write a second "-" row for each one.
+        SegmentMembership.objects.filter(id__in=batch)._raw_delete(SegmentMembership.objects.db)
+    return len(ids)
+
+
+def segment_membership_delete(membership: SegmentMembership, *, by, reason: str) -> None:
+    delete_with_history(membership, by=by, reason=reason)
