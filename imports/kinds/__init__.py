@@ -1,0 +1,11 @@
+"""The kinds of import, by the name the command line and the upload form use."""
+
+from imports.kinds.courses import CoursesKind, SectionsKind
+from imports.kinds.enrollments import EnrollmentsKind
+from imports.kinds.memberships import MembershipsKind
+from imports.kinds.users import UsersKind
+
+KINDS = {
+    kind.name: kind
+    for kind in (UsersKind(), CoursesKind(), SectionsKind(), EnrollmentsKind(), MembershipsKind())
+}

@@ -1,0 +1,326 @@
+"""What every kind of import shares: file layouts, row plans, and the checks on columns.
+
+A kind reads rows in batches (one lookup query per batch, never one per row), and turns
+each row into a `RowPlan`: new, updated, status change, unchanged or error, with the field
+changes it would make. The plans are the preview; applying them is the kind's `apply`,
+which hands them to the services in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from imports.models import RowOutcome
+
+
+@dataclass(slots=True)
+class RowPlan:
+    line: int
+    key: str
+    outcome: str = RowOutcome.UNCHANGED
+    changes: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    # What applying the row writes: the existing object's id, its new field values (all of
+    # them for a new object), and a status or state to move it to.
+    target: int | None = None
+    values: dict = field(default_factory=dict)
+    status: str | None = None
+    # The status or state the object had, when `status` moves it.
+    was: str | None = None
+
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def change(self, label: str, old, new) -> None:
+        self.changes.append([label, shown(old), shown(new)])
+
+    def settle(self, *, new: bool) -> RowPlan:
+        if self.errors:
+            self.outcome = RowOutcome.ERROR
+        elif new:
+            self.outcome = RowOutcome.NEW
+        elif self.status is not None:
+            self.outcome = RowOutcome.STATUS
+        elif self.changes:
+            self.outcome = RowOutcome.UPDATED
+        else:
+            self.outcome = RowOutcome.UNCHANGED
+        return self
+
+    @property
+    def messages(self) -> list[str]:
+        return [*self.errors, *self.notes]
+
+
+def shown(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way a file can be laid out: our own export format, or a Canvas SIS file."""
+
+    name: str
+    # File column -> the name the kind works with.
+    columns: dict[str, str]
+    required: tuple[str, ...]
+    # Columns our exports write for reference, which an import reads past quietly.
+    read_only: tuple[str, ...] = ()
+    # Columns that only this layout has, so a file can be recognised by its headings.
+    signature: tuple[str, ...] = ()
+    # Groups of columns of which at least one must be present, e.g. a user's SIS id or
+    # username.
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+
+class Kind:
+    name = ""
+    label = ""
+    # What a person needs to import this kind: Django permission codenames.
+    permissions: tuple[str, ...] = ()
+    layouts: tuple[Layout, ...] = ()
+    batch_size = 2000
+
+    def choose_layout(self, names: list[str]) -> Layout:
+        for layout in self.layouts:
+            if layout.signature and any(name in names for name in layout.signature):
+                return layout
+        return next(layout for layout in self.layouts if not layout.signature)
+
+    def check_columns(self, names: list[str], layout: Layout) -> tuple[list[str], list[str]]:
+        """File-level errors (missing columns) and notes (columns that are ignored)."""
+        errors, notes = [], []
+        missing = [column for column in layout.required if column not in names]
+        if missing:
+            errors.append(
+                f"Missing required column{'s' if len(missing) > 1 else ''}: "
+                f"{', '.join(missing)}. The first row must name the columns of a "
+                f"{layout.name} file."
+            )
+        for group in layout.one_of:
+            if not any(column in names for column in group):
+                errors.append(f"The file needs at least one of these columns: {', '.join(group)}.")
+        ignored = [
+            name for name in names if name not in layout.columns and name not in layout.read_only
+        ]
+        if ignored:
+            notes.append(f"These columns are not imported and were ignored: {', '.join(ignored)}.")
+        read_only = [name for name in names if name in layout.read_only]
+        if read_only:
+            notes.append(
+                f"These columns are for reference and are never imported: {', '.join(read_only)}."
+            )
+        return errors, notes
+
+    def translate(self, record: dict[str, str], layout: Layout) -> dict[str, str]:
+        """The row with the layout's column names turned into the kind's own names."""
+        return {
+            internal: (record.get(column) or "").strip()
+            for column, internal in layout.columns.items()
+            if column in record
+        }
+
+    def plan(self, context, records: list[tuple[int, dict[str, str]]]) -> list[RowPlan]:
+        raise NotImplementedError
+
+    def finish(self, context, plans: list[RowPlan]) -> None:
+        """Checks across the whole file, after every batch is planned."""
+
+    def apply(self, context, plans: list[RowPlan], progress) -> dict:
+        raise NotImplementedError
+
+
+class Duplicates:
+    """Notices the same key on two rows of one file, and marks both rows."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.first: dict[str, RowPlan] = {}
+
+    def check(self, value: str, plan: RowPlan) -> bool:
+        """True when the value was already on an earlier row."""
+        if not value:
+            return False
+        key = value.casefold()
+        earlier = self.first.get(key)
+        if earlier is None:
+            self.first[key] = plan
+            return False
+        plan.error(f"The {self.what} {value} is also on row {earlier.line}.")
+        message = f"The {self.what} {value} is also on row {plan.line}."
+        if message not in earlier.errors:
+            earlier.error(message)
+            earlier.settle(new=earlier.outcome == RowOutcome.NEW)
+        return True
+
+
+# Cleaning single cells ------------------------------------------------------------------
+
+YES = {"yes", "y", "true", "1", "x"}
+NO = {"no", "n", "false", "0"}
+
+
+def clean_yes_no(value: str, plan: RowPlan, column: str) -> bool | None:
+    if value == "":
+        return None
+    word = value.strip().casefold()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    plan.error(f"{column} must be yes or no, not “{value}”.")
+    return None
+
+
+def clean_email(value: str, plan: RowPlan) -> str:
+    if not value:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        plan.error(f"“{value}” is not a valid email address.")
+        return ""
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def clean_length(value: str, plan: RowPlan, column: str, limit: int) -> str:
+    if len(value) > limit:
+        plan.error(f"{column} is {len(value)} characters long; at most {limit} fit.")
+        return value[:limit]
+    return value
+
+
+def clean_date(value: str, plan: RowPlan, column: str) -> date | None:
+    if not value:
+        return None
+    parsed = None
+    try:
+        parsed = parse_date(value[:10])
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        plan.error(f"{column} “{value}” is not a date; write it as YYYY-MM-DD.")
+    return parsed
+
+
+def clean_datetime(value: str, plan: RowPlan, column: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value.replace("Z", "+00:00")) or (
+            parse_date(value) and datetime.combine(parse_date(value), datetime.min.time())
+        )
+    except ValueError:
+        parsed = None
+    if not parsed:
+        plan.error(f"{column} “{value}” is not a date and time; write YYYY-MM-DD HH:MM:SS.")
+        return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed.replace(microsecond=0)
+
+
+def clean_score(value: str, plan: RowPlan) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        score = Decimal(value).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        plan.error(f"score “{value}” is not a number.")
+        return None
+    if score < 0 or score >= Decimal("10000"):
+        plan.error(f"score {value} is out of range (0 to 9999.99).")
+        return None
+    return score
+
+
+def same_moment(a, b) -> bool:
+    """Files hold whole seconds; a stored time with microseconds is the same moment."""
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a.replace(microsecond=0) == b.replace(microsecond=0)
+    return a == b
+
+
+def formula_notes(record: dict[str, str], plan: RowPlan) -> None:
+    for column, value in record.items():
+        if isinstance(value, str) and value[:1] in ("=", "+", "@") and len(value) > 1:
+            plan.notes.append(
+                f"{column} begins like a spreadsheet formula; it is kept as plain text "
+                "and never calculated."
+            )
+
+
+@dataclass
+class Context:
+    """Who imports, into which organisation, and what the file's words mean."""
+
+    person: object
+    # Organisation ids the person may touch, or None for all (users.scoping.EVERYTHING).
+    scope: set[int] | None
+    # The organisation chosen for the file: new people go there, rows are checked against it.
+    organisation: object | None
+    reason: str
+    # True when applying: lookups lock the rows they find.
+    lock: bool = False
+    now: datetime = field(default_factory=timezone.now)
+    # Anything a kind keeps across batches (duplicate finders, lookups).
+    memory: dict = field(default_factory=dict)
+
+    def in_scope(self, organisation_id) -> bool:
+        return self.scope is None or organisation_id in self.scope
+
+    def remember(self, name: str, factory):
+        if name not in self.memory:
+            self.memory[name] = factory()
+        return self.memory[name]
+
+
+class Organisations:
+    """Organisations by SIS account ID or short name (slug), read once per import."""
+
+    def __init__(self):
+        from users.models import Organisation
+
+        self.by_key: dict[str, tuple[int, str]] = {}
+        self.names: dict[int, str] = {}
+        for pk, name, slug, sis in Organisation.objects.values_list(
+            "id", "name", "slug", "sis_account_id"
+        ):
+            self.names[pk] = name
+            self.by_key.setdefault(slug.casefold(), (pk, name))
+            if sis:
+                self.by_key[sis.casefold()] = (pk, name)
+
+    def find(self, value: str, plan: RowPlan, context: Context) -> int | None:
+        """The organisation a cell names, or None with an error on the row."""
+        found = self.by_key.get(value.casefold())
+        if found is None or not context.in_scope(found[0]):
+            if context.scope is not None:
+                plan.error(
+                    f"“{value}” is not your organisation. You can import only into your "
+                    "own organisation and its sub-organisations."
+                )
+            else:
+                plan.error(f"No organisation has the SIS account ID or short name “{value}”.")
+            return None
+        return found[0]
+
+    def name(self, pk: int | None) -> str:
+        return self.names.get(pk, "no organisation") if pk else "no organisation"

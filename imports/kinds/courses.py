@@ -1,0 +1,314 @@
+"""Importing courses and sections: our own files, or Canvas SIS courses.csv and sections.csv.
+
+A course is matched by SIS course ID, else by its code (when exactly one course has it).
+A section is matched by SIS section ID, else by its course and name; it never moves to
+another course. Courses and sections are never deleted by an import.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from enrollments import services
+from enrollments.models import Course, EnrollmentMethod, Section
+from imports.kinds.base import (
+    Context,
+    Duplicates,
+    Kind,
+    Layout,
+    Organisations,
+    RowPlan,
+    clean_date,
+    clean_length,
+    formula_notes,
+)
+from imports.models import RowOutcome
+
+COURSES_OWN = Layout(
+    name="courses (this admin's export format)",
+    columns={
+        "code": "code",
+        "name": "name",
+        "sis_course_id": "sis_course_id",
+        "organisation": "organisation",
+        "enrollment_method": "enrollment_method",
+        "start_date": "start_date",
+        "end_date": "end_date",
+    },
+    required=("code", "name"),
+    read_only=("id", "created_at"),
+)
+COURSES_CANVAS = Layout(
+    name="Canvas SIS courses.csv",
+    columns={
+        "course_id": "sis_course_id",
+        "short_name": "code",
+        "long_name": "name",
+        "account_id": "organisation",
+        "status": "status",
+        "start_date": "start_date",
+        "end_date": "end_date",
+    },
+    required=("course_id", "short_name", "long_name", "status"),
+    signature=("course_id", "short_name", "long_name"),
+)
+CANVAS_LIVE = {"active", "published", "completed", "concluded", "unpublished"}
+METHODS = {"manual": EnrollmentMethod.MANUAL, "everyone": EnrollmentMethod.EVERYONE}
+
+
+def _refuse_deleted(row: dict, plan: RowPlan, what: str) -> None:
+    status = row.get("status", "").casefold()
+    if status == "deleted":
+        plan.error(f"An import never deletes {what}; leave this row out of the file.")
+    elif status and status not in CANVAS_LIVE:
+        plan.error(f"Unknown status “{row['status']}”. Use active or completed.")
+
+
+class CoursesKind(Kind):
+    name = "courses"
+    label = "Courses"
+    permissions = ("enrollments.add_course", "enrollments.change_course")
+    layouts = (COURSES_CANVAS, COURSES_OWN)
+    FIELDS = ("code", "name", "sis_course_id", "organisation_id", "start_date", "end_date")
+
+    def plan(self, context: Context, records) -> list[RowPlan]:
+        layout = context.memory["layout"]
+        organisations = context.remember("organisations", Organisations)
+        duplicates = context.remember("dup_courses", lambda: Duplicates("SIS course ID"))
+        rows = [(line, self.translate(record, layout), record) for line, record in records]
+        sis = {row["sis_course_id"] for _, row, _ in rows if row.get("sis_course_id")}
+        codes = {row["code"] for _, row, _ in rows if row.get("code")}
+        found = Course.objects.filter(Q(sis_course_id__in=sis) | Q(code__in=codes))
+        if context.lock:
+            found = found.select_for_update()
+        by_sis, by_code = {}, {}
+        for course in found.order_by("id").values("id", "enrollment_method", *self.FIELDS):
+            if course["sis_course_id"]:
+                by_sis[course["sis_course_id"]] = course
+            by_code.setdefault(course["code"], []).append(course)
+        plans = []
+        for line, row, record in rows:
+            code, sis = row.get("code", ""), row.get("sis_course_id", "")
+            plan = RowPlan(line=line, key=f"{code} (SIS {sis})" if sis else code)
+            formula_notes(record, plan)
+            duplicates.check(sis, plan)
+            _refuse_deleted(row, plan, "courses")
+            existing = by_sis.get(sis) if sis else None
+            if existing is None and code and not sis:
+                same_code = by_code.get(code, [])
+                if len(same_code) > 1:
+                    plan.error(
+                        f"{len(same_code)} courses have the code {code}; add a sis_course_id "
+                        "column to say which one."
+                    )
+                elif same_code:
+                    existing = same_code[0]
+            values = {}
+            if code:
+                values["code"] = clean_length(code, plan, "code", 100)
+            if row.get("name"):
+                values["name"] = clean_length(row["name"], plan, "name", 255)
+            if sis:
+                values["sis_course_id"] = clean_length(sis, plan, "SIS course ID", 100)
+            if row.get("organisation"):
+                values["organisation_id"] = organisations.find(row["organisation"], plan, context)
+            for column in ("start_date", "end_date"):
+                if row.get(column):
+                    values[column] = clean_date(row[column], plan, column)
+            start, end = values.get("start_date"), values.get("end_date")
+            if existing:
+                start = start or existing["start_date"]
+                end = end or existing["end_date"]
+            if start and end and end < start:
+                plan.error("The course cannot end before it starts.")
+            method = None
+            if row.get("enrollment_method"):
+                method = METHODS.get(row["enrollment_method"].strip().casefold())
+                if method is None:
+                    plan.error(
+                        f"enrollment_method must be manual or everyone, not "
+                        f"“{row['enrollment_method']}”."
+                    )
+            if existing is None:
+                if not code or not row.get("name"):
+                    plan.error("A new course needs a code and a name.")
+                values.setdefault("organisation_id", None)
+                values["enrollment_method"] = method or EnrollmentMethod.MANUAL
+                plan.values = values
+                for name, value in values.items():
+                    if value not in (None, ""):
+                        plan.change(name, "", value)
+                plans.append(plan.settle(new=True))
+                continue
+            plan.target = existing["id"]
+            for name, value in values.items():
+                if value is not None and existing[name] != value:
+                    plan.values[name] = value
+                    shown_old = existing[name]
+                    if name == "organisation_id":
+                        name = "organisation"
+                        shown_old = organisations.name(existing["organisation_id"])
+                        value = organisations.name(value)
+                    plan.change(name, shown_old, value)
+            if method and method != existing["enrollment_method"]:
+                plan.status, plan.was = method, existing["enrollment_method"]
+                plan.change("enrollment method", existing["enrollment_method"], method)
+            plans.append(plan.settle(new=False))
+        return plans
+
+    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+        create = [plan.values for plan in plans if plan.outcome == RowOutcome.NEW]
+        update = {
+            plan.target: plan.values
+            for plan in plans
+            if plan.outcome != RowOutcome.NEW and plan.values
+        }
+        methods = {plan.target: plan.status for plan in plans if plan.target and plan.status}
+        outcome = services.courses_apply_import(
+            create=create, update=update, methods=methods, by=context.person, reason=context.reason
+        )
+        progress(len(plans))
+        return {
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "enrolled in “everyone” courses": outcome.enrolled_in_everyone_courses,
+        }
+
+
+SECTIONS_OWN = Layout(
+    name="sections (this admin's export format)",
+    columns={
+        "course_sis_id": "course_sis_id",
+        "course_code": "course_code",
+        "name": "name",
+        "sis_section_id": "sis_section_id",
+    },
+    required=("name",),
+    one_of=(("course_sis_id", "course_code"),),
+    read_only=("id", "is_default"),
+)
+SECTIONS_CANVAS = Layout(
+    name="Canvas SIS sections.csv",
+    columns={
+        "section_id": "sis_section_id",
+        "course_id": "course_sis_id",
+        "name": "name",
+        "status": "status",
+    },
+    required=("section_id", "course_id", "name", "status"),
+    signature=("section_id",),
+)
+
+
+class Courses:
+    """Courses by SIS course ID or code, for the rows of one batch."""
+
+    def __init__(self, context: Context, sis: set[str], codes: set[str]):
+        self.by_sis, self.by_code = {}, {}
+        found = Course.objects.for_user(context.person).filter(
+            Q(sis_course_id__in=sis) | Q(code__in=codes)
+        )
+        for course in found.values("id", "code", "sis_course_id", "organisation_id"):
+            if course["sis_course_id"]:
+                self.by_sis[course["sis_course_id"]] = course
+            self.by_code.setdefault(course["code"], []).append(course)
+
+    def find(self, sis: str, code: str, plan: RowPlan):
+        if sis:
+            course = self.by_sis.get(sis)
+            if course is None:
+                plan.error(f"No course has the SIS course ID {sis}.")
+            return course
+        same = self.by_code.get(code, [])
+        if not same:
+            plan.error(f"No course has the code {code}.")
+            return None
+        if len(same) > 1:
+            plan.error(f"{len(same)} courses have the code {code}; give its SIS course ID.")
+            return None
+        return same[0]
+
+
+class SectionsKind(Kind):
+    name = "sections"
+    label = "Sections"
+    permissions = ("enrollments.add_section", "enrollments.change_section")
+    layouts = (SECTIONS_CANVAS, SECTIONS_OWN)
+
+    def plan(self, context: Context, records) -> list[RowPlan]:
+        layout = context.memory["layout"]
+        duplicates = context.remember("dup_sections", lambda: Duplicates("SIS section ID"))
+        names = context.remember("dup_section_names", lambda: Duplicates("section"))
+        rows = [(line, self.translate(record, layout), record) for line, record in records]
+        courses = Courses(
+            context,
+            {row["course_sis_id"] for _, row, _ in rows if row.get("course_sis_id")},
+            {row["course_code"] for _, row, _ in rows if row.get("course_code")},
+        )
+        sis = {row["sis_section_id"] for _, row, _ in rows if row.get("sis_section_id")}
+        course_ids = {c["id"] for c in courses.by_sis.values()} | {
+            c["id"] for same in courses.by_code.values() for c in same
+        }
+        found = Section.objects.filter(Q(sis_section_id__in=sis) | Q(course_id__in=course_ids))
+        if context.lock:
+            found = found.select_for_update()
+        by_sis, by_name = {}, {}
+        for section in found.values("id", "course_id", "name", "sis_section_id"):
+            if section["sis_section_id"]:
+                by_sis[section["sis_section_id"]] = section
+            by_name.setdefault((section["course_id"], section["name"]), section)
+        plans = []
+        for line, row, record in rows:
+            section_sis, name = row.get("sis_section_id", ""), row.get("name", "")
+            plan = RowPlan(line=line, key=f"{name} (SIS {section_sis})" if section_sis else name)
+            formula_notes(record, plan)
+            _refuse_deleted(row, plan, "sections")
+            duplicates.check(section_sis, plan)
+            course = courses.find(row.get("course_sis_id", ""), row.get("course_code", ""), plan)
+            if course is None:
+                plans.append(plan.settle(new=False))
+                continue
+            if not section_sis:
+                names.check(f"{name} in {course['code']}", plan)
+            existing = by_sis.get(section_sis) if section_sis else by_name.get((course["id"], name))
+            if existing is None and section_sis:
+                # An unnamed-by-SIS section of the same name is the same section.
+                candidate = by_name.get((course["id"], name))
+                if candidate and not candidate["sis_section_id"]:
+                    existing = candidate
+            values = {"name": clean_length(name, plan, "name", 255)}
+            if section_sis:
+                values["sis_section_id"] = clean_length(section_sis, plan, "SIS section ID", 100)
+            if existing is None:
+                plan.values = {**values, "course_id": course["id"]}
+                plan.change("course", "", course["code"])
+                for field, value in values.items():
+                    plan.change(field, "", value)
+                plans.append(plan.settle(new=True))
+                continue
+            plan.target = existing["id"]
+            if existing["course_id"] != course["id"]:
+                plan.error(
+                    f"The section {existing['name']} belongs to another course; a section never "
+                    "moves between courses."
+                )
+            for field, value in values.items():
+                if existing[field] != value:
+                    plan.values[field] = value
+                    plan.change(field, existing[field], value)
+            plans.append(plan.settle(new=False))
+        return plans
+
+    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+        outcome = services.sections_apply_import(
+            create=[plan.values for plan in plans if plan.outcome == RowOutcome.NEW],
+            update={
+                plan.target: plan.values
+                for plan in plans
+                if plan.outcome != RowOutcome.NEW and plan.values
+            },
+            by=context.person,
+            reason=context.reason,
+        )
+        progress(len(plans))
+        return {"created": outcome.created, "updated": outcome.updated}

@@ -1,0 +1,36 @@
+"""Finding the people a file of enrolments or memberships names, one query per batch."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from imports.kinds.base import Context, RowPlan
+from users.models import User
+
+PERSON_FIELDS = ("id", "username", "sis_user_id", "organisation_id", "status")
+
+
+class People:
+    def __init__(self, context: Context, rows: list[dict]):
+        self.context = context
+        sis = {row["user_sis_id"] for row in rows if row.get("user_sis_id")}
+        names = {row["username"] for row in rows if row.get("username")}
+        self.by_sis, self.by_username = {}, {}
+        for person in User.objects.filter(Q(sis_user_id__in=sis) | Q(username__in=names)).values(
+            *PERSON_FIELDS
+        ):
+            if person["sis_user_id"]:
+                self.by_sis[person["sis_user_id"]] = person
+            self.by_username[person["username"]] = person
+
+    def find(self, row: dict, plan: RowPlan) -> dict | None:
+        sis, username = row.get("user_sis_id", ""), row.get("username", "")
+        if not sis and not username:
+            plan.error("Say who: give an SIS user ID or a username.")
+            return None
+        person = self.by_sis.get(sis) if sis else self.by_username.get(username)
+        what = f"SIS user ID {sis}" if sis else f"username {username}"
+        if person is None or not self.context.in_scope(person["organisation_id"]):
+            plan.error(f"Nobody in your organisation has the {what}.")
+            return None
+        return person

@@ -1,0 +1,281 @@
+"""Importing people: our own users file, or Canvas SIS users.csv.
+
+A row is matched by SIS user ID, else by username. Empty cells leave a field as it is, so
+a file with just `username` and `to_be_deleted` marks deletion candidates and nothing else.
+A status word moves a person through the lifecycle services; "deleted" never deletes
+anyone: it marks them as a candidate for deletion, for an admin to review.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from imports import status_words
+from imports.kinds.base import (
+    Context,
+    Duplicates,
+    Kind,
+    Layout,
+    Organisations,
+    RowPlan,
+    clean_email,
+    clean_length,
+    clean_yes_no,
+    formula_notes,
+)
+from imports.models import RowOutcome, StatusApplies
+from users import services
+from users.models import User, UserStatus
+
+OWN = Layout(
+    name="people (this admin's export format)",
+    columns={
+        "username": "username",
+        "sis_user_id": "sis_user_id",
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "email": "email",
+        "organisation": "organisation",
+        "status": "status",
+        "to_be_deleted": "to_be_deleted",
+    },
+    required=(),
+    one_of=(("username", "sis_user_id"),),
+    read_only=("id", "date_joined", "last_login", "status_changed_at", "marked_for_deletion_at"),
+)
+CANVAS = Layout(
+    name="Canvas SIS users.csv",
+    columns={
+        "user_id": "sis_user_id",
+        "login_id": "username",
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "full_name": "full_name",
+        "email": "email",
+        "status": "status",
+        "to_be_deleted": "to_be_deleted",
+    },
+    required=("user_id", "login_id", "status"),
+    signature=("user_id", "login_id"),
+)
+PROFILE_COLUMNS = {"first_name", "last_name", "full_name", "email"}
+FIELDS = ("id", "username", "sis_user_id", "email", "first_name", "last_name")
+FIELDS += ("organisation_id", "status", "anonymised_at", "marked_for_deletion_at")
+username_validator = UnicodeUsernameValidator()
+
+
+class UsersKind(Kind):
+    name = "users"
+    label = "People"
+    permissions = ("users.add_user", "users.change_user")
+    layouts = (CANVAS, OWN)
+
+    def _lookup(self, context: Context, records):
+        sis = {r["sis_user_id"] for r in records if r.get("sis_user_id")}
+        names = {r["username"] for r in records if r.get("username")}
+        found = User.objects.filter(Q(sis_user_id__in=sis) | Q(username__in=names))
+        if context.lock:
+            found = found.select_for_update()
+        by_sis, by_username = {}, {}
+        for row in found.order_by("id").values(*FIELDS):
+            if row["sis_user_id"]:
+                by_sis[row["sis_user_id"]] = row
+            by_username[row["username"]] = row
+        return by_sis, by_username
+
+    def plan(self, context: Context, records) -> list[RowPlan]:
+        layout = context.memory["layout"]
+        organisations = context.remember("organisations", Organisations)
+        words = context.remember("words", lambda: status_words.meanings(StatusApplies.USERS))
+        duplicate_sis = context.remember("dup_sis", lambda: Duplicates("SIS user ID"))
+        duplicate_names = context.remember("dup_names", lambda: Duplicates("username"))
+        has_profile = bool(PROFILE_COLUMNS & set(layout.columns) & set(context.memory["names"]))
+        rows = [(line, self.translate(record, layout), record) for line, record in records]
+        by_sis, by_username = self._lookup(context, [row for _, row, _ in rows])
+        plans = []
+        for line, row, record in rows:
+            sis, username = row.get("sis_user_id", ""), row.get("username", "")
+            plan = RowPlan(line=line, key=f"{username} (SIS {sis})" if sis else username)
+            formula_notes(record, plan)
+            if not sis and not username:
+                plan.error("Give a username or an SIS user ID.")
+                plans.append(plan.settle(new=False))
+                continue
+            duplicate_sis.check(sis, plan)
+            duplicate_names.check(username, plan)
+            existing = self._match(context, plan, sis, username, by_sis, by_username)
+            self._plan_row(context, plan, row, existing, organisations, words, has_profile)
+            plans.append(plan)
+        return plans
+
+    def _match(self, context, plan, sis, username, by_sis, by_username):
+        existing = by_sis.get(sis) if sis else None
+        holder = by_username.get(username) if username else None
+        outside = context.scope is not None
+        if existing is None and holder is not None:
+            if sis and holder["sis_user_id"] and holder["sis_user_id"] != sis:
+                plan.error(
+                    f"The username {username} is taken by someone outside your organisation."
+                    if outside and not context.in_scope(holder["organisation_id"])
+                    else f"The username {username} belongs to someone with another SIS user "
+                    f"ID ({holder['sis_user_id']})."
+                )
+                return None
+            existing = holder
+        elif existing is not None and holder is not None and holder["id"] != existing["id"]:
+            plan.error(f"The username {username} already belongs to someone else.")
+        if existing is not None and not context.in_scope(existing["organisation_id"]):
+            what = f"SIS user ID {sis}" if sis else f"username {username}"
+            plan.error(f"The {what} is already used by someone outside your organisation.")
+        return existing
+
+    def _plan_row(self, context, plan, row, existing, organisations, words, has_profile):
+        values = {}
+        username = row.get("username", "")
+        if username:
+            try:
+                username_validator(username)
+            except ValidationError:
+                plan.error(
+                    f"The username “{username}” may hold only letters, digits and @ . + - _."
+                )
+            values["username"] = clean_length(username, plan, "username", 150)
+        if row.get("sis_user_id"):
+            values["sis_user_id"] = clean_length(row["sis_user_id"], plan, "SIS user ID", 100)
+        first, last = row.get("first_name", ""), row.get("last_name", "")
+        if not (first or last) and row.get("full_name"):
+            first, _, last = row["full_name"].rpartition(" ")
+            first, last = (first, last) if first else (last, "")
+        if first:
+            values["first_name"] = clean_length(first, plan, "first_name", 150)
+        if last:
+            values["last_name"] = clean_length(last, plan, "last_name", 150)
+        if row.get("email"):
+            values["email"] = clean_email(row["email"], plan)
+        organisation_id = None
+        if row.get("organisation"):
+            organisation_id = organisations.find(row["organisation"], plan, context)
+        elif context.organisation is not None:
+            organisation_id = context.organisation.pk
+        meaning = None
+        if row.get("status"):
+            meaning = words.get(status_words.normalise(row["status"]))
+            if meaning is None:
+                plan.error(
+                    f"Unknown status “{row['status']}”. Use one of: "
+                    f"{status_words.describe(StatusApplies.USERS)}; or add the word under "
+                    "Import and export → Status words."
+                )
+        to_be_deleted = clean_yes_no(row.get("to_be_deleted", ""), plan, "to_be_deleted")
+        if existing is None:
+            self._plan_new(context, plan, values, organisation_id, meaning, to_be_deleted)
+            if not has_profile and not plan.errors:
+                plan.error(
+                    f"{username or row.get('sis_user_id')} is not in the system, and this file "
+                    "has no name or email columns, so it can only change existing people."
+                )
+            plan.settle(new=True)
+            if plan.errors:
+                plan.outcome = RowOutcome.ERROR
+            return
+        plan.target = existing["id"]
+        self._plan_existing(
+            context, plan, values, existing, organisation_id, meaning, to_be_deleted, organisations
+        )
+        plan.settle(new=False)
+
+    def _plan_new(self, context, plan, values, organisation_id, meaning, to_be_deleted):
+        if not values.get("username"):
+            plan.error("A new person needs a username (login_id in Canvas files).")
+        if context.scope is not None and organisation_id is None:
+            plan.error("Choose your organisation for the new people in this file.")
+        values["organisation_id"] = organisation_id
+        values["status"] = meaning or UserStatus.ACTIVE
+        if meaning == UserStatus.DELETED:
+            plan.notes.append("Arrives as deleted, with nothing to restore but the record.")
+        if to_be_deleted:
+            values["marked_for_deletion_at"] = context.now
+            values["marked_for_deletion_by_id"] = context.person.pk
+            plan.notes.append("Marked for deletion, to review on the Users page.")
+        plan.values = values
+        for name in ("username", "sis_user_id", "first_name", "last_name", "email"):
+            if values.get(name):
+                plan.change(name, "", values[name])
+        plan.change("status", "", values["status"])
+
+    def _plan_existing(
+        self, context, plan, values, existing, organisation_id, meaning, to_be_deleted, orgs
+    ):
+        changes = {}
+        for name, value in values.items():
+            if existing[name] != value:
+                changes[name] = value
+                plan.change(name, existing[name], value)
+        if organisation_id is not None and existing["organisation_id"] != organisation_id:
+            if existing["organisation_id"] is None:
+                changes["organisation_id"] = organisation_id
+                plan.change("organisation", "", orgs.name(organisation_id))
+            else:
+                plan.error(
+                    f"{existing['username']} belongs to {orgs.name(existing['organisation_id'])}"
+                    f", not {orgs.name(organisation_id)}. An import does not move people "
+                    "between organisations; change it on their page if it is right."
+                )
+        status = existing["status"]
+        marked = existing["marked_for_deletion_at"] is not None
+        if meaning == UserStatus.DELETED and status != UserStatus.DELETED:
+            plan.notes.append(
+                "An import never deletes anyone: marked for deletion instead, to review on "
+                "the Users page."
+            )
+            to_be_deleted = True
+        elif meaning and meaning != status:
+            plan.status, plan.was = meaning, status
+            plan.change("status", status, meaning)
+            if status == UserStatus.DELETED:
+                plan.notes.append("Undeleted: every enrolment returns to its exact state.")
+        if to_be_deleted and not marked and status != UserStatus.DELETED:
+            changes["marked_for_deletion_at"] = context.now
+            changes["marked_for_deletion_by_id"] = context.person.pk
+            plan.change("to be deleted", "no", "yes")
+        elif to_be_deleted is False and marked:
+            changes["marked_for_deletion_at"] = None
+            changes["marked_for_deletion_by_id"] = None
+            plan.change("to be deleted", "yes", "no")
+        if existing["anonymised_at"] is not None and (changes or plan.status):
+            plan.error(f"{existing['username']} was anonymised and cannot be changed.")
+        plan.values = changes
+
+    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+        create, update = [], {}
+        status: dict[str, list[int]] = {}
+        undelete: dict[str, list[int]] = {}
+        for plan in plans:
+            if plan.outcome == RowOutcome.NEW:
+                create.append(plan.values)
+                continue
+            if plan.values:
+                update[plan.target] = plan.values
+            if plan.status:
+                moves = undelete if plan.was == UserStatus.DELETED else status
+                moves.setdefault(plan.status, []).append(plan.target)
+        outcome = services.users_apply_import(
+            create=create,
+            update=update,
+            status=status,
+            undelete=undelete,
+            by=context.person,
+            reason=context.reason,
+            progress=progress,
+        )
+        context.memory["credentials"] = outcome.credentials
+        return {
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "deactivated": outcome.deactivated,
+            "reactivated": outcome.reactivated,
+            "undeleted": outcome.undeleted,
+            "enrolled in “everyone” courses": outcome.enrolled_in_everyone_courses,
+        }
