@@ -10,7 +10,6 @@ back: the database never holds half an import.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -24,6 +23,7 @@ from imports.kinds import KINDS
 from imports.kinds.base import Context, Layout, RowPlan
 from imports.models import ImportJob, ImportRow, ImportState, RowOutcome
 from imports.reading import FileProblem, read_table
+from users.bulk import insert_rows
 from users.exceptions import DomainError
 from users.history import batched
 from users.scoping import organisation_scope
@@ -36,22 +36,25 @@ class Refused(Exception):
 
 
 @dataclass
-class FilePlan:
+class Walk:
+    """What planning a whole file found, without holding its rows: the file-level findings,
+    counts per outcome, and a fingerprint of every row's plan."""
+
     layout: Layout | None = None
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    plans: list[RowPlan] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    rows: int = 0
+    digest: str = ""
+    late: dict[int, list[str]] = field(default_factory=dict)
 
     @property
-    def digest(self) -> str:
-        summary = [[p.line, p.outcome, p.target, p.status, p.changes, p.errors] for p in self.plans]
-        payload = json.dumps([self.errors, summary], default=str, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()
+    def row_errors(self) -> int:
+        return self.counts.get(RowOutcome.ERROR, 0) + len(self.late)
 
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = Counter(plan.outcome for plan in self.plans)
-        return {outcome: counts.get(outcome, 0) for outcome in RowOutcome.values}
+
+def fingerprint(digest, plan: RowPlan) -> None:
+    digest.update(repr((plan.line, plan.outcome, plan.target, plan.status, plan.changes)).encode())
 
 
 # Progress -------------------------------------------------------------------------------
@@ -126,7 +129,8 @@ def context_for(job: ImportJob, *, lock: bool = False) -> Context:
     )
 
 
-def plan_file(job: ImportJob, context: Context, progress=None, *, offset=0, total=None) -> FilePlan:
+def walk(job: ImportJob, context: Context, on_batch, progress=None, *, offset=0, total=None):
+    """Read the file and plan it a batch at a time, handing each batch to `on_batch`."""
     try:
         table = read_table(
             bytes(job.content or b""),
@@ -135,59 +139,80 @@ def plan_file(job: ImportJob, context: Context, progress=None, *, offset=0, tota
             encoding=job.encoding,
         )
     except FileProblem as problem:
-        return FilePlan(errors=[problem.message])
+        return Walk(errors=[problem.message])
     kind = KINDS[job.kind]
     layout = kind.choose_layout(table.names)
     errors, notes = kind.check_columns(table.names, layout)
-    file_plan = FilePlan(layout=layout, errors=errors, notes=[*table.notes, *notes])
+    result = Walk(layout=layout, errors=errors, notes=[*table.notes, *notes])
     if errors:
-        return file_plan
+        return result
     context.memory.update(layout=layout, names=table.names)
-    rows = len(table.rows)
-    total = total or rows
+    digest = hashlib.sha256()
+    total = total or len(table.rows)
     for batch in batched(table.records(), kind.batch_size):
-        file_plan.plans += kind.plan(context, batch)
+        plans = kind.plan(context, batch)
+        for plan in plans:
+            fingerprint(digest, plan)
+            result.counts[plan.outcome] += 1
+        result.rows += len(plans)
+        on_batch(plans)
         if progress:
-            progress(offset + len(file_plan.plans), total)
-    kind.finish(context, file_plan.plans)
-    return file_plan
+            progress(offset + result.rows, total)
+    result.late = context.late
+    digest.update(repr(sorted(context.late.items())).encode())
+    result.digest = digest.hexdigest()
+    return result
 
 
 def _store_rows(job: ImportJob, plans: list[RowPlan]) -> None:
-    ImportRow.objects.filter(job=job).delete()
-    for batch in batched(plans, 5000):
-        ImportRow.objects.bulk_create(
-            [
-                ImportRow(
-                    job=job,
-                    line=plan.line,
-                    outcome=plan.outcome,
-                    key=plan.key[:255],
-                    changes=plan.changes,
-                    messages=plan.messages,
-                )
-                for plan in batch
-            ]
-        )
+    insert_rows(
+        ImportRow,
+        [
+            {
+                "job_id": job.pk,
+                "line": plan.line,
+                "outcome": plan.outcome,
+                "key": plan.key[:255],
+                "changes": plan.changes,
+                "messages": plan.messages,
+            }
+            for plan in plans
+        ],
+        ids=False,
+    )
+
+
+def _add_late_errors(job: ImportJob, late: dict[int, list[str]], counts: Counter) -> None:
+    """Errors that later rows found in earlier ones (the same SIS id twice, say)."""
+    for row in ImportRow.objects.filter(job=job, line__in=list(late)):
+        counts[row.outcome] -= 1
+        counts[RowOutcome.ERROR] += 1
+        row.outcome = RowOutcome.ERROR
+        row.messages = [*late[row.line], *row.messages]
+        row.save(update_fields=["outcome", "messages"])
 
 
 def check(job: ImportJob, *, echo=None) -> ImportJob:
-    """The preview: what each row would do, stored with the job. Changes nothing else."""
+    """The preview: what each row would do, stored with the job. Changes nothing else.
+
+    Rows are stored a batch at a time as they are planned, outside any long transaction,
+    so that progress shows on every database.
+    """
     progress = Progress(job, echo=echo)
     job.state = ImportState.CHECKING
     job.save(update_fields=["state"])
     try:
-        file_plan = plan_file(job, context_for(job), progress)
-        with transaction.atomic():
-            _store_rows(job, file_plan.plans)
-            job.layout = file_plan.layout.name if file_plan.layout else ""
-            job.findings = {"errors": file_plan.errors, "notes": file_plan.notes}
-            job.counts = file_plan.counts
-            job.rows_total = job.rows_done = len(file_plan.plans)
-            job.plan_digest = file_plan.digest
-            job.state = ImportState.CHECKED
-            job.checked_at = timezone.now()
-            job.save()
+        ImportRow.objects.filter(job=job).delete()
+        result = walk(job, context_for(job), lambda plans: _store_rows(job, plans), progress)
+        _add_late_errors(job, result.late, result.counts)
+        job.layout = result.layout.name if result.layout else ""
+        job.findings = {"errors": result.errors, "notes": result.notes}
+        job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
+        job.rows_total = job.rows_done = result.rows
+        job.plan_digest = result.digest
+        job.state = ImportState.CHECKED
+        job.checked_at = timezone.now()
+        job.save()
     except Exception as error:
         logger.exception("Checking import %s failed", job.pk)
         _fail(job, f"The file could not be checked: {error}")
@@ -199,7 +224,12 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
 
 
 def apply(job: ImportJob, *, echo=None) -> ImportJob:
-    """Apply exactly the previewed plan, in one transaction, or nothing at all."""
+    """Apply exactly the previewed plan, in one transaction, or nothing at all.
+
+    The file is planned again batch by batch, with the rows it touches locked, and each
+    batch is written as soon as it is planned. A row that now plans differently, or an
+    error anywhere, undoes every batch written before it.
+    """
     if job.state not in (ImportState.CHECKED, ImportState.QUEUED, ImportState.APPLYING):
         _fail(job, f"This import is {job.get_state_display().lower()}; it cannot be applied.")
         return job
@@ -207,42 +237,31 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
         _fail(job, "The preview found errors. Fix the file and upload it again.")
         return job
     progress = Progress(job, echo=echo)
-    rows = job.rows_total
     job.state = ImportState.APPLYING
-    ImportJob.objects.filter(pk=job.pk).update(state=job.state, rows_done=0, rows_total=2 * rows)
+    ImportJob.objects.filter(pk=job.pk).update(state=job.state, rows_done=0)
     context = context_for(job, lock=True)
+    applied: Counter = Counter()
+    stale = (
+        "The people, courses or enrolments in this file changed after the preview (someone "
+        "else edited them, or another import ran). Nothing was imported: upload the file "
+        "again to see a fresh preview."
+    )
+
+    def write(plans: list[RowPlan]) -> None:
+        if any(plan.outcome == RowOutcome.ERROR for plan in plans):
+            raise Refused(stale)
+        applied.update(KINDS[job.kind].apply(context, plans))
+
     try:
         with transaction.atomic():
-            file_plan = plan_file(job, context, progress, total=2 * rows)
-            if file_plan.digest != job.plan_digest:
-                raise Refused(
-                    "The people, courses or enrolments in this file changed after the preview "
-                    "(someone else edited them, or another import ran). Nothing was imported: "
-                    "upload the file again to see a fresh preview."
-                )
-            written = [0]
-
-            def step(count: int) -> None:
-                written[0] += count
-                progress(rows + min(written[0], rows), 2 * rows)
-
-            job.applied = KINDS[job.kind].apply(context, file_plan.plans, step)
-            job.credentials = [
-                {
-                    "username": c.user.username,
-                    "name": c.user.get_full_name(),
-                    "temporary_password": c.temporary_password,
-                    "expires_at": c.expires_at.isoformat(),
-                }
-                for c in context.memory.get("credentials", [])
-                if c.temporary_password
-            ]
-            job.applied["reset links sent"] = sum(
-                1 for c in context.memory.get("credentials", []) if c.reset_link_sent_to
-            )
+            result = walk(job, context, write, progress, total=job.rows_total)
+            if result.errors or result.late or result.digest != job.plan_digest:
+                raise Refused(stale)
+            job.applied = {name: count for name, count in applied.items()}
+            job.credentials = context.memory.get("temporary_passwords", [])
             job.state = ImportState.DONE
             job.finished_at = timezone.now()
-            job.rows_done = job.rows_total = 2 * rows
+            job.rows_done = job.rows_total
             job.content = None
             # The job's result commits with the changes, or not at all.
             job.save()

@@ -85,6 +85,7 @@ class ImportJob(models.Model):
             models.Index(fields=["created_by", "created_at"], name="importjob_creator_idx"),
         ]
         permissions = [("import_data", "Can import files of people, courses and enrolments")]
+        verbose_name = "import"
 
     def __str__(self):
         return f"{self.get_kind_display()} from {self.file_name}"
@@ -123,7 +124,10 @@ class RowOutcome(models.TextChoices):
 class ImportRow(models.Model):
     """What the preview found for one row of the file."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: the unique (job, line) index serves every look-up by job.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     line = models.PositiveIntegerField()
     outcome = models.CharField(max_length=9, choices=RowOutcome.choices)
     key = models.CharField(max_length=255)

@@ -111,6 +111,11 @@ def _text(value) -> str:
     return text
 
 
+def _plain_text(cells) -> bool:
+    """True when every cell is already text that needs no conversion (most CSV rows)."""
+    return all(type(cell) is str and not cell.startswith("'") for cell in cells)
+
+
 def _refuse_binary(content: bytes, expected: str) -> None:
     for signature, what in SIGNATURES.items():
         if content.startswith(signature):
@@ -146,7 +151,8 @@ def decode(content: bytes, encoding: str) -> str:
         ) from error
 
 
-def _table(header_cells, rows_with_lines, notes) -> Table:
+def _table(header_cells, rows_with_lines, notes, *, plain=False) -> Table:
+    """`plain`: every cell is text already and none was quoted against formulas."""
     headers = [_text(cell).strip() for cell in header_cells]
     while headers and not headers[-1]:
         headers.pop()
@@ -162,12 +168,12 @@ def _table(header_cells, rows_with_lines, notes) -> Table:
         seen.add(name)
     rows = []
     for line, cells in rows_with_lines:
-        texts = [_text(cell) for cell in cells]
+        texts = cells if plain or _plain_text(cells) else [_text(cell) for cell in cells]
         if not any(text.strip() for text in texts):
             continue
         if len(texts) > len(names) and any(t.strip() for t in texts[len(names) :]):
             notes.append(f"Row {line} has more cells than there are column headings; ignored.")
-        rows.append((line, texts[: len(names)]))
+        rows.append((line, texts if len(texts) <= len(names) else texts[: len(names)]))
     if not rows:
         raise FileProblem("The file has column headings but no rows to import.")
     return Table(headers=headers, names=names, rows=rows, notes=notes)
@@ -178,7 +184,8 @@ def read_csv(content: bytes, encoding: str) -> Table:
     text = decode(content, encoding)
     if not text.strip():
         raise FileProblem("The file is empty.")
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     try:
         dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
         delimiter = dialect.delimiter
@@ -187,18 +194,16 @@ def read_csv(content: bytes, encoding: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
-        rows = [(reader.line_num, cells) for cells in reader]
+        # Row numbers as a spreadsheet shows them: the headings are row 1.
+        rows = list(enumerate(reader, start=2))
     except csv.Error as error:
         raise FileProblem(
             f"The CSV file is malformed near line {reader.line_num}: {error}."
         ) from error
     notes = [] if delimiter == "," else [f"Columns are separated by “{delimiter}”."]
-    return _table(header, _numbered(rows), notes)
-
-
-def _numbered(rows):
-    """Row numbers as a spreadsheet shows them: the headings are row 1."""
-    return [(index, cells) for index, (_, cells) in enumerate(rows, start=2)]
+    plain = "'" not in text
+    del text
+    return _table(header, rows, notes, plain=plain)
 
 
 def read_xlsx(content: bytes) -> Table:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from imports.models import BUILT_IN_WORDS, StatusWord, normalise_word
 
-normalise = normalise_word
+normalise = functools.lru_cache(maxsize=1024)(normalise_word)
 
 
 def meanings(applies_to: str) -> dict[str, str]:

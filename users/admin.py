@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Q, Value, When
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from users import services
@@ -19,6 +20,7 @@ from users.admin_filters import (
     SegmentFilter,
     StatusTabFilter,
 )
+from users.admin_marks import MARK_ACTIONS, DeletionMarkActions, MarkedForDeletionFilter
 from users.admin_scoping import ScopedAdmin, reason_from
 from users.admin_views import UserPages
 from users.card_selectors import user_changes, user_status_timeline, user_training_history
@@ -129,7 +131,7 @@ class UserChangeList(ChangeList):
 
 
 @admin.register(User)
-class UserAdmin(BulkActions, ScopedAdmin):
+class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
     list_display = (
         "username",
         "full_name",
@@ -149,6 +151,7 @@ class UserAdmin(BulkActions, ScopedAdmin):
         RoleFilter,
         LastSignInFilter,
         DateJoinedFilter,
+        MarkedForDeletionFilter,
     )
     search_fields = ("username", "first_name", "last_name", "email", "=sis_user_id")
     search_help_text = "Name, username, email or SIS ID. Exact SIS ID and email matches come first."
@@ -164,7 +167,7 @@ class UserAdmin(BulkActions, ScopedAdmin):
         "date_joined",
     )
     inlines = [SegmentMembershipInline]
-    actions = bulk_action_names()
+    actions = [*bulk_action_names(), *MARK_ACTIONS]
     change_list_template = "admin/users/user/change_list.html"
     change_form_template = "admin/users/user/change_form.html"
 
@@ -254,7 +257,15 @@ class UserAdmin(BulkActions, ScopedAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
-        return status_badge(obj.status, obj.get_status_display())
+        badge = status_badge(obj.status, obj.get_status_display())
+        if obj.marked_for_deletion_at is None:
+            return badge
+        return format_html(
+            '{} <span class="status-badge marked" title="Marked for deletion on {}">'
+            "to be deleted</span>",
+            badge,
+            timezone.localtime(obj.marked_for_deletion_at).strftime("%d %b %Y"),
+        )
 
     @admin.display(description="Active")
     def active_switch(self, obj):

@@ -76,17 +76,20 @@ def insert_history_rows(
     ]
     quote = connection.ops.quote_name
     column_sql = ", ".join(quote(column) for column in columns)
-    placeholders = ", ".join(["%s"] * len(ids))
     moment = connection.ops.adapt_datetimefield_value(when or timezone.now())
+    if connection.vendor == "postgresql":
+        condition, id_params = "= ANY(%s)", [list(ids)]
+    else:
+        condition, id_params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
     sql = (
         f"INSERT INTO {quote(history_model._meta.db_table)} "
         f"({column_sql}, {quote('history_date')}, {quote('history_change_reason')}, "
         f"{quote('history_type')}, {quote('history_user_id')}) "
         f"SELECT {column_sql}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(model._meta.pk.column)} IN ({placeholders})"
+        f"WHERE {quote(model._meta.pk.column)} {condition}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [moment, reason, history_type, getattr(by, "pk", None), *ids])
+        cursor.execute(sql, [moment, reason, history_type, getattr(by, "pk", None), *id_params])
         return cursor.rowcount
 
 

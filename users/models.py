@@ -116,6 +116,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        # Nothing looks people up by who marked them; an index would only slow imports.
+        db_index=False,
     )
     must_change_password = models.BooleanField(default=False, editable=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)

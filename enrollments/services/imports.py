@@ -23,6 +23,7 @@ from enrollments.models import (
 )
 from enrollments.services.courses import _enrol_set, everyone_user_ids
 from enrollments.services.enrolments import enrollments_set_state
+from users.bulk import insert_rows, update_rows
 from users.exceptions import DomainError
 from users.history import batched, insert_history_rows
 
@@ -49,14 +50,12 @@ def _bulk_update(model, changes: dict[int, dict], allowed: tuple[str, ...], **al
             raise DomainError(f"An import cannot change {', '.join(sorted(unknown))}.")
         groups.setdefault(tuple(sorted(values)), []).append(pk)
     for fields, ids in groups.items():
-        for batch in batched(ids, BATCH):
-            rows = []
-            for pk in batch:
-                row = model(pk=pk, **also)
-                for name in fields:
-                    setattr(row, name, changes[pk][name])
-                rows.append(row)
-            model.objects.bulk_update(rows, [*fields, *also])
+        names = [*fields, *also]
+        update_rows(
+            model,
+            names,
+            [(pk, *(changes[pk][name] for name in fields), *also.values()) for pk in ids],
+        )
 
 
 def _lock(model, ids) -> None:
@@ -64,14 +63,11 @@ def _lock(model, ids) -> None:
         list(model.objects.filter(id__in=batch).select_for_update().values_list("id", flat=True))
 
 
-def _insert(model, rows: list, *, by, reason: str, now) -> list:
-    created = []
-    for batch in batched(rows, BATCH):
-        created += model.objects.bulk_create(batch)
-    insert_ids = [row.pk for row in created]
-    for batch in batched(insert_ids):
+def _insert(model, rows: list[dict], *, by, reason: str, now) -> list[int]:
+    ids = insert_rows(model, rows)
+    for batch in batched(ids):
         insert_history_rows(model, batch, by=by, reason=reason, history_type="+", when=now)
-    return created
+    return ids
 
 
 @transaction.atomic
@@ -84,24 +80,24 @@ def courses_apply_import(
     """
     now = timezone.now()
     _lock(Course, [*update, *methods])
-    courses = _insert(
-        Course,
-        [Course(created_at=now, **values) for values in create],
-        by=by,
-        reason=reason,
-        now=now,
-    )
+    course_rows = [{"created_at": now, **values} for values in create]
+    course_ids = _insert(Course, course_rows, by=by, reason=reason, now=now)
     _insert(
         Section,
         [
-            Section(course=course, name=f"{course.code} (default section)", is_default=True)
-            for course in courses
+            {
+                "course_id": pk,
+                "name": f"{row['code']} (default section)",
+                "is_default": True,
+                "created_at": now,
+            }
+            for pk, row in zip(course_ids, course_rows, strict=True)
         ],
         by=by,
         reason=reason,
         now=now,
     )
-    outcome = ImportOutcome(created=len(courses), updated=len(update))
+    outcome = ImportOutcome(created=len(course_ids), updated=len(update))
     _bulk_update(Course, update, COURSE_FIELDS)
     _bulk_update(
         Course,
@@ -111,12 +107,13 @@ def courses_apply_import(
     changed = sorted({*update, *methods})
     for batch in batched(changed):
         insert_history_rows(Course, batch, by=by, reason=reason, when=now)
-    newly_everyone = [c for c in courses if c.enrollment_method == EnrollmentMethod.EVERYONE]
-    newly_everyone += list(
-        Course.objects.filter(
-            id__in=[pk for pk, method in methods.items() if method == EnrollmentMethod.EVERYONE]
-        )
-    )
+    everyone = [
+        pk
+        for pk, row in zip(course_ids, course_rows, strict=True)
+        if row.get("enrollment_method") == EnrollmentMethod.EVERYONE
+    ]
+    everyone += [pk for pk, method in methods.items() if method == EnrollmentMethod.EVERYONE]
+    newly_everyone = list(Course.objects.filter(id__in=everyone))
     for course in newly_everyone:
         outcome.enrolled_in_everyone_courses += _enrol_set(
             everyone_user_ids(course),
@@ -137,7 +134,7 @@ def sections_apply_import(
     _lock(Section, update)
     created = _insert(
         Section,
-        [Section(created_at=now, **values) for values in create],
+        [{"created_at": now, **values} for values in create],
         by=by,
         reason=reason,
         now=now,
@@ -156,12 +153,10 @@ def enrollments_apply_import(
     state: dict[str, list[int]],
     by,
     reason: str,
-    progress=None,
 ) -> ImportOutcome:
     """New enrolments (no notices: an import is a migration, not an invitation), field
     changes, and state changes. Nobody ever moves to another section."""
     now = timezone.now()
-    step = progress or (lambda count: None)
     moving = {pk for ids in state.values() for pk in ids}
     _lock(Enrollment, {*update, *moving})
     rows = []
@@ -170,22 +165,19 @@ def enrollments_apply_import(
         if values.get("state") == EnrollmentState.COMPLETED and not values.get("completed_at"):
             values["completed_at"] = now
         rows.append(
-            Enrollment(source=EnrollmentSource.IMPORT, created_at=now, updated_at=now, **values)
+            {"source": EnrollmentSource.IMPORT, "created_at": now, "updated_at": now, **values}
         )
     created = _insert(Enrollment, rows, by=by, reason=reason, now=now)
-    step(len(created))
     _bulk_update(Enrollment, update, ENROLLMENT_FIELDS, updated_at=now)
     only_fields = [pk for pk in update if pk not in moving]
     for batch in batched(only_fields):
         insert_history_rows(Enrollment, batch, by=by, reason=reason, when=now)
-    step(len(only_fields))
     outcome = ImportOutcome(created=len(created), updated=len(update))
     for target, ids in state.items():
         for batch in batched(ids):
             outcome.state_changed += enrollments_set_state(
                 Enrollment.objects.filter(id__in=batch), target, by=by, reason=reason
             )
-            step(len(batch))
     if outcome.state_changed != len(moving):
         raise DomainError(
             "Some enrolments changed while the import ran; nothing was imported. "

@@ -13,7 +13,6 @@ from enrollments import services
 from enrollments.models import Course, EnrollmentMethod, Section
 from imports.kinds.base import (
     Context,
-    Duplicates,
     Kind,
     Layout,
     Organisations,
@@ -74,11 +73,11 @@ class CoursesKind(Kind):
     def plan(self, context: Context, records) -> list[RowPlan]:
         layout = context.memory["layout"]
         organisations = context.remember("organisations", Organisations)
-        duplicates = context.remember("dup_courses", lambda: Duplicates("SIS course ID"))
+        duplicates = context.duplicates("SIS course ID")
         rows = [(line, self.translate(record, layout), record) for line, record in records]
         sis = {row["sis_course_id"] for _, row, _ in rows if row.get("sis_course_id")}
         codes = {row["code"] for _, row, _ in rows if row.get("code")}
-        found = Course.objects.filter(Q(sis_course_id__in=sis) | Q(code__in=codes))
+        found = Course.objects.filter(Q(sis_course_id__any_of=sis) | Q(code__any_of=codes))
         if context.lock:
             found = found.select_for_update()
         by_sis, by_code = {}, {}
@@ -156,7 +155,7 @@ class CoursesKind(Kind):
             plans.append(plan.settle(new=False))
         return plans
 
-    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+    def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
         create = [plan.values for plan in plans if plan.outcome == RowOutcome.NEW]
         update = {
             plan.target: plan.values
@@ -167,7 +166,6 @@ class CoursesKind(Kind):
         outcome = services.courses_apply_import(
             create=create, update=update, methods=methods, by=context.person, reason=context.reason
         )
-        progress(len(plans))
         return {
             "created": outcome.created,
             "updated": outcome.updated,
@@ -206,7 +204,7 @@ class Courses:
     def __init__(self, context: Context, sis: set[str], codes: set[str]):
         self.by_sis, self.by_code = {}, {}
         found = Course.objects.for_user(context.person).filter(
-            Q(sis_course_id__in=sis) | Q(code__in=codes)
+            Q(sis_course_id__any_of=sis) | Q(code__any_of=codes)
         )
         for course in found.values("id", "code", "sis_course_id", "organisation_id"):
             if course["sis_course_id"]:
@@ -237,8 +235,8 @@ class SectionsKind(Kind):
 
     def plan(self, context: Context, records) -> list[RowPlan]:
         layout = context.memory["layout"]
-        duplicates = context.remember("dup_sections", lambda: Duplicates("SIS section ID"))
-        names = context.remember("dup_section_names", lambda: Duplicates("section"))
+        duplicates = context.duplicates("SIS section ID")
+        names = context.duplicates("section")
         rows = [(line, self.translate(record, layout), record) for line, record in records]
         courses = Courses(
             context,
@@ -249,7 +247,9 @@ class SectionsKind(Kind):
         course_ids = {c["id"] for c in courses.by_sis.values()} | {
             c["id"] for same in courses.by_code.values() for c in same
         }
-        found = Section.objects.filter(Q(sis_section_id__in=sis) | Q(course_id__in=course_ids))
+        found = Section.objects.filter(
+            Q(sis_section_id__any_of=sis) | Q(course_id__any_of=course_ids)
+        )
         if context.lock:
             found = found.select_for_update()
         by_sis, by_name = {}, {}
@@ -299,7 +299,7 @@ class SectionsKind(Kind):
             plans.append(plan.settle(new=False))
         return plans
 
-    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+    def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
         outcome = services.sections_apply_import(
             create=[plan.values for plan in plans if plan.outcome == RowOutcome.NEW],
             update={
@@ -310,5 +310,4 @@ class SectionsKind(Kind):
             by=context.person,
             reason=context.reason,
         )
-        progress(len(plans))
         return {"created": outcome.created, "updated": outcome.updated}

@@ -14,7 +14,6 @@ from enrollments.models import Enrollment, EnrollmentType, Section
 from imports import status_words
 from imports.kinds.base import (
     Context,
-    Duplicates,
     Kind,
     Layout,
     RowPlan,
@@ -76,7 +75,7 @@ FIELDS = ("id", "user_id", "section_id", "type", "state", *PROGRESS_FIELDS, "sco
 class Sections:
     def __init__(self, context: Context, sis: set[str], course_ids: set[int]):
         found = Section.objects.for_user(context.person).filter(
-            Q(sis_section_id__in=sis) | Q(course_id__in=course_ids)
+            Q(sis_section_id__any_of=sis) | Q(course_id__any_of=course_ids)
         )
         self.by_sis, self.by_name, self.default = {}, {}, {}
         for section in found.values("id", "course_id", "name", "sis_section_id", "is_default"):
@@ -117,7 +116,7 @@ class EnrollmentsKind(Kind):
         words = context.remember(
             "enrolment_words", lambda: status_words.meanings(StatusApplies.ENROLLMENTS)
         )
-        duplicates = context.remember("dup_enrolments", lambda: Duplicates("enrolment"))
+        duplicates = context.duplicates("enrolment")
         rows = [(line, self.translate(record, layout), record) for line, record in records]
         plain = [row for _, row, _ in rows]
         people = People(context, plain)
@@ -178,7 +177,7 @@ class EnrollmentsKind(Kind):
         if not pairs:
             return {}
         found = Enrollment.objects.filter(
-            user_id__in={u for u, _ in pairs}, section_id__in={s for _, s in pairs}
+            user_id__any_of={u for u, _ in pairs}, section_id__any_of={s for _, s in pairs}
         )
         if context.lock:
             found = found.select_for_update()
@@ -227,7 +226,7 @@ class EnrollmentsKind(Kind):
                 "when they are undeleted."
             )
 
-    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+    def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
         states: dict[str, list[int]] = {}
         for plan in plans:
             if plan.target and plan.status:
@@ -242,7 +241,6 @@ class EnrollmentsKind(Kind):
             state=states,
             by=context.person,
             reason=context.reason,
-            progress=progress,
         )
         return {
             "created": outcome.created,

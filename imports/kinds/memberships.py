@@ -7,7 +7,7 @@ else, or no status column, puts them in. Membership never depends on a person's 
 
 from __future__ import annotations
 
-from imports.kinds.base import Context, Duplicates, Kind, Layout, Organisations, RowPlan
+from imports.kinds.base import Context, Kind, Layout, Organisations, RowPlan
 from imports.kinds.people import People
 from imports.models import RowOutcome
 from users import services
@@ -48,7 +48,7 @@ class MembershipsKind(Kind):
         layout = context.memory["layout"]
         organisations = context.remember("organisations", Organisations)
         segments = context.remember("segments", lambda: self._segments(context))
-        duplicates = context.remember("dup_members", lambda: Duplicates("membership"))
+        duplicates = context.duplicates("membership")
         rows = [(line, self.translate(record, layout), record) for line, record in records]
         people = People(context, [row for _, row, _ in rows])
         resolved = []
@@ -72,7 +72,7 @@ class MembershipsKind(Kind):
             resolved.append((plan, person, segment, status in OUT))
         pairs = [(p["id"], s["id"]) for _, p, s, _ in resolved if p and s]
         found = SegmentMembership.objects.filter(
-            user_id__in={u for u, _ in pairs}, segment_id__in={s for _, s in pairs}
+            user_id__any_of={u for u, _ in pairs}, segment_id__any_of={s for _, s in pairs}
         )
         if context.lock:
             found = found.select_for_update()
@@ -99,7 +99,7 @@ class MembershipsKind(Kind):
             plans.append(plan.settle(new=False))
         return plans
 
-    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+    def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
         add: dict[int, list[int]] = {}
         remove: dict[int, list[int]] = {}
         for plan in plans:
@@ -110,5 +110,4 @@ class MembershipsKind(Kind):
         added, removed = services.segments_apply_import(
             add=add, remove=remove, by=context.person, reason=context.reason
         )
-        progress(len(plans))
         return {"added": added, "removed": removed}

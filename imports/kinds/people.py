@@ -16,9 +16,8 @@ class People:
         sis = {row["user_sis_id"] for row in rows if row.get("user_sis_id")}
         names = {row["username"] for row in rows if row.get("username")}
         self.by_sis, self.by_username = {}, {}
-        for person in User.objects.filter(Q(sis_user_id__in=sis) | Q(username__in=names)).values(
-            *PERSON_FIELDS
-        ):
+        found = User.objects.filter(Q(sis_user_id__any_of=sis) | Q(username__any_of=names))
+        for person in found.values(*PERSON_FIELDS):
             if person["sis_user_id"]:
                 self.by_sis[person["sis_user_id"]] = person
             self.by_username[person["username"]] = person

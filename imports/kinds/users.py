@@ -8,14 +8,14 @@ anyone: it marks them as a candidate for deletion, for an admin to review.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from imports import status_words
 from imports.kinds.base import (
     Context,
-    Duplicates,
     Kind,
     Layout,
     Organisations,
@@ -63,7 +63,8 @@ CANVAS = Layout(
 PROFILE_COLUMNS = {"first_name", "last_name", "full_name", "email"}
 FIELDS = ("id", "username", "sis_user_id", "email", "first_name", "last_name")
 FIELDS += ("organisation_id", "status", "anonymised_at", "marked_for_deletion_at")
-username_validator = UnicodeUsernameValidator()
+# The pattern of Django's UnicodeUsernameValidator, compiled once (see base.USER_PART).
+USERNAME = re.compile(UnicodeUsernameValidator.regex)
 
 
 class UsersKind(Kind):
@@ -75,7 +76,7 @@ class UsersKind(Kind):
     def _lookup(self, context: Context, records):
         sis = {r["sis_user_id"] for r in records if r.get("sis_user_id")}
         names = {r["username"] for r in records if r.get("username")}
-        found = User.objects.filter(Q(sis_user_id__in=sis) | Q(username__in=names))
+        found = User.objects.filter(Q(sis_user_id__any_of=sis) | Q(username__any_of=names))
         if context.lock:
             found = found.select_for_update()
         by_sis, by_username = {}, {}
@@ -89,8 +90,8 @@ class UsersKind(Kind):
         layout = context.memory["layout"]
         organisations = context.remember("organisations", Organisations)
         words = context.remember("words", lambda: status_words.meanings(StatusApplies.USERS))
-        duplicate_sis = context.remember("dup_sis", lambda: Duplicates("SIS user ID"))
-        duplicate_names = context.remember("dup_names", lambda: Duplicates("username"))
+        duplicate_sis = context.duplicates("SIS user ID")
+        duplicate_names = context.duplicates("username")
         has_profile = bool(PROFILE_COLUMNS & set(layout.columns) & set(context.memory["names"]))
         rows = [(line, self.translate(record, layout), record) for line, record in records]
         by_sis, by_username = self._lookup(context, [row for _, row, _ in rows])
@@ -135,9 +136,7 @@ class UsersKind(Kind):
         values = {}
         username = row.get("username", "")
         if username:
-            try:
-                username_validator(username)
-            except ValidationError:
+            if not USERNAME.match(username):
                 plan.error(
                     f"The username “{username}” may hold only letters, digits and @ . + - _."
                 )
@@ -193,17 +192,13 @@ class UsersKind(Kind):
             plan.error("Choose your organisation for the new people in this file.")
         values["organisation_id"] = organisation_id
         values["status"] = meaning or UserStatus.ACTIVE
-        if meaning == UserStatus.DELETED:
-            plan.notes.append("Arrives as deleted, with nothing to restore but the record.")
         if to_be_deleted:
             values["marked_for_deletion_at"] = context.now
             values["marked_for_deletion_by_id"] = context.person.pk
             plan.notes.append("Marked for deletion, to review on the Users page.")
         plan.values = values
-        for name in ("username", "sis_user_id", "first_name", "last_name", "email"):
-            if values.get(name):
-                plan.change(name, "", values[name])
-        plan.change("status", "", values["status"])
+        if values["status"] != UserStatus.ACTIVE:
+            plan.notes.append(f"Arrives {values['status']}.")
 
     def _plan_existing(
         self, context, plan, values, existing, organisation_id, meaning, to_be_deleted, orgs
@@ -248,7 +243,7 @@ class UsersKind(Kind):
             plan.error(f"{existing['username']} was anonymised and cannot be changed.")
         plan.values = changes
 
-    def apply(self, context: Context, plans: list[RowPlan], progress) -> dict:
+    def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
         create, update = [], {}
         status: dict[str, list[int]] = {}
         undelete: dict[str, list[int]] = {}
@@ -268,14 +263,24 @@ class UsersKind(Kind):
             undelete=undelete,
             by=context.person,
             reason=context.reason,
-            progress=progress,
         )
-        context.memory["credentials"] = outcome.credentials
+        handed_out = context.memory.setdefault("temporary_passwords", [])
+        for credentials in outcome.credentials:
+            if credentials.temporary_password:
+                handed_out.append(
+                    {
+                        "username": credentials.user.username,
+                        "name": credentials.user.get_full_name(),
+                        "temporary_password": credentials.temporary_password,
+                        "expires_at": credentials.expires_at.isoformat(),
+                    }
+                )
         return {
             "created": outcome.created,
             "updated": outcome.updated,
             "deactivated": outcome.deactivated,
             "reactivated": outcome.reactivated,
             "undeleted": outcome.undeleted,
+            "reset links sent": sum(1 for c in outcome.credentials if c.reset_link_sent_to),
             "enrolled in “everyone” courses": outcome.enrolled_in_everyone_courses,
         }

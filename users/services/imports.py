@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
+from users.bulk import insert_rows, update_rows
 from users.exceptions import DomainError
 from users.history import batched, insert_history_rows
 from users.models import Segment, User, UserStatus
@@ -96,29 +97,23 @@ def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcom
 def _create_people(rows: list[dict], *, by, reason: str, now) -> list[int]:
     """Insert new people with their "+" history rows; no usable password yet."""
     unusable = make_password(None)
-    ids: list[int] = []
-    for batch in batched(rows, BATCH):
-        people = [
-            User(
-                password=unusable,
-                date_joined=now,
-                status_changed_at=now,
-                **{name: value for name, value in row.items() if name != "status"},
-                status=row.get("status") or UserStatus.ACTIVE,
-            )
-            for row in batch
-        ]
-        created = User.objects.bulk_create(people)
-        new_ids = [person.pk for person in created]
-        if None in new_ids:  # a database that cannot return ids from a bulk insert
-            usernames = [person.username for person in people]
-            new_ids = list(User.objects.filter(username__in=usernames).values_list("id", flat=True))
-        insert_history_rows(User, new_ids, by=by, reason=reason, history_type="+", when=now)
-        ids += new_ids
+    values = [
+        {
+            **row,
+            "password": unusable,
+            "date_joined": now,
+            "status_changed_at": now,
+            "status": row.get("status") or UserStatus.ACTIVE,
+        }
+        for row in rows
+    ]
+    ids = insert_rows(User, values)
+    for batch in batched(ids):
+        insert_history_rows(User, batch, by=by, reason=reason, history_type="+", when=now)
     return ids
 
 
-def _update_people(changes: dict[int, dict], *, now) -> None:
+def _update_people(changes: dict[int, dict]) -> None:
     """Write field changes, grouped by the set of fields each person changes."""
     by_fields: dict[tuple[str, ...], list[int]] = {}
     for user_id, values in changes.items():
@@ -127,14 +122,11 @@ def _update_people(changes: dict[int, dict], *, now) -> None:
             raise DomainError(f"An import cannot change {', '.join(sorted(unknown))}.")
         by_fields.setdefault(tuple(sorted(values)), []).append(user_id)
     for fields, ids in by_fields.items():
-        for batch in batched(ids, BATCH):
-            people = []
-            for user_id in batch:
-                person = User(pk=user_id)
-                for name in fields:
-                    setattr(person, name, changes[user_id][name])
-                people.append(person)
-            User.objects.bulk_update(people, list(fields))
+        update_rows(
+            User,
+            fields,
+            [(user_id, *(changes[user_id][name] for name in fields)) for user_id in ids],
+        )
 
 
 @transaction.atomic
@@ -146,7 +138,6 @@ def users_apply_import(
     undelete: dict[str, list[int]],
     by,
     reason: str,
-    progress=None,
 ) -> ImportOutcome:
     """Apply a previewed import of people, all of it or (on any error) none of it.
 
@@ -157,7 +148,6 @@ def users_apply_import(
     """
     now = timezone.now()
     outcome = ImportOutcome()
-    step = progress or (lambda count: None)
     touched = sorted({*update, *(i for ids in [*status.values(), *undelete.values()] for i in ids)})
     for batch in batched(touched):
         list(User.objects.filter(id__in=batch).select_for_update().values_list("id", flat=True))
@@ -167,15 +157,13 @@ def users_apply_import(
     outcome.enrolled_in_everyone_courses = enrollment_services.enrollments_create_for_new_users(
         new_ids, by=by, reason=reason
     )
-    step(len(new_ids))
 
-    _update_people(update, now=now)
+    _update_people(update)
     moving = {i for ids in [*status.values(), *undelete.values()] for i in ids}
     only_fields = [user_id for user_id in update if user_id not in moving]
     for batch in batched(only_fields):
         insert_history_rows(User, batch, by=by, reason=reason, when=now)
     outcome.updated = len(update)
-    step(len(only_fields))
 
     for target, ids in status.items():
         for batch in batched(ids, 1000):
@@ -194,7 +182,6 @@ def users_apply_import(
                     f"{done.skipped} people changed status while the import ran; "
                     "nothing was imported. Preview the file again."
                 )
-            step(len(batch))
     for target, ids in undelete.items():
         for batch in batched(ids, 1000):
             done = users_undelete(
@@ -207,7 +194,6 @@ def users_apply_import(
                 )
             outcome.undeleted += done.changed
             outcome.credentials += done.credentials
-            step(len(batch))
     return outcome
 
 

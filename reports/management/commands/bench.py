@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
-BENCH_MODULES = ["users.bench", "enrollments.bench", "reports.bench"]
+BENCH_MODULES = ["users.bench", "enrollments.bench", "reports.bench", "imports.bench"]
 
 
 @dataclass
