@@ -211,7 +211,8 @@ class ImportJobAdmin(admin.ModelAdmin):
         job = self._job(request, pk)
         if not services.may_import(request.user, job.kind):
             raise PermissionDenied("You may not import this kind of file.")
-        if request.POST.get("digest") != job.plan_digest:
+        previewed = job.checked_at.isoformat() if job.checked_at else ""
+        if request.POST.get("previewed") != previewed:
             messages.error(request, "That preview is out of date; here is the current one.")
             return redirect("admin:imports_importjob_job", pk=job.pk)
         try:

@@ -1,27 +1,28 @@
 """Checking a file (the preview) and applying it (all of it, or nothing).
 
-`check` reads the file, plans every row and stores each row's outcome with a digest of the
-plan. `apply` plans again inside one transaction, with the rows locked, and refuses when
-the plan is no longer the one previewed (someone changed the data meanwhile); otherwise it
-hands the plan to the services. A crash, a refusal or a killed worker rolls everything
-back: the database never holds half an import.
+`check` reads the file, plans every row a batch at a time and stores each row's outcome
+with what applying it will do. `apply` takes those stored plans, locks the objects they
+change and makes sure each is still as the preview saw it (a fingerprint per object), then
+hands the plans to the services, all in one transaction. If anything changed meanwhile,
+or anything fails, or the worker is killed, nothing is written: the database never holds
+half an import, and never something other than what was previewed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import logging
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from imports.kinds import KINDS
-from imports.kinds.base import Context, Layout, RowPlan
-from imports.models import ImportJob, ImportRow, ImportState, RowOutcome
+from imports.kinds.base import Context, Layout, RowPlan, converters_for
+from imports.models import ImportJob, ImportPlan, ImportRow, ImportState, RowOutcome
 from imports.reading import FileProblem, read_table
 from users.bulk import insert_rows
 from users.exceptions import DomainError
@@ -45,16 +46,11 @@ class Walk:
     notes: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     rows: int = 0
-    digest: str = ""
     late: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def row_errors(self) -> int:
         return self.counts.get(RowOutcome.ERROR, 0) + len(self.late)
-
-
-def fingerprint(digest, plan: RowPlan) -> None:
-    digest.update(repr((plan.line, plan.outcome, plan.target, plan.status, plan.changes)).encode())
 
 
 # Progress -------------------------------------------------------------------------------
@@ -118,18 +114,20 @@ class Progress:
 # Planning -------------------------------------------------------------------------------
 
 
-def context_for(job: ImportJob, *, lock: bool = False) -> Context:
+ACTING = (RowOutcome.NEW, RowOutcome.UPDATED, RowOutcome.STATUS)
+
+
+def context_for(job: ImportJob) -> Context:
     person = job.created_by
     return Context(
         person=person,
         scope=organisation_scope(person),
         organisation=job.organisation,
         reason=job.reason,
-        lock=lock,
     )
 
 
-def walk(job: ImportJob, context: Context, on_batch, progress=None, *, offset=0, total=None):
+def walk(job: ImportJob, context: Context, on_batch, progress=None):
     """Read the file and plan it a batch at a time, handing each batch to `on_batch`."""
     try:
         table = read_table(
@@ -147,20 +145,18 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None, *, offset=0,
     if errors:
         return result
     context.memory.update(layout=layout, names=table.names)
-    digest = hashlib.sha256()
-    total = total or len(table.rows)
-    for batch in batched(table.records(), kind.batch_size):
-        plans = kind.plan(context, batch)
-        for plan in plans:
-            fingerprint(digest, plan)
-            result.counts[plan.outcome] += 1
-        result.rows += len(plans)
-        on_batch(plans)
-        if progress:
-            progress(offset + result.rows, total)
+    try:
+        for batch in batched(table.records(), kind.batch_size):
+            plans = kind.plan(context, batch)
+            for plan in plans:
+                result.counts[plan.outcome] += 1
+            result.rows += len(plans)
+            on_batch(plans)
+            if progress:
+                progress(result.rows, max(table.count, result.rows))
+    except FileProblem as problem:
+        result.errors.append(problem.message)
     result.late = context.late
-    digest.update(repr(sorted(context.late.items())).encode())
-    result.digest = digest.hexdigest()
     return result
 
 
@@ -180,6 +176,12 @@ def _store_rows(job: ImportJob, plans: list[RowPlan]) -> None:
         ],
         ids=False,
     )
+
+
+def _store_plans(job: ImportJob, number: int, plans: list[RowPlan]) -> None:
+    acting = [plan.stored() for plan in plans if plan.acts]
+    if acting:
+        ImportPlan.objects.create(job=job, number=number, plans=acting)
 
 
 def _add_late_errors(job: ImportJob, late: dict[int, list[str]], counts: Counter) -> None:
@@ -203,13 +205,19 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
     job.save(update_fields=["state"])
     try:
         ImportRow.objects.filter(job=job).delete()
-        result = walk(job, context_for(job), lambda plans: _store_rows(job, plans), progress)
+        ImportPlan.objects.filter(job=job).delete()
+        batches = itertools.count(1)
+
+        def store(plans):
+            _store_rows(job, plans)
+            _store_plans(job, next(batches), plans)
+
+        result = walk(job, context_for(job), store, progress)
         _add_late_errors(job, result.late, result.counts)
         job.layout = result.layout.name if result.layout else ""
         job.findings = {"errors": result.errors, "notes": result.notes}
         job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
         job.rows_total = job.rows_done = result.rows
-        job.plan_digest = result.digest
         job.state = ImportState.CHECKED
         job.checked_at = timezone.now()
         job.save()
@@ -223,48 +231,57 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
     return job
 
 
-def apply(job: ImportJob, *, echo=None) -> ImportJob:
-    """Apply exactly the previewed plan, in one transaction, or nothing at all.
+def _stored_plans(job: ImportJob):
+    """The preview's plans for rows that change something, in file order, a batch at a time."""
+    converters = converters_for(KINDS[job.kind].model)
+    for stored in ImportPlan.objects.filter(job=job).order_by("number").iterator(chunk_size=1):
+        yield [RowPlan.restored(data, converters) for data in stored.plans]
 
-    The file is planned again batch by batch, with the rows it touches locked, and each
-    batch is written as soon as it is planned. A row that now plans differently, or an
-    error anywhere, undoes every batch written before it.
-    """
+
+STALE = (
+    "Some of the people, courses or enrolments in this file changed after the preview "
+    "(someone else edited them, or another import ran). Nothing was imported: upload the "
+    "file again to see a fresh preview."
+)
+
+
+def apply(job: ImportJob, *, echo=None) -> ImportJob:
+    """Apply exactly the previewed plan, in one transaction, or nothing at all."""
     if job.state not in (ImportState.CHECKED, ImportState.QUEUED, ImportState.APPLYING):
         _fail(job, f"This import is {job.get_state_display().lower()}; it cannot be applied.")
         return job
     if job.errors:
         _fail(job, "The preview found errors. Fix the file and upload it again.")
         return job
+    kind = KINDS[job.kind]
+    total = sum(job.counts.get(outcome, 0) for outcome in ACTING)
     progress = Progress(job, echo=echo)
     job.state = ImportState.APPLYING
-    ImportJob.objects.filter(pk=job.pk).update(state=job.state, rows_done=0)
-    context = context_for(job, lock=True)
+    ImportJob.objects.filter(pk=job.pk).update(state=job.state, rows_done=0, rows_total=total)
+    context = context_for(job)
     applied: Counter = Counter()
-    stale = (
-        "The people, courses or enrolments in this file changed after the preview (someone "
-        "else edited them, or another import ran). Nothing was imported: upload the file "
-        "again to see a fresh preview."
-    )
-
-    def write(plans: list[RowPlan]) -> None:
-        if any(plan.outcome == RowOutcome.ERROR for plan in plans):
-            raise Refused(stale)
-        applied.update(KINDS[job.kind].apply(context, plans))
-
+    done = 0
     try:
         with transaction.atomic():
-            result = walk(job, context, write, progress, total=job.rows_total)
-            if result.errors or result.late or result.digest != job.plan_digest:
-                raise Refused(stale)
-            job.applied = {name: count for name, count in applied.items()}
+            for plans in _stored_plans(job):
+                if not kind.unchanged_since_preview(plans):
+                    raise Refused(STALE)
+                applied.update(kind.apply(context, plans))
+                done += len(plans)
+                progress(done, total)
+            if done != total:
+                raise Refused(STALE)
+            job.applied = dict(applied)
             job.credentials = context.memory.get("temporary_passwords", [])
             job.state = ImportState.DONE
             job.finished_at = timezone.now()
-            job.rows_done = job.rows_total
+            job.rows_done = job.rows_total = total
             job.content = None
             # The job's result commits with the changes, or not at all.
             job.save()
+    except IntegrityError:
+        # Someone created the same username, SIS id or enrolment after the preview.
+        _fail(job, STALE)
     except (Refused, DomainError) as error:
         _fail(job, str(error))
     except Exception as error:

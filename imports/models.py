@@ -9,6 +9,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -68,7 +69,6 @@ class ImportJob(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     # File-level findings: {"errors": [...], "notes": [...]}.
     findings = models.JSONField(default=dict, blank=True)
-    plan_digest = models.CharField(max_length=64, blank=True)
     applied = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
     # Temporary passwords handed out by reactivations, until downloaded once.
@@ -144,6 +144,25 @@ class ImportRow(models.Model):
 
     def __str__(self):
         return f"line {self.line}: {self.outcome}"
+
+
+class ImportPlan(models.Model):
+    """What applying one batch of the file's rows does, as the preview planned it (see
+    RowPlan.stored). Kept a batch to a row: confirming reads a few large rows, not one per
+    line of the file."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="plans")
+    number = models.PositiveIntegerField()
+    plans = models.JSONField(encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="importplan_one_per_batch")
+        ]
+
+    def __str__(self):
+        return f"batch {self.number} of import {self.job_id}"
 
 
 class StatusApplies(models.TextChoices):

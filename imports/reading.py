@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -49,8 +50,11 @@ class Table:
     headers: list[str]
     # Column names as matched: lower case, spaces as underscores ("To be deleted").
     names: list[str]
-    # (row number as a spreadsheet shows it, cells as text), blank rows left out.
-    rows: list[tuple[int, list[str]]]
+    # (row number as a spreadsheet shows it, cells as text), blank rows left out. Read as
+    # they are used, so that a large file is never held in memory twice.
+    rows: Iterator[tuple[int, list[str]]]
+    # About how many rows there are: for progress bars.
+    count: int = 0
     notes: list[str] = field(default_factory=list)
 
     def records(self) -> Iterator[tuple[int, dict[str, str]]]:
@@ -151,7 +155,7 @@ def decode(content: bytes, encoding: str) -> str:
         ) from error
 
 
-def _table(header_cells, rows_with_lines, notes, *, plain=False) -> Table:
+def _table(header_cells, rows, notes, *, count: int, plain=False) -> Table:
     """`plain`: every cell is text already and none was quoted against formulas."""
     headers = [_text(cell).strip() for cell in header_cells]
     while headers and not headers[-1]:
@@ -166,44 +170,68 @@ def _table(header_cells, rows_with_lines, notes, *, plain=False) -> Table:
         if name in seen:
             raise FileProblem(f"The column “{header}” appears twice. Keep one of them.")
         seen.add(name)
-    rows = []
-    for line, cells in rows_with_lines:
+    cleaned = _cleaned(rows, len(names), notes, plain)
+    first = next(cleaned, None)
+    if first is None:
+        raise FileProblem("The file has column headings but no rows to import.")
+    return Table(
+        headers=headers,
+        names=names,
+        rows=itertools.chain([first], cleaned),
+        count=max(count, 1),
+        notes=notes,
+    )
+
+
+def _cleaned(rows, width: int, notes: list[str], plain: bool):
+    for line, cells in rows:
         texts = cells if plain or _plain_text(cells) else [_text(cell) for cell in cells]
         if not any(text.strip() for text in texts):
             continue
-        if len(texts) > len(names) and any(t.strip() for t in texts[len(names) :]):
-            notes.append(f"Row {line} has more cells than there are column headings; ignored.")
-        rows.append((line, texts if len(texts) <= len(names) else texts[: len(names)]))
-    if not rows:
-        raise FileProblem("The file has column headings but no rows to import.")
-    return Table(headers=headers, names=names, rows=rows, notes=notes)
+        if len(texts) > width:
+            if any(text.strip() for text in texts[width:]):
+                notes.append(f"Row {line} has more cells than there are column headings; ignored.")
+            texts = texts[:width]
+        yield line, texts
+
+
+CODECS = {"utf-8": "utf-8-sig", "latin-1": "cp1252"}
 
 
 def read_csv(content: bytes, encoding: str) -> Table:
     _refuse_binary(content, "CSV")
-    text = decode(content, encoding)
+    text = decode(content, encoding)  # all of it once, so that a bad byte is found now
     if not text.strip():
         raise FileProblem("The file is empty.")
     end = text.find("\n")
     first_line = text if end < 0 else text[:end]
+    plain, count = "'" not in text, text.count("\n")
+    del text
     try:
-        dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
+    stream = io.TextIOWrapper(
+        io.BytesIO(content), encoding=CODECS[encoding], errors="replace", newline=""
+    )
+    reader = csv.reader(stream, delimiter=delimiter)
+
+    def numbered():
         # Row numbers as a spreadsheet shows them: the headings are row 1.
-        rows = list(enumerate(reader, start=2))
-    except csv.Error as error:
-        raise FileProblem(
-            f"The CSV file is malformed near line {reader.line_num}: {error}."
-        ) from error
+        try:
+            yield from enumerate(reader, start=2)
+        except csv.Error as error:
+            raise FileProblem(
+                f"The CSV file is malformed near line {reader.line_num}: {error}."
+            ) from error
+
+    rows = numbered()
+    try:
+        header = next(rows)[1]
+    except StopIteration as error:
+        raise FileProblem("The file is empty.") from error
     notes = [] if delimiter == "," else [f"Columns are separated by “{delimiter}”."]
-    plain = "'" not in text
-    del text
-    return _table(header, rows, notes, plain=plain)
+    return _table(header, rows, notes, count=count, plain=plain)
 
 
 def read_xlsx(content: bytes) -> Table:
@@ -215,24 +243,29 @@ def read_xlsx(content: bytes) -> Table:
     try:
         # data_only=False: a formula stays the text that was typed, never its result.
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        sheet = book.worksheets[0]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as error:
         raise FileProblem(
             "This Excel file could not be opened. Save it again as an Excel workbook "
             "(.xlsx) or as CSV."
         ) from error
-    try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise FileProblem("The workbook's first sheet is empty.")
-        numbered = [(line, list(cells)) for line, cells in enumerate(rows, start=2)]
-    finally:
+
+    def numbered():
+        try:
+            for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield line, list(cells)
+        finally:
+            book.close()
+
+    rows = numbered()
+    header = next(rows, None)
+    if header is None:
         book.close()
+        raise FileProblem("The workbook's first sheet is empty.")
     notes = []
     if len(book.sheetnames) > 1:
         notes.append(f"Only the first sheet, “{book.sheetnames[0]}”, was read.")
-    return _table(list(header), numbered, notes)
+    return _table(header[1], rows, notes, count=(sheet.max_row or 2) - 1)
 
 
 def read_json(content: bytes) -> Table:
@@ -256,8 +289,8 @@ def read_json(content: bytes) -> Table:
     for item in data:
         headers.update(dict.fromkeys(item))
     keys = list(headers)
-    rows = [(line, [item.get(key) for key in keys]) for line, item in enumerate(data, start=1)]
-    return _table(keys, rows, [])
+    rows = ((line, [item.get(key) for key in keys]) for line, item in enumerate(data, start=1))
+    return _table(keys, rows, [], count=len(data))
 
 
 def read_table(content: bytes, *, file_name: str, fmt: str | None, encoding: str) -> Table:

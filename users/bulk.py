@@ -13,6 +13,7 @@ import json
 import zlib
 from collections.abc import Sequence
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
@@ -27,7 +28,7 @@ def _quote(name: str) -> str:
 def _json(value) -> str | None:
     if value is None:
         return None
-    return "[]" if value == [] else json.dumps(value)
+    return "[]" if value == [] else json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def _adapters(fields: Sequence[models.Field]):

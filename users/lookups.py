@@ -5,10 +5,9 @@ building and parsing that statement, not in running it. `= ANY(%s)` sends the li
 array. Other databases get a plain IN list.
 """
 
-from django.db.models import Field, Lookup
+from django.db.models import Field, ForeignObject, Lookup
 
 
-@Field.register_lookup
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
@@ -25,3 +24,7 @@ class AnyOf(Lookup):
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         placeholders = ", ".join(["%s"] * len(values))
         return f"{lhs} IN ({placeholders})", [*lhs_params, *values]
+
+
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)

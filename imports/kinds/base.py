@@ -8,6 +8,7 @@ which hands them to the services in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_email
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -36,6 +38,8 @@ class RowPlan:
     status: str | None = None
     # The status or state the object had, when `status` moves it.
     was: str | None = None
+    # A fingerprint of the object as the preview saw it: applying refuses if it changed.
+    seen: str | None = None
 
     def error(self, message: str) -> None:
         self.errors.append(message)
@@ -65,6 +69,53 @@ class RowPlan:
     @property
     def messages(self) -> list[str]:
         return [*self.errors, *self.notes]
+
+    @property
+    def acts(self) -> bool:
+        return self.outcome in (RowOutcome.NEW, RowOutcome.UPDATED, RowOutcome.STATUS)
+
+    def stored(self) -> dict | None:
+        """What applying needs, kept with the preview's row; None for rows that do nothing."""
+        if not self.acts:
+            return None
+        return {
+            "line": self.line,
+            "outcome": self.outcome,
+            "target": self.target,
+            "values": self.values,
+            "status": self.status,
+            "was": self.was,
+            "seen": self.seen,
+        }
+
+    @classmethod
+    def restored(cls, data: dict, converters: dict) -> RowPlan:
+        """A stored plan back as a RowPlan; `converters` turn JSON text back into dates,
+        times and decimals (see `converters_for`)."""
+        values = data["values"]
+        for name in converters.keys() & values.keys():
+            values[name] = converters[name](values[name])
+        return cls(
+            line=data["line"],
+            key="",
+            outcome=data["outcome"],
+            target=data["target"],
+            values=values,
+            status=data["status"],
+            was=data["was"],
+            seen=data["seen"],
+        )
+
+
+def converters_for(model) -> dict:
+    """Field -> how its JSON form becomes a Python value, for fields that are not text."""
+    kinds = (models.DateField, models.DecimalField)
+    return {
+        name: field.to_python
+        for field in model._meta.concrete_fields
+        if isinstance(field, kinds)
+        for name in {field.name, field.attname}
+    }
 
 
 def shown(value) -> str:
@@ -99,6 +150,10 @@ class Layout:
 class Kind:
     name = ""
     label = ""
+    model = None
+    # The fields whose values a row's plan depends on: if any of them changes between the
+    # preview and the confirmation, the import is refused.
+    state_fields: tuple[str, ...] = ()
     # What a person needs to import this kind: Django permission codenames.
     permissions: tuple[str, ...] = ()
     layouts: tuple[Layout, ...] = ()
@@ -149,6 +204,23 @@ class Kind:
     def apply(self, context, plans: list[RowPlan]) -> dict[str, int]:
         """Write one batch of planned rows through the services; returns what it did."""
         raise NotImplementedError
+
+    def fingerprint(self, row: dict) -> str:
+        values = repr(tuple(row[name] for name in self.state_fields))
+        return hashlib.md5(values.encode(), usedforsecurity=False).hexdigest()
+
+    def unchanged_since_preview(self, plans: list[RowPlan]) -> bool:
+        """Lock the objects these plans change, and check they are as the preview saw them."""
+        seen = {plan.target: plan.seen for plan in plans if plan.target is not None}
+        if not seen:
+            return True
+        current = {
+            row["id"]: self.fingerprint(row)
+            for row in self.model.objects.filter(id__any_of=list(seen))
+            .select_for_update()
+            .values(*self.state_fields)
+        }
+        return all(current.get(target) == print_ for target, print_ in seen.items())
 
 
 class Duplicates:
@@ -307,8 +379,6 @@ class Context:
     # The organisation chosen for the file: new people go there, rows are checked against it.
     organisation: object | None
     reason: str
-    # True when applying: lookups lock the rows they find.
-    lock: bool = False
     now: datetime = field(default_factory=timezone.now)
     # Anything a kind keeps across batches (duplicate finders, lookups).
     memory: dict = field(default_factory=dict)

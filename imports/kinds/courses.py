@@ -66,9 +66,11 @@ def _refuse_deleted(row: dict, plan: RowPlan, what: str) -> None:
 class CoursesKind(Kind):
     name = "courses"
     label = "Courses"
+    model = Course
     permissions = ("enrollments.add_course", "enrollments.change_course")
     layouts = (COURSES_CANVAS, COURSES_OWN)
     FIELDS = ("code", "name", "sis_course_id", "organisation_id", "start_date", "end_date")
+    state_fields = ("id", "enrollment_method", *FIELDS)
 
     def plan(self, context: Context, records) -> list[RowPlan]:
         layout = context.memory["layout"]
@@ -78,8 +80,6 @@ class CoursesKind(Kind):
         sis = {row["sis_course_id"] for _, row, _ in rows if row.get("sis_course_id")}
         codes = {row["code"] for _, row, _ in rows if row.get("code")}
         found = Course.objects.filter(Q(sis_course_id__any_of=sis) | Q(code__any_of=codes))
-        if context.lock:
-            found = found.select_for_update()
         by_sis, by_code = {}, {}
         for course in found.order_by("id").values("id", "enrollment_method", *self.FIELDS):
             if course["sis_course_id"]:
@@ -139,7 +139,7 @@ class CoursesKind(Kind):
                         plan.change(name, "", value)
                 plans.append(plan.settle(new=True))
                 continue
-            plan.target = existing["id"]
+            plan.target, plan.seen = existing["id"], self.fingerprint(existing)
             for name, value in values.items():
                 if value is not None and existing[name] != value:
                     plan.values[name] = value
@@ -230,6 +230,8 @@ class Courses:
 class SectionsKind(Kind):
     name = "sections"
     label = "Sections"
+    model = Section
+    state_fields = ("id", "course_id", "name", "sis_section_id")
     permissions = ("enrollments.add_section", "enrollments.change_section")
     layouts = (SECTIONS_CANVAS, SECTIONS_OWN)
 
@@ -250,10 +252,8 @@ class SectionsKind(Kind):
         found = Section.objects.filter(
             Q(sis_section_id__any_of=sis) | Q(course_id__any_of=course_ids)
         )
-        if context.lock:
-            found = found.select_for_update()
         by_sis, by_name = {}, {}
-        for section in found.values("id", "course_id", "name", "sis_section_id"):
+        for section in found.values(*self.state_fields):
             if section["sis_section_id"]:
                 by_sis[section["sis_section_id"]] = section
             by_name.setdefault((section["course_id"], section["name"]), section)
@@ -286,7 +286,7 @@ class SectionsKind(Kind):
                     plan.change(field, "", value)
                 plans.append(plan.settle(new=True))
                 continue
-            plan.target = existing["id"]
+            plan.target, plan.seen = existing["id"], self.fingerprint(existing)
             if existing["course_id"] != course["id"]:
                 plan.error(
                     f"The section {existing['name']} belongs to another course; a section never "

@@ -108,6 +108,8 @@ class Sections:
 class EnrollmentsKind(Kind):
     name = "enrollments"
     label = "Enrolments"
+    model = Enrollment
+    state_fields = FIELDS
     permissions = ("enrollments.add_enrollment", "enrollments.change_enrollment")
     layouts = (CANVAS, OWN)
 
@@ -179,8 +181,6 @@ class EnrollmentsKind(Kind):
         found = Enrollment.objects.filter(
             user_id__any_of={u for u, _ in pairs}, section_id__any_of={s for _, s in pairs}
         )
-        if context.lock:
-            found = found.select_for_update()
         return {(e["user_id"], e["section_id"], e["type"]): e for e in found.values(*FIELDS)}
 
     def _plan_row(self, plan, row, person, section, role, state, existing):
@@ -208,7 +208,7 @@ class EnrollmentsKind(Kind):
             self._refuse_deleted_person(plan, person)
             plan.settle(new=True)
             return
-        plan.target = existing["id"]
+        plan.target, plan.seen = existing["id"], self.fingerprint(existing)
         for name, value in values.items():
             if value is not None and not same_moment(existing[name], value):
                 plan.values[name] = value

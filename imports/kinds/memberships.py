@@ -33,6 +33,8 @@ OUT = {"deleted", "removed", "no"}
 class MembershipsKind(Kind):
     name = "memberships"
     label = "Segment memberships"
+    model = SegmentMembership
+    state_fields = ("id", "user_id", "segment_id")
     permissions = ("users.add_segmentmembership", "users.delete_segmentmembership")
     layouts = (OWN,)
 
@@ -74,9 +76,7 @@ class MembershipsKind(Kind):
         found = SegmentMembership.objects.filter(
             user_id__any_of={u for u, _ in pairs}, segment_id__any_of={s for _, s in pairs}
         )
-        if context.lock:
-            found = found.select_for_update()
-        present = set(found.values_list("user_id", "segment_id"))
+        present = {(m["user_id"], m["segment_id"]): m for m in found.values(*self.state_fields)}
         plans = []
         for plan, person, segment, leaving in resolved:
             if person is None or segment is None:
@@ -84,9 +84,11 @@ class MembershipsKind(Kind):
                 continue
             duplicates.check(plan.key, plan)
             plan.values = {"user_id": person["id"], "segment_id": segment["id"]}
-            member = (person["id"], segment["id"]) in present
+            membership = present.get((person["id"], segment["id"]))
+            member = membership is not None
             if leaving and member:
-                plan.target, plan.status, plan.was = person["id"], "removed", "member"
+                plan.target, plan.status, plan.was = membership["id"], "removed", "member"
+                plan.seen = self.fingerprint(membership)
                 plan.change("member", "yes", "no")
             elif leaving:
                 plan.notes.append("Not a member; nothing to remove.")

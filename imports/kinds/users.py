@@ -70,6 +70,8 @@ USERNAME = re.compile(UnicodeUsernameValidator.regex)
 class UsersKind(Kind):
     name = "users"
     label = "People"
+    model = User
+    state_fields = FIELDS
     permissions = ("users.add_user", "users.change_user")
     layouts = (CANVAS, OWN)
 
@@ -77,8 +79,6 @@ class UsersKind(Kind):
         sis = {r["sis_user_id"] for r in records if r.get("sis_user_id")}
         names = {r["username"] for r in records if r.get("username")}
         found = User.objects.filter(Q(sis_user_id__any_of=sis) | Q(username__any_of=names))
-        if context.lock:
-            found = found.select_for_update()
         by_sis, by_username = {}, {}
         for row in found.order_by("id").values(*FIELDS):
             if row["sis_user_id"]:
@@ -179,7 +179,7 @@ class UsersKind(Kind):
             if plan.errors:
                 plan.outcome = RowOutcome.ERROR
             return
-        plan.target = existing["id"]
+        plan.target, plan.seen = existing["id"], self.fingerprint(existing)
         self._plan_existing(
             context, plan, values, existing, organisation_id, meaning, to_be_deleted, organisations
         )

@@ -112,7 +112,12 @@ class Command(BaseCommand):
         return found
 
     def _progress(self, label):
+        shown = set()
+
         def echo(done, total, state):
+            if (done, total) in shown:
+                return
+            shown.add((done, total))
             if total:
                 sys.stderr.write(f"\r{label}: {done:,}/{total:,} rows ({100 * done // total}%)")
                 if done >= total:
