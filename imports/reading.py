@@ -219,7 +219,7 @@ def read_csv(content: bytes, encoding: str) -> Table:
     def numbered():
         # Row numbers as a spreadsheet shows them: the headings are row 1.
         try:
-            yield from enumerate(reader, start=2)
+            yield from enumerate(reader, start=1)
         except csv.Error as error:
             raise FileProblem(
                 f"The CSV file is malformed near line {reader.line_num}: {error}."

@@ -197,6 +197,10 @@ class UsersKind(Kind):
             values["marked_for_deletion_by_id"] = context.person.pk
             plan.notes.append("Marked for deletion, to review on the Users page.")
         plan.values = values
+        name = " ".join(filter(None, [values.get("first_name"), values.get("last_name")]))
+        about = ", ".join(filter(None, [name, values.get("email")]))
+        if about:
+            plan.key = f"{plan.key}: {about}"
         if values["status"] != UserStatus.ACTIVE:
             plan.notes.append(f"Arrives {values['status']}.")
 
