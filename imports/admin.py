@@ -71,6 +71,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         return [
             path("new/", view(self.upload), name="imports_importjob_upload"),
             path("<int:pk>/", view(self.job_page), name="imports_importjob_job"),
+            path(
+                "template/<str:kind>/<int:index>.csv",
+                view(self.template),
+                name="imports_importjob_template",
+            ),
             path("<int:pk>/progress/", view(self.progress), name="imports_importjob_progress"),
             path("<int:pk>/confirm/", view(self.confirm), name="imports_importjob_confirm"),
             path("<int:pk>/cancel/", view(self.cancel), name="imports_importjob_cancel"),
@@ -137,12 +142,22 @@ class ImportJobAdmin(admin.ModelAdmin):
                 "Import a file",
                 form=form,
                 kinds=[
-                    (kind, [layout for layout in kind.layouts])
+                    (kind, list(enumerate(kind.layouts)))
                     for name, kind in KINDS.items()
                     if services.may_import(request.user, name)
                 ],
             ),
         )
+
+    def template(self, request, kind, index):
+        """An empty file with a layout's column headings, to fill in."""
+        if kind not in KINDS or index >= len(KINDS[kind].layouts):
+            raise Http404("No such template.")
+        layout = KINDS[kind].layouts[index]
+        response = HttpResponse(",".join(layout.columns) + "\r\n", content_type="text/csv")
+        name = f"{kind}-{'canvas' if layout.signature else 'template'}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def job_page(self, request, pk):
         job = self._job(request, pk)

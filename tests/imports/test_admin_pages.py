@@ -332,3 +332,15 @@ def test_passwords_of_an_import_need_its_owner(admin_client_for, admin_user, gro
     assert (
         client.get(reverse("admin:imports_importjob_passwords", args=[job.pk])).status_code == 403
     )
+
+
+def test_the_upload_page_offers_empty_templates(admin_client_for, admin_user):
+    client = admin_client_for(admin_user)
+    page = client.get(UPLOAD).content.decode()
+    url = reverse("admin:imports_importjob_template", args=["users", 0])
+    assert url in page
+    response = client.get(url)
+    assert (
+        response.content.decode().strip()
+        == "user_id,login_id,first_name,last_name,full_name,email,status,to_be_deleted"
+    )
