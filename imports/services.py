@@ -161,7 +161,8 @@ def import_job_take_credentials(job: ImportJob, *, by) -> list[dict]:
     locked = _locked(job)
     if locked.created_by_id != by.pk:
         raise PermissionDenied("Only the person who ran the import can download these.")
-    credentials = list(locked.credentials)
+    now = timezone.now().isoformat()
+    credentials = [item for item in locked.credentials if item.get("expires_at", "") > now]
     locked.credentials = []
     locked.save(update_fields=["credentials"])
     return credentials
