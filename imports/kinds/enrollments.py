@@ -69,7 +69,7 @@ ROLES = {
     **{value.casefold(): value for value in EnrollmentType.values},
 }
 PROGRESS_FIELDS = ("started_at", "completed_at", "last_activity_at")
-FIELDS = ("id", "user_id", "section_id", "type", "state", *PROGRESS_FIELDS, "score")
+FIELDS = ("id", "user_id", "course_id", "section_id", "type", "state", *PROGRESS_FIELDS, "score")
 
 
 class Sections:
@@ -77,8 +77,9 @@ class Sections:
         found = Section.objects.for_user(context.person).filter(
             Q(sis_section_id__any_of=sis) | Q(course_id__any_of=course_ids)
         )
-        self.by_sis, self.by_name, self.default = {}, {}, {}
+        self.by_sis, self.by_name, self.default, self.by_id = {}, {}, {}, {}
         for section in found.values("id", "course_id", "name", "sis_section_id", "is_default"):
+            self.by_id[section["id"]] = section
             if section["sis_section_id"]:
                 self.by_sis[section["sis_section_id"]] = section
             self.by_name[(section["course_id"], section["name"])] = section
@@ -162,26 +163,49 @@ class EnrollmentsKind(Kind):
             if section is not None:
                 plan.key = f"{who} in {section['name']}"
             resolved.append((plan, row, person, section, role, state))
-        existing = self._existing(context, resolved)
+        in_section, in_course = self._existing(resolved)
         plans = []
         for plan, row, person, section, role, state in resolved:
             if person is None or section is None or role is None:
                 plans.append(plan.settle(new=False))
                 continue
-            key = (person["id"], section["id"], role)
+            existing = in_section.get((person["id"], section["id"], role))
+            if existing is None and not self._section_named(row):
+                # No section given (seed 001): the person's enrolment in this course is
+                # meant, in whichever section it is; only without one is the default used.
+                elsewhere = in_course.get((person["id"], section["course_id"], role), [])
+                if len(elsewhere) > 1:
+                    plan.error(
+                        f"{plan.key.split(' in ')[0]} has this role in {len(elsewhere)} "
+                        "sections of the course; give section_id to say which."
+                    )
+                    plans.append(plan.settle(new=False))
+                    continue
+                if elsewhere:
+                    existing = elsewhere[0]
+                    section = sections.by_id.get(existing["section_id"], section)
+                    plan.key = f"{plan.key.split(' in ')[0]} in {section['name']}"
             duplicates.check(f"{plan.key} as {role}", plan)
-            self._plan_row(plan, row, person, section, role, state, existing.get(key))
+            self._plan_row(plan, row, person, section, role, state, existing)
             plans.append(plan)
         return plans
 
-    def _existing(self, context: Context, resolved) -> dict:
-        pairs = [(p["id"], s["id"]) for _, _, p, s, _, _ in resolved if p and s]
-        if not pairs:
-            return {}
-        found = Enrollment.objects.filter(
-            user_id__any_of={u for u, _ in pairs}, section_id__any_of={s for _, s in pairs}
-        )
-        return {(e["user_id"], e["section_id"], e["type"]): e for e in found.values(*FIELDS)}
+    @staticmethod
+    def _section_named(row: dict) -> bool:
+        return bool(row.get("section_sis_id") or row.get("section_name"))
+
+    def _existing(self, resolved) -> tuple[dict, dict]:
+        """The enrolments of these people in these courses: by section, and by course."""
+        people = {person["id"] for _, _, person, section, _, _ in resolved if person and section}
+        courses = {section["course_id"] for _, _, person, section, _, _ in resolved if section}
+        in_section, in_course = {}, {}
+        if not people:
+            return in_section, in_course
+        found = Enrollment.objects.filter(user_id__any_of=people, course_id__any_of=courses)
+        for row in found.order_by("id").values(*FIELDS):
+            in_section[(row["user_id"], row["section_id"], row["type"])] = row
+            in_course.setdefault((row["user_id"], row["course_id"], row["type"]), []).append(row)
+        return in_section, in_course
 
     def _plan_row(self, plan, row, person, section, role, state, existing):
         values = {}

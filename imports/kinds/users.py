@@ -192,6 +192,10 @@ class UsersKind(Kind):
             plan.error("Choose your organisation for the new people in this file.")
         values["organisation_id"] = organisation_id
         values["status"] = meaning or UserStatus.ACTIVE
+        if meaning == UserStatus.DELETED:
+            # Never deleted by an import, and no access either: kept for an admin to review.
+            values["status"] = UserStatus.INACTIVE
+            to_be_deleted = True
         if to_be_deleted:
             values["marked_for_deletion_at"] = context.now
             values["marked_for_deletion_by_id"] = context.person.pk
