@@ -113,9 +113,12 @@ def _write_rows(table: str, columns: list[str], rows) -> None:
     column_sql = ", ".join(_quote(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {_quote(table)} ({column_sql}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            # The driver's own cursor, for COPY; its errors become Django's (IntegrityError...).
+            with connection.wrap_database_errors:
+                sql = f"COPY {_quote(table)} ({column_sql}) FROM STDIN"
+                with cursor.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {_quote(table)} ({column_sql}) VALUES ({placeholders})"

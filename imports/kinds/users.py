@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from imports import status_words
 from imports.kinds.base import (
@@ -28,6 +28,7 @@ from imports.kinds.base import (
 from imports.models import RowOutcome, StatusApplies
 from users import services
 from users.models import User, UserStatus
+from users.scoping import admin_account_condition
 
 OWN = Layout(
     name="people (this admin's export format)",
@@ -79,8 +80,14 @@ class UsersKind(Kind):
         sis = {r["sis_user_id"] for r in records if r.get("sis_user_id")}
         names = {r["username"] for r in records if r.get("username")}
         found = User.objects.filter(Q(sis_user_id__any_of=sis) | Q(username__any_of=names))
+        extra = {}
+        if context.scope is not None:
+            # Power users may not change accounts with admin rights (users/scoping.py).
+            extra["admin_account"] = ExpressionWrapper(
+                admin_account_condition(), output_field=BooleanField()
+            )
         by_sis, by_username = {}, {}
-        for row in found.order_by("id").values(*FIELDS):
+        for row in found.order_by("id").values(*FIELDS, **extra):
             if row["sis_user_id"]:
                 by_sis[row["sis_user_id"]] = row
             by_username[row["username"]] = row
@@ -130,6 +137,11 @@ class UsersKind(Kind):
         if existing is not None and not context.in_scope(existing["organisation_id"]):
             what = f"SIS user ID {sis}" if sis else f"username {username}"
             plan.error(f"The {what} is already used by someone outside your organisation.")
+        elif existing is not None and existing.get("admin_account"):
+            plan.error(
+                f"{existing['username']} has admin access; only a training admin can change "
+                "that account."
+            )
         return existing
 
     def _plan_row(self, context, plan, row, existing, organisations, words, has_profile):

@@ -344,3 +344,25 @@ def test_the_upload_page_offers_empty_templates(admin_client_for, admin_user):
         response.content.decode().strip()
         == "user_id,login_id,first_name,last_name,full_name,email,status,to_be_deleted"
     )
+
+
+def test_a_power_users_file_cannot_change_an_account_with_admin_rights(
+    admin_client_for, admin_user, power_user, partner, django_capture_on_commit_callbacks
+):
+    services.user_create(
+        username="partner_admin",
+        sis_user_id="PA-1",
+        organisation=partner,
+        is_staff=True,
+        groups=["Power user"],
+        by=admin_user,
+        reason="Test set-up",
+    )
+    client = admin_client_for(power_user)
+    content = "user_id,login_id,first_name,status\nPA-1,partner_admin,Changed,inactive\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, content, name="admins.csv", organisation=partner.pk)
+    job = ImportJob.objects.get()
+    assert job.counts["error"] == 1
+    assert "only a training admin" in client.get(job_url(job)).content.decode()
+    assert User.objects.get(username="partner_admin").first_name == ""

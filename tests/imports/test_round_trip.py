@@ -1,0 +1,140 @@
+"""Export everything in our own format, import it back: nothing changes."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from enrollments import services as enrollment_services
+from enrollments.models import EnrollmentMethod, EnrollmentType
+from imports.exporting import EXPORTS, export_file
+from users import services
+from users.models import User
+
+from .helpers import all_messages, confirm, counts, import_file, world
+
+pytestmark = pytest.mark.django_db
+
+KINDS = ["users", "courses", "sections", "enrollments", "memberships"]
+FORMATS = ["csv", "xlsx", "json"]
+
+
+@pytest.fixture
+def everything(admin_user, make_user, organisation, partner, course, enrolled_in_every_state):
+    """A bit of every kind of thing an export holds, in every state it can be in."""
+    reason = "Test set-up"
+    by = admin_user
+    learner = make_user(sis_user_id="RT-1", first_name="Zoë", last_name="Ångström")
+    plain = make_user(organisation=None, email="")
+    formulaic = make_user(first_name="=1+1", last_name="-minus", sis_user_id="+RT-3")
+    inactive = make_user(sis_user_id="RT-4")
+    services.user_deactivate(inactive, by=by, reason=reason)
+    deleted = make_user(sis_user_id="RT-5")
+    marked = make_user(sis_user_id="RT-6")
+    services.users_mark_for_deletion(User.objects.filter(pk=marked.pk), by=by, reason=reason)
+    partner_person = make_user(organisation=partner, sis_user_id="RT-7")
+
+    evening = enrollment_services.section_create(
+        course, name="Evening", sis_section_id="SEC-EVE", by=by, reason=reason
+    )
+    weekend = enrollment_services.section_create(course, name="Weekend", by=by, reason=reason)
+    enrollment_services.course_create(
+        code="NOSIS",
+        name="A course without SIS id",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+        by=by,
+        reason=reason,
+    )
+    enrollment_services.course_create(
+        code="ALL",
+        name="Everyone at the partner",
+        organisation=partner,
+        sis_course_id="SIS-ALL",
+        enrollment_method=EnrollmentMethod.EVERYONE,
+        by=by,
+        reason=reason,
+    )
+
+    enrolled_in_every_state(learner)
+    enrolled_in_every_state(deleted)
+    late = enrollment_services.enrollment_create(
+        user=learner, course=course, section=evening, by=by, reason=reason
+    )
+    enrollment_services.enrollment_record_progress(
+        late,
+        started_at=timezone.now() - timedelta(days=3, microseconds=1234),
+        last_activity_at=timezone.now() - timedelta(hours=5),
+        score=Decimal("87.50"),
+        by=by,
+        reason=reason,
+    )
+    enrollment_services.enrollment_create(
+        user=plain,
+        course=course,
+        section=weekend,
+        type=EnrollmentType.TEACHER,
+        by=by,
+        reason=reason,
+    )
+    enrollment_services.enrollment_create(
+        user=formulaic, course=course, state="invited", by=by, reason=reason
+    )
+    services.user_delete(deleted, by=by, reason=reason)
+
+    night = services.segment_create(
+        name="Night shift", organisation=organisation, by=by, reason=reason
+    )
+    everyone = services.segment_create(name="Mentors", by=by, reason=reason)
+    services.segment_add_members(
+        night, User.objects.filter(pk__in=[learner.pk, inactive.pk]), by=by, reason=reason
+    )
+    services.segment_add_members(
+        everyone,
+        User.objects.filter(pk__in=[plain.pk, partner_person.pk, deleted.pk]),
+        by=by,
+        reason=reason,
+    )
+
+
+def exported(kind: str, fmt: str) -> bytes:
+    model = EXPORTS[kind][0]
+    return b"".join(export_file(kind, model.objects.all(), fmt))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_export_then_import_changes_nothing(kind, fmt, everything, admin_user):
+    model = EXPORTS[kind][0]
+    total = model.objects.count()
+    assert total
+    content = exported(kind, fmt)
+    before = world()
+
+    job = import_file(kind, content, by=admin_user, name=f"{kind}.{fmt}")
+
+    assert job.state == "checked", job.failure
+    assert job.findings["errors"] == [], job.findings
+    assert counts(job) == {"unchanged": total}, all_messages(job)
+    job = confirm(job, by=admin_user)
+    assert job.state == "done", job.failure
+    assert world() == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_exported_formula_text_comes_back_as_the_same_text(fmt, everything, admin_user):
+    """Exports put a quote before formula-like text; importing takes it off again."""
+    formulaic = User.objects.get(first_name="=1+1")
+    content = exported("users", fmt)
+    assert b"'=1+1" in content or fmt == "xlsx"
+    services.user_update(formulaic, first_name="Plain", by=admin_user, reason="Test")
+
+    job = import_file("users", content, by=admin_user, name=f"users.{fmt}")
+    assert counts(job) == {"unchanged": User.objects.count() - 1, "updated": 1}
+    confirm(job, by=admin_user)
+
+    formulaic.refresh_from_db()
+    assert formulaic.first_name == "=1+1"
+    assert formulaic.last_name == "-minus"
+    assert formulaic.sis_user_id == "+RT-3"
