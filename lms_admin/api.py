@@ -1,37 +1,47 @@
-"""The REST API's URLs under /api/v1/, in Canvas's shapes. Views live in the apps."""
+"""The REST API's URLs under /api/v1/, in Canvas's shapes. Views live in the apps.
 
-from django.urls import path
+Ids in paths use the `id` converter: a SIS id may hold a "/" (sent as %2F), so each route
+with a fixed suffix comes before the shorter route it extends. Anything no route matches
+gets Canvas's JSON 404.
+"""
+
+from django.urls import path, re_path, register_converter
 
 from enrollments.api import views as courses
+from reports import api as reports
 from users.api import views as users
+from users.api.base import CanvasIdConverter, route_not_found
+
+register_converter(CanvasIdConverter, "id")
 
 urlpatterns = [
     path("accounts", users.AccountListView.as_view()),
-    path("accounts/<str:account_id>", users.AccountDetailView.as_view()),
-    path("accounts/<str:account_id>/sub_accounts", users.SubAccountListView.as_view()),
-    path("accounts/<str:account_id>/users", users.AccountUsersView.as_view()),
-    path("accounts/<str:account_id>/users/<str:user_id>", users.AccountUserDeleteView.as_view()),
     path(
-        "accounts/<str:account_id>/users/<str:user_id>/restore",
+        "accounts/<id:account_id>/users/<id:user_id>/restore",
         users.AccountUserRestoreView.as_view(),
     ),
-    path("accounts/<str:account_id>/reports/archived", users.ArchivedReportView.as_view()),
-    path("accounts/<str:account_id>/courses", courses.AccountCoursesView.as_view()),
-    path("users/<str:user_id>", users.UserDetailView.as_view()),
-    path("users/<str:user_id>/history", users.UserHistoryView.as_view()),
-    path("users/<str:user_id>/enrollments", courses.UserEnrollmentsView.as_view()),
-    path("courses/<str:course_id>", courses.CourseDetailView.as_view()),
-    path("courses/<str:course_id>/sections", courses.CourseSectionsView.as_view()),
-    path("courses/<str:course_id>/sections/<str:section_id>", courses.SectionDetailView.as_view()),
-    path("courses/<str:course_id>/enrollments", courses.CourseEnrollmentsView.as_view()),
+    path("accounts/<id:account_id>/users/<id:user_id>", users.AccountUserDeleteView.as_view()),
+    path("accounts/<id:account_id>/users", users.AccountUsersView.as_view()),
+    path("accounts/<id:account_id>/sub_accounts", users.SubAccountListView.as_view()),
+    path("accounts/<id:account_id>/reports/archived", reports.ArchivedReportView.as_view()),
+    path("accounts/<id:account_id>/courses", courses.AccountCoursesView.as_view()),
+    path("accounts/<id:account_id>", users.AccountDetailView.as_view()),
+    path("users/<id:user_id>/history", users.UserHistoryView.as_view()),
+    path("users/<id:user_id>/enrollments", courses.UserEnrollmentsView.as_view()),
+    path("users/<id:user_id>", users.UserDetailView.as_view()),
     path(
-        "courses/<str:course_id>/enrollments/<str:enrollment_id>",
-        courses.EnrollmentDetailView.as_view(),
-    ),
-    path(
-        "courses/<str:course_id>/enrollments/<str:enrollment_id>/reactivate",
+        "courses/<id:course_id>/enrollments/<id:enrollment_id>/reactivate",
         courses.EnrollmentReactivateView.as_view(),
     ),
-    path("sections/<str:section_id>", courses.SectionDetailView.as_view()),
-    path("sections/<str:section_id>/enrollments", courses.SectionEnrollmentsView.as_view()),
+    path(
+        "courses/<id:course_id>/enrollments/<id:enrollment_id>",
+        courses.EnrollmentDetailView.as_view(),
+    ),
+    path("courses/<id:course_id>/enrollments", courses.CourseEnrollmentsView.as_view()),
+    path("courses/<id:course_id>/sections/<id:section_id>", courses.SectionDetailView.as_view()),
+    path("courses/<id:course_id>/sections", courses.CourseSectionsView.as_view()),
+    path("courses/<id:course_id>", courses.CourseDetailView.as_view()),
+    path("sections/<id:section_id>/enrollments", courses.SectionEnrollmentsView.as_view()),
+    path("sections/<id:section_id>", courses.SectionDetailView.as_view()),
+    re_path(r"", route_not_found),
 ]

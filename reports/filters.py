@@ -8,6 +8,8 @@ organisation's segment or course.
 
 from __future__ import annotations
 
+from datetime import date
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
@@ -20,27 +22,46 @@ from users.scoping import organisation_tree_ids
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 MAX_RANGE_DAYS = 3660
+# The history starts with the product; earlier dates would also overflow the date arithmetic.
+EARLIEST_DATE = date(1970, 1, 1)
 
 
 class ReportForm(forms.Form):
-    """Dates must be real, not in the future, and ranges must run forwards."""
+    """Dates must be real, from 1970 up to today, and ranges must run forwards and span at
+    most ten years; a range with no end runs to today."""
 
     date_pairs: tuple[tuple[str, str], ...] = ()
-    single_dates: tuple[str, ...] = ()
+
+    def date_names(self) -> list[str]:
+        """Every date field of the form, whether or not it is part of a pair."""
+        return [name for name, field in self.fields.items() if isinstance(field, forms.DateField)]
 
     def clean(self):
         data = super().clean()
         today = timezone.localdate()
-        for name in {name for pair in self.date_pairs for name in pair} | set(self.single_dates):
+        bad = set()
+        for name in self.date_names():
             value = data.get(name)
-            if value and value > today:
+            if value and value < EARLIEST_DATE:
+                self.add_error(name, "Choose a date from 1 January 1970 onwards.")
+                bad.add(name)
+            elif value and value > today:
                 self.add_error(name, f"Choose a date up to today ({today:%d %b %Y}).")
+                bad.add(name)
         for start_name, end_name in self.date_pairs:
+            if {start_name, end_name} & bad:
+                continue
             start, end = data.get(start_name), data.get(end_name)
             if start and end and start > end:
                 self.add_error(end_name, "The end date is before the start date.")
             elif start and end and (end - start).days > MAX_RANGE_DAYS:
                 self.add_error(end_name, "Choose a period of at most ten years.")
+            elif start and not end and (today - start).days > MAX_RANGE_DAYS:
+                self.add_error(
+                    start_name,
+                    "With no end date the period runs to today, and a period can be at most "
+                    "ten years: choose a later start or an end date.",
+                )
         return data
 
 
@@ -109,7 +130,6 @@ class AnalyticsFilterSet(ScopedFilterSet):
 
 
 class AsOfForm(ReportForm):
-    single_dates = ("as_of",)
     date_pairs = (("period_from", "period_to"),)
 
 

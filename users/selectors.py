@@ -7,11 +7,14 @@ another organisation is the same to the caller: not found.
 
 from __future__ import annotations
 
-from django.db.models import Count
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.http import Http404
 
 from users.filters import UserFilter
-from users.models import Organisation, User, UserStatus
+from users.models import Organisation, User
 from users.scoping import EVERYTHING, organisation_scope, organisation_tree_ids
 
 MAX_ID = 2**63 - 1
@@ -22,7 +25,10 @@ ACCOUNT_ID_KINDS = {"sis_account_id": "sis_account_id"}
 def id_lookup(value, kinds: dict[str, str]) -> dict | None:
     """`"12"` -> {"pk": 12}; `"sis_user_id:A1"` -> {"sis_user_id": "A1"}; else None."""
     text = str(value).strip()
-    if text.isdigit():
+    if "\x00" in text:
+        # No id holds a NUL, and PostgreSQL refuses it in a query: not found, not a 500.
+        return None
+    if text.isascii() and text.isdigit():
         number = int(text)
         return {"pk": number} if 0 < number <= MAX_ID else None
     kind, separator, rest = text.partition(":")
@@ -106,36 +112,72 @@ def account_users(viewer, account: Organisation, filters: dict):
     return UserFilter(filters, queryset=users)
 
 
+@dataclass(frozen=True)
+class HistorySource:
+    """A history table that belongs in a user's change log, and how to find their rows."""
+
+    kind: str
+    model_path: str  # "app_label.Model"
+    user_field: str
+
+    @property
+    def history(self):
+        return apps.get_model(self.model_path).history.model
+
+
+# A user's change log: their own rows, and those of their enrolments and memberships.
+HISTORY_SOURCES = (
+    HistorySource("user", "users.User", "id"),
+    HistorySource("enrollment", "enrollments.Enrollment", "user_id"),
+    HistorySource("segment_membership", "users.SegmentMembership", "user_id"),
+)
+
+
+@dataclass
+class HistoryEntry:
+    kind: str
+    row: object  # a history row
+    previous: object | None  # the same object's version before it, if any
+
+
 def user_history(user: User):
-    return (
-        User.history.filter(id=user.pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")
-    )
-
-
-def archived_users(viewer, account: Organisation):
-    """The Archived report: inactive users, whose learning records analytics leaves out."""
-    return (
-        visible_users(viewer)
-        .filter(
-            organisation_id__in=organisation_tree_ids(account.pk),
-            status=UserStatus.INACTIVE,
-        )
-        .order_by("-status_changed_at", "-id")
-    )
-
-
-def enrollment_state_counts(user_ids) -> dict[int, dict[str, int]]:
-    from enrollments.models import Enrollment
-
-    counts: dict[int, dict[str, int]] = {user_id: {} for user_id in user_ids}
-    rows = (
-        Enrollment.objects.filter(user_id__in=user_ids)
+    """(history_date, history_id, source index) of every change in the user's log, newest
+    first: one UNION ALL query, so a page is an OFFSET/LIMIT of it and counts stay capped."""
+    parts = [
+        source.history.objects.filter(**{source.user_field: user.pk})
+        .annotate(log_source=Value(index))
+        .values_list("history_date", "history_id", "log_source")
         .order_by()
-        .values("user_id", "state")
-        .annotate(n=Count("id"))
+        for index, source in enumerate(HISTORY_SOURCES)
+    ]
+    return (
+        parts[0].union(*parts[1:], all=True).order_by("-history_date", "-log_source", "-history_id")
     )
-    for row in rows:
-        counts[row["user_id"]][row["state"]] = row["n"]
-    return counts
+
+
+def user_history_entries(keys) -> list[HistoryEntry]:
+    """The history rows behind a page of `user_history` keys, each with its previous
+    version: two queries per table on the page, whatever the page size."""
+    wanted: dict[int, list[int]] = {}
+    for _, history_id, index in keys:
+        wanted.setdefault(index, []).append(history_id)
+    found: dict[tuple[int, int], HistoryEntry] = {}
+    for index, ids in wanted.items():
+        source = HISTORY_SOURCES[index]
+        history = source.history
+        earlier = history.objects.filter(id=OuterRef("id")).filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+        previous_id = earlier.order_by("-history_date", "-history_id").values("history_id")[:1]
+        rows = list(
+            history.objects.filter(history_id__in=ids)
+            .select_related("history_user")
+            .annotate(previous_id=Subquery(previous_id))
+        )
+        before = [row.previous_id for row in rows if row.previous_id]
+        previous = {row.history_id: row for row in history.objects.filter(history_id__in=before)}
+        for row in rows:
+            entry = HistoryEntry(source.kind, row, previous.get(row.previous_id))
+            found[index, row.history_id] = entry
+    return [found[index, history_id] for _, history_id, index in keys]

@@ -38,6 +38,7 @@ class Departure:
     at: object = None
     by: str = ""
     reason: str = ""
+    actor: User | None = None  # who `by` names; None for the system or an unknown actor
 
 
 @dataclass
@@ -95,6 +96,7 @@ def _departures(users: list[User]) -> dict[int, Departure]:
             "id",
             "history_date",
             "history_change_reason",
+            "history_user__id",
             "history_user__username",
             "history_user__first_name",
             "history_user__last_name",
@@ -106,13 +108,16 @@ def _departures(users: list[User]) -> dict[int, Departure]:
         if row.id in found or (changed_at and row.history_date < changed_at):
             continue
         actor = row.history_user.get_full_name() if row.history_user else "System"
-        found[row.id] = Departure(row.history_date, actor, row.history_change_reason or "")
+        found[row.id] = Departure(
+            row.history_date, actor, row.history_change_reason or "", row.history_user
+        )
     for user in users:
         found.setdefault(user.pk, Departure(user.status_changed_at, "", ""))
     return found
 
 
-def _with_history(users: list[User]) -> list[ArchivedUser]:
+def with_history(users: list[User]) -> list[ArchivedUser]:
+    """Each user with their departure and every enrolment: a fixed number of queries."""
     departures = _departures(users)
     enrollments: dict[int, list] = {}
     rows = (
@@ -136,7 +141,7 @@ def archived_page(filterset, cursor: str = "") -> Page:
     more = len(batch) > PAGE_SIZE
     batch = batch[:PAGE_SIZE]
     next_cursor = encode_cursor(batch[-1].status_changed_at, batch[-1].pk) if more else None
-    return Page(_with_history(batch), next_cursor, total, capped)
+    return Page(with_history(batch), next_cursor, total, capped)
 
 
 def archived_rows(filterset) -> Iterator[tuple]:
@@ -146,8 +151,8 @@ def archived_rows(filterset) -> Iterator[tuple]:
     for user in users.iterator(chunk_size=EXPORT_CHUNK):
         batch.append(user)
         if len(batch) == EXPORT_CHUNK // 4:
-            for archived in _with_history(batch):
+            for archived in with_history(batch):
                 yield from archived.rows()
             batch = []
-    for archived in _with_history(batch):
+    for archived in with_history(batch):
         yield from archived.rows()

@@ -15,14 +15,16 @@ from datetime import datetime
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from enrollments.models import Certificate, Course, Enrollment, Section
-from users.models import Organisation, Segment, SegmentMembership, User
+from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
 from users.scoping import EVERYTHING, organisation_scope
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 # Fields whose changes say nothing to a reader of the log.
-QUIET_FIELDS = {"updated_at"}
+QUIET_FIELDS = {"updated_at", "last_used_at"}
+# Fields never shown, even if a history table held them: a token's secret stays secret.
+SECRET_FIELDS = {"key_digest", "password"}
 HEADERS = ("When", "Changed by", "Action", "What", "Object", "Object ID", "Changes", "Why")
 
 
@@ -34,6 +36,11 @@ def _label_enrollment(row):
     user = getattr(row.user, "username", f"user #{row.user_id}")
     course = getattr(row.course, "code", f"course #{row.course_id}")
     return f"{user} in {course}"
+
+
+def _label_token(row):
+    user = getattr(row.user, "username", f"user #{row.user_id}")
+    return f"{row.purpose or 'Token'} …{row.hint} of {user}"
 
 
 def _label_membership(row):
@@ -72,6 +79,7 @@ TRACKED_MODELS = {
             _label_membership,
             ("user", "segment"),
         ),
+        Tracked("accesstoken", "API token", AccessToken, _label_token, ("user",)),
     )
 }
 # Ties on history_date are broken by table, then by history id: a total order for cursors.
@@ -163,6 +171,7 @@ def _field_names(spec: Tracked) -> list:
         and field.name != "history_user"
         and field.name != "id"
         and field.name not in QUIET_FIELDS
+        and field.name not in SECRET_FIELDS
     ]
 
 

@@ -22,8 +22,9 @@ TABS = (
     ("reports:history", "As of a date"),
     ("reports:changes", "Change log"),
 )
-# Query parameters that steer the page rather than filter it.
-CONTROL_PARAMETERS = {"export", "cursor"}
+# Query parameters that steer the page rather than filter it: which file format, which
+# page, and on a page with several tables, which table the file holds.
+CONTROL_PARAMETERS = {"export", "cursor", "table"}
 
 
 def may_see_reports(user) -> bool:
@@ -80,7 +81,7 @@ class ReportView(View):
         valid = filterset.form.is_valid() and not export_error
         if valid:
             context.update(self.report_context(request, filterset.form.cleaned_data, filterset))
-            if requested and context.get("can_export", True):
+            if requested and context.get("can_export", True) and not context.get("export_error"):
                 headers, rows, detail = self.export_rows(request, filterset, context)
                 return export_response(
                     person=request.user,
@@ -93,6 +94,24 @@ class ReportView(View):
                 )
         return render(request, self.template_name, self.page_context(request, context, valid))
 
+    def export_links(self, url_name: str, query: str, table: str = "") -> list[tuple[str, str]]:
+        """(label, URL) of each download of the page, or of one of its tables."""
+        if table:
+            query = f"{query}&table={table}" if query else f"table={table}"
+        return [
+            (
+                label,
+                reverse(f"{url_name}-export", kwargs={"fmt": value})
+                + (f"?{query}" if query else ""),
+            )
+            for value, label in ExportFormat.choices
+        ]
+
+    def export_groups(self, context: dict) -> list[tuple[str, str]]:
+        """(table, heading) of each set of download buttons; one unnamed set by default.
+        A page showing several tables offers one set per table (see `table`)."""
+        return [("", "")]
+
     def page_context(self, request, context, valid):
         url_name = request.resolver_match.view_name.removesuffix("-export")
         base = reverse(url_name)
@@ -102,13 +121,10 @@ class ReportView(View):
                 "title": self.title,
                 "valid": valid,
                 "tabs": [(reverse(name), label, name == url_name) for name, label in TABS],
-                "exports": [
-                    (
-                        label,
-                        reverse(f"{url_name}-export", kwargs={"fmt": value})
-                        + (f"?{query}" if query else ""),
-                    )
-                    for value, label in ExportFormat.choices
+                "exports": self.export_links(url_name, query),
+                "export_groups": [
+                    (heading, self.export_links(url_name, query, table))
+                    for table, heading in self.export_groups(context)
                 ],
                 "reset_url": base,
                 "query": query,

@@ -92,7 +92,17 @@ class ArchivedView(ReportView):
         return archived.HEADERS, rows, _filter_detail(filterset.cleaned)
 
 
+def _day(day) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+HISTORY_TABLES = {"figures": "figures-as-of", "period": "period-report"}
+
+
 class HistoryView(ReportView):
+    """The figures as of a day, a period report, or both, each with its own downloads:
+    `table=figures|period` says which table a file holds when both are on the page."""
+
     filterset_class = AsOfFilterSet
     template_name = "reports/history.html"
     title = "Reports as of a date"
@@ -100,29 +110,58 @@ class HistoryView(ReportView):
 
     def report_context(self, request, cleaned, filterset):
         context = {"yesterday": timezone.localdate() - timedelta(days=1)}
-        start, end = cleaned.get("period_from"), cleaned.get("period_to")
+        start, end, as_of = (
+            cleaned.get("period_from"),
+            cleaned.get("period_to"),
+            cleaned.get("as_of"),
+        )
         if bool(start) != bool(end):
             missing = "period_to" if start else "period_from"
             filterset.form.add_error(missing, "Give both ends of the period.")
             return {"can_export": False}
-        if start and end:
+        shown = [name for name, given in (("figures", as_of), ("period", start)) if given]
+        exporting = bool(request.GET.get("export") or self.kwargs.get("fmt"))
+        table = request.GET.get("table", "") if exporting else ""
+        if table and table not in HISTORY_TABLES:
+            context["export_error"] = f"There is no {table!r} table here. Choose figures or period."
+        elif table and table not in shown:
+            context["export_error"] = (
+                "Choose a day to download the figures as of that day."
+                if table == "figures"
+                else "Choose both ends of a period to download its report."
+            )
+        chosen = table if table in shown else (shown[0] if shown else None)
+        # A download computes only its own table; the page computes every table it shows.
+        wanted = {chosen} if exporting and chosen and "export_error" not in context else shown
+        if "period" in wanted:
             context["period"] = period.period_report(
                 person=request.user, filters=cleaned, start=start, end=end
             )
-        if cleaned.get("as_of"):
-            figures = analytics_as_of(person=request.user, filters=cleaned, day=cleaned["as_of"])
+        if "figures" in wanted:
+            figures = analytics_as_of(person=request.user, filters=cleaned, day=as_of)
             context.update({"figures": figures, **_figure_charts(figures)})
-        if "figures" in context:
-            context["report_name"] = "figures-as-of"
-        elif "period" in context:
-            context["report_name"] = "period-report"
+        if chosen:
+            context.update(export_table=chosen, report_name=HISTORY_TABLES[chosen])
         else:
             context["can_export"] = False
         return context
 
+    def export_groups(self, context):
+        if "figures" in context and "period" in context:
+            as_of = context["filterset"].form.cleaned_data["as_of"]
+            report = context["period"]
+            return [
+                ("figures", f"Download the figures as of {_day(as_of)}:"),
+                (
+                    "period",
+                    f"Download the period report ({_day(report.start)} to {_day(report.end)}):",
+                ),
+            ]
+        return super().export_groups(context)
+
     def export_rows(self, request, filterset, context):
         cleaned = filterset.cleaned
-        if "figures" in context:
+        if context["export_table"] == "figures":
             detail = f"{cleaned['as_of']:%Y-%m-%d} {_filter_detail(cleaned)}"
             return Figures.HEADERS, context["figures"].rows(), detail
         report = context["period"]

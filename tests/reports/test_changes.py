@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from enrollments import services as enrollment_services
 from enrollments.models import EnrollmentState
-from tests.reports.helpers import table_rows
+from tests.reports.helpers import content, table_rows
 from users import services
 
 URL = "/admin/reports/changes/"
@@ -98,3 +98,33 @@ def test_queries_do_not_grow_with_rows(admin_client, admin_user, make_user, cour
     few = count()
     grow(8)
     assert count() == few
+
+
+def test_api_tokens_appear_in_the_change_log_without_their_secret(
+    admin_client, power_client, admin_user, make_user
+):
+    from users.models import AccessToken
+    from users.tokens import token_create, token_revoke
+
+    learner = make_user(username="scripter")
+    token, secret = token_create(learner, by=admin_user, reason="Nightly sync", purpose="Sync")
+    token_revoke(token, by=admin_user, reason="Laptop lost")
+    digest = AccessToken.objects.get(pk=token.pk).key_digest
+
+    query = {"object_type": "accesstoken"}
+    response = admin_client.get(URL, query)
+    rows = table_rows(response.content, "changes")
+    assert [(row[2], row[3], row[6]) for row in rows] == [
+        ("Changed", "API token", "Laptop lost"),
+        ("Created", "API token", "Nightly sync"),
+    ]
+    assert rows[0][4] == f"Sync …{token.hint} of scripter #{token.pk}"
+    assert "revoked at: — →" in rows[0][5]
+    assert "purpose: — → Sync" in rows[1][5]
+    everything = admin_client.get(URL).content + content(admin_client.get(f"{URL}export/csv/"))
+    for secret_text in (digest, secret, "key digest", "key_digest"):
+        assert secret_text.encode() not in everything
+    # A token is scoped by its user's organisation, like everything else in the log.
+    assert table_rows(power_client.get(URL, query).content, "changes") == [
+        ["No changes match these filters."]
+    ]

@@ -7,10 +7,12 @@ body (for PUT and DELETE too) or as nested JSON; `Params` reads all three the sa
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import DataError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -23,10 +25,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from users.exceptions import DomainError
+from users.exceptions import DomainError, NotPermitted
 from users.scoping import MANAGER, role_of
 
 NOT_FOUND = "The specified resource does not exist."
+BAD_VALUE = (
+    "A value in this request cannot be stored or searched for; check it for stray characters."
+)
 TRUE_VALUES = {"true", "1", "yes", "on"}
 FALSE_VALUES = {"false", "0", "no", "off", ""}
 
@@ -71,12 +76,18 @@ def _flatten(detail, prefix: str = "") -> list[dict]:
 
 
 def canvas_exception_handler(exc, context):
+    if isinstance(exc, NotPermitted):
+        return Response(errors(exc.message), status=403)
     if isinstance(exc, DomainError):
         return Response(errors(exc.message), status=400)
     if isinstance(exc, DjangoValidationError):
         return Response(errors(*exc.messages), status=400)
     if isinstance(exc, BadRequest):
         return Response(errors(str(exc.detail), attribute=exc.attribute), status=400)
+    if isinstance(exc, DataError):
+        # A value the database refuses (e.g. a NUL character in text on PostgreSQL): the
+        # request was bad, not the server.
+        return Response(errors(BAD_VALUE), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
     response = exception_handler(exc, context)
@@ -187,6 +198,42 @@ def attribute(path) -> str:
     return path[0] + "".join(f"[{part}]" for part in path[1:])
 
 
+@csrf_exempt
+def route_not_found(request, *args, **kwargs):
+    """Any path under /api/v1/ that no route matches: Canvas's JSON 404, not an HTML page."""
+    return JsonResponse(errors(NOT_FOUND), status=404)
+
+
+class CanvasIdConverter:
+    """An object id in a path: a number, `self`, or `sis_..._id:X` where X may hold a "/"
+    (sent as %2F, which the server decodes before routing). The shortest X that lets the
+    rest of the route match wins, so routes with a fixed suffix (/enrollments, /history,
+    ...) must come before the bare `<id:...>` route."""
+
+    regex = r"sis_[a-z_]+_id:.+?|[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return quote(str(value), safe=PATH_SAFE)
+
+
+PATH_SAFE = ":@!$&'()*+,;=~"
+
+
+def escaped_path(request) -> str:
+    """The request's path as a URL again: ids holding "/" or "%" escaped as the client
+    had to send them, so that a Link built from it leads back to the same objects."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    for value in match.kwargs.values() if match else ():
+        escaped = quote(value, safe=PATH_SAFE) if isinstance(value, str) else value
+        if escaped != value and ("/" in value or "%" in value):
+            path = path.replace(value, escaped)
+    return path
+
+
 def unescape(value: str) -> str:
     """Ids may come URL-escaped once more than the transport undid (sis_user_id%3AX)."""
     return unquote(value) if "%" in value else value
@@ -226,8 +273,6 @@ class CanvasPagination(BasePagination):
         offset = (self.page - 1) * self.per_page
         rows = list(queryset[offset : offset + self.per_page + 1])
         self.has_next = len(rows) > self.per_page
-        # The row after the page: lets a change log diff its last row without a query.
-        self.lookahead = rows[self.per_page] if self.has_next else None
         rows = rows[: self.per_page]
         if self.page == 1 and not self.has_next:
             self.last_page = 1
@@ -245,7 +290,8 @@ class CanvasPagination(BasePagination):
         params.pop("access_token", None)
         params["page"] = str(page)
         params["per_page"] = str(self.per_page)
-        return f"{self.request.build_absolute_uri(self.request.path)}?{params.urlencode()}"
+        base = self.request.build_absolute_uri(escaped_path(self.request))
+        return f"{base}?{params.urlencode()}"
 
     def link_header(self) -> str:
         links = [(self._url(self.page), "current")]

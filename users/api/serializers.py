@@ -1,8 +1,9 @@
-"""Canvas's JSON for accounts and users, plus our history and Archived report rows."""
+"""Canvas's JSON for accounts and users, plus our change log rows."""
 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from rest_framework import serializers
 
@@ -15,19 +16,34 @@ WORKFLOW_STATES = {
     UserStatus.DELETED: "deleted",
 }
 HISTORY_EVENTS = {"+": "created", "~": "updated", "-": "deleted"}
-HISTORY_FIELDS = (
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "sis_user_id",
-    "organisation_id",
-    "status",
-    "status_changed_at",
-    "anonymised_at",
-    "is_staff",
-    "is_superuser",
-)
+# The fields each kind of row in a user's change log reports changes of.
+HISTORY_FIELDS = {
+    "user": (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "sis_user_id",
+        "organisation_id",
+        "status",
+        "status_changed_at",
+        "anonymised_at",
+        "is_staff",
+        "is_superuser",
+    ),
+    "enrollment": (
+        "course_id",
+        "section_id",
+        "type",
+        "state",
+        "state_before_delete",
+        "source",
+        "started_at",
+        "completed_at",
+        "score",
+    ),
+    "segment_membership": ("segment_id", "added_at"),
+}
 
 
 class Timestamp(serializers.DateTimeField):
@@ -122,28 +138,45 @@ class ActorSerializer(serializers.Serializer):
 def _plain(value):
     if isinstance(value, datetime.datetime):
         return timestamp(value)
+    if isinstance(value, Decimal):
+        return float(value)
     return value
 
 
 class HistorySerializer(serializers.Serializer):
-    """One row of a user's change log: who, when, what and why."""
+    """One row of a user's change log (a `HistoryEntry`): a change to the user, to one of
+    their enrolments or to one of their segment memberships; who, when, what and why."""
 
-    id = serializers.IntegerField(source="history_id")
-    created_at = Timestamp(source="history_date")
+    id = serializers.IntegerField(source="row.history_id")
+    created_at = Timestamp(source="row.history_date")
     event = serializers.SerializerMethodField()
-    actor = ActorSerializer(source="history_user", allow_null=True)
-    reason = serializers.CharField(source="history_change_reason", allow_null=True)
+    object_type = serializers.CharField(source="kind")
+    object_id = serializers.IntegerField(source="row.id")
+    actor = ActorSerializer(source="row.history_user", allow_null=True)
+    reason = serializers.CharField(source="row.history_change_reason", allow_null=True)
     changes = serializers.SerializerMethodField()
-    status = serializers.CharField()
+    status = serializers.SerializerMethodField()
+    course_id = serializers.SerializerMethodField()
+    segment_id = serializers.SerializerMethodField()
 
-    def get_event(self, row) -> str:
-        return HISTORY_EVENTS.get(row.history_type, row.history_type)
+    def get_event(self, entry) -> str:
+        return HISTORY_EVENTS.get(entry.row.history_type, entry.row.history_type)
 
-    def get_changes(self, row) -> dict:
-        """{field: [before, after]}: against the previous row, or everything if the first."""
-        previous = self.context.get("previous", {}).get(row.history_id)
+    def get_status(self, entry) -> str | None:
+        """The user's status after a change to the user; null for other rows."""
+        return entry.row.status if entry.kind == "user" else None
+
+    def get_course_id(self, entry) -> int | None:
+        return entry.row.course_id if entry.kind == "enrollment" else None
+
+    def get_segment_id(self, entry) -> int | None:
+        return entry.row.segment_id if entry.kind == "segment_membership" else None
+
+    def get_changes(self, entry) -> dict:
+        """{field: [before, after]}: against the previous version, or everything if the first."""
+        row, previous = entry.row, entry.previous
         changes = {}
-        for name in HISTORY_FIELDS:
+        for name in HISTORY_FIELDS[entry.kind]:
             after = getattr(row, name, None)
             before = getattr(previous, name, None) if previous is not None else None
             if previous is None and row.history_type == "+":
@@ -152,12 +185,3 @@ class HistorySerializer(serializers.Serializer):
             elif previous is not None and before != after:
                 changes[name] = [_plain(before), _plain(after)]
         return changes
-
-
-class ArchivedRowSerializer(serializers.Serializer):
-    user = UserSerializer(source="*")
-    inactive_since = Timestamp(source="status_changed_at")
-    enrollment_states = serializers.SerializerMethodField()
-
-    def get_enrollment_states(self, user) -> dict:
-        return self.context.get("counts", {}).get(user.pk, {})

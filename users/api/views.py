@@ -16,7 +16,6 @@ from users import selectors, services
 from users.api.base import PAGE_PARAMETERS, BadRequest, CanvasView
 from users.api.serializers import (
     AccountSerializer,
-    ArchivedRowSerializer,
     HistorySerializer,
     UserSerializer,
     UserWithCredentialsSerializer,
@@ -301,32 +300,14 @@ class AccountUserRestoreView(CanvasView):
 
 class UserHistoryView(CanvasView):
     @extend_schema(
-        summary="A user's change log, newest first",
+        summary="A user's change log, newest first: the user, their enrolments and their "
+        "segment memberships",
         parameters=[USER_ID, *PAGE_PARAMETERS],
         responses=HistorySerializer(many=True),
     )
     def get(self, request, user_id):
         user = selectors.user_get(request.user, user_id)
         paginator = self.paginator
-        rows = paginator.paginate_queryset(selectors.user_history(user), request, view=self)
-        following = [*rows[1:], paginator.lookahead]
-        previous = {row.history_id: older for row, older in zip(rows, following, strict=True)}
-        data = HistorySerializer(rows, many=True, context={"previous": previous}).data
-        return paginator.get_paginated_response(data)
-
-
-class ArchivedReportView(CanvasView):
-    @extend_schema(
-        summary="The Archived report: inactive users and their enrolment states",
-        parameters=[ACCOUNT_ID, *PAGE_PARAMETERS],
-        responses=ArchivedRowSerializer(many=True),
-    )
-    def get(self, request, account_id):
-        account = selectors.account_get(request.user, account_id)
-        paginator = self.paginator
-        rows = paginator.paginate_queryset(
-            selectors.archived_users(request.user, account), request, view=self
-        )
-        counts = selectors.enrollment_state_counts([row.pk for row in rows])
-        data = ArchivedRowSerializer(rows, many=True, context={"counts": counts}).data
-        return paginator.get_paginated_response(data)
+        keys = paginator.paginate_queryset(selectors.user_history(user), request, view=self)
+        entries = selectors.user_history_entries(keys)
+        return paginator.get_paginated_response(HistorySerializer(entries, many=True).data)
