@@ -1,5 +1,6 @@
 """Admin pages for courses, sections, enrolments and certificates."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.urls import path
@@ -104,11 +105,22 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
         )
 
     def get_urls(self):
+        wrap = self.admin_site.admin_view
         return [
             path(
                 "<path:object_id>/roster/<int:enrollment_id>/state/",
-                self.admin_site.admin_view(self.set_state_view),
+                wrap(self.set_state_view),
                 name="enrollments_course_roster_state",
+            ),
+            path(
+                "<path:object_id>/enrolment-method/",
+                wrap(self.enrolment_method_view),
+                name="enrollments_course_enrolment_method",
+            ),
+            path(
+                "<path:object_id>/sections/",
+                wrap(self.sections_view),
+                name="enrollments_course_sections",
             ),
             *super().get_urls(),
         ]
@@ -118,6 +130,7 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
         context = {
             "course": course,
             **self.roster_context(request, course),
+            **self.method_context(request, course),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
@@ -148,6 +161,37 @@ class SectionAdmin(CatalogueAdmin):
             reason=reason_from(request, "Created in the admin"),
         )
         obj.pk = created.pk
+
+
+class EnrollmentChangeForm(forms.ModelForm):
+    """An existing enrolment: its state and the learner's progress may change (through the
+    services); who, where and in which role it is stays as it is."""
+
+    # Not the model field itself (the state is not editable in plain forms): a choice that
+    # save_model hands to enrollment_set_state.
+    enrolment_state = forms.ChoiceField(
+        label="State",
+        choices=EnrollmentState.choices,
+        help_text="Changing the state keeps the enrolment in its section.",
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ("started_at", "last_activity_at", "score")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["enrolment_state"].initial = self.instance.state
+
+    def clean_score(self):
+        score = self.cleaned_data.get("score")
+        if score is not None and score < 0:
+            raise forms.ValidationError("A score cannot be negative.")
+        return score
+
+
+PROGRESS_FIELDS = ("started_at", "last_activity_at", "score")
 
 
 @admin.register(Enrollment)
@@ -182,17 +226,53 @@ class EnrollmentAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["form"] = EnrollmentChangeForm
+            kwargs["fields"] = ("enrolment_state", *PROGRESS_FIELDS)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return (
+            "user",
+            "course",
+            "section",
+            "type",
+            "source",
+            "enrolment_state",
+            "state_before_delete",
+            *PROGRESS_FIELDS,
+            "completed_at",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # An existing enrolment never moves to another section, course, person or role
+        # (seed 001): enrol again instead.
+        return (
+            "user",
+            "course",
+            "section",
+            "type",
+            "source",
+            "state_before_delete",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        )
+
     def save_model(self, request, obj, form, change):
         by = request.user
         if role_of(by) == POWER_USER and obj.user.organisation_id not in organisation_scope(by):
             raise PermissionDenied("You can only enrol users of your own organisation.")
         reason = reason_from(request, "Changed in the admin" if change else "Enrolled in the admin")
         if change:
-            if obj.section.course_id != obj.course_id:
-                raise PermissionDenied("The section belongs to another course.")
-            obj._history_user = by
-            obj._change_reason = reason
-            super().save_model(request, obj, form, change)
+            self._save_changes(obj, form, by=by, reason=reason)
             return
         created = services.enrollment_create(
             user=obj.user,
@@ -204,6 +284,25 @@ class EnrollmentAdmin(ScopedAdmin):
             reason=reason,
         )
         obj.pk = created.pk
+
+    def _save_changes(self, obj, form, *, by, reason):
+        """State and progress through the services, each writing its history row."""
+        enrollment = Enrollment.objects.get(pk=obj.pk)
+        changed = set(form.changed_data)
+        if "enrolment_state" in changed:
+            services.enrollment_set_state(
+                enrollment, form.cleaned_data["enrolment_state"], by=by, reason=reason
+            )
+        progress = {name: form.cleaned_data[name] for name in PROGRESS_FIELDS if name in changed}
+        if progress:
+            services.enrollment_record_progress(
+                enrollment,
+                **{name: value for name, value in progress.items() if value is not None},
+                clear=[name for name, value in progress.items() if value is None],
+                by=by,
+                reason=reason,
+            )
+        obj.refresh_from_db()
 
     def _set_state(self, request, queryset, state):
         count = services.enrollments_set_state(

@@ -1,5 +1,6 @@
-"""The course page's roster (filter by several states at once, change a state in place) and
-the confirmation shown before a course switches to "everyone"."""
+"""The course page's roster (filter by several states at once, change a state in place), its
+enrolment method switch with the confirmation shown before a course switches to "everyone",
+and the list of a course's sections that the bulk-enrol form asks for."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from enrollments import services
-from enrollments.models import Course, Enrollment, EnrollmentMethod, EnrollmentState
+from enrollments.models import Course, Enrollment, EnrollmentMethod, EnrollmentState, Section
+from users.admin_scoping import reason_from
 from users.counting import CappedPaginator
 from users.exceptions import DomainError
 from users.models import User, UserStatus
 
 ROSTER_PAGE = 100
+METHOD_WORDS = {EnrollmentMethod.MANUAL: "manual", EnrollmentMethod.EVERYONE: "“everyone”"}
+# More sections than this in one course is not a drop-down any more.
+SECTIONS_SHOWN = 500
 
 
 def roster(course: Course, person, states: list[str]):
@@ -60,6 +65,75 @@ class CoursePages:
             "all_states": EnrollmentState.choices,
             "can_change_enrollments": request.user.has_perm("enrollments.change_enrollment"),
         }
+
+    def method_context(self, request, course) -> dict:
+        other = (
+            EnrollmentMethod.MANUAL
+            if course.enrollment_method == EnrollmentMethod.EVERYONE
+            else EnrollmentMethod.EVERYONE
+        )
+        return {
+            "can_change_method": self.has_change_permission(request, course),
+            "other_method": other,
+            "other_method_label": METHOD_WORDS[other],
+        }
+
+    def enrolment_method_view(self, request, object_id):
+        """Switch how people join this course, from the course page; "everyone" first shows
+        how many people it will enrol, inactive ones included."""
+        course = self.get_object(request, object_id)
+        if not self.has_change_permission(request, course):
+            raise PermissionDenied("Only a training admin can change how people join a course.")
+        back = reverse("admin:enrollments_course_change", args=[course.pk])
+        method = request.POST.get("method") or request.GET.get("method") or ""
+        if method not in EnrollmentMethod.values:
+            messages.error(request, "Choose “manual” or “everyone” as the enrolment method.")
+            return redirect(back)
+        if request.method != "POST":
+            return TemplateResponse(
+                request,
+                "admin/enrollments/course/confirm_method.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Switch {course.code} to {METHOD_WORDS[method]} enrolment?",
+                    "opts": self.model._meta,
+                    "course": course,
+                    "method": method,
+                    "preview": everyone_preview(course)
+                    if method == EnrollmentMethod.EVERYONE
+                    else None,
+                },
+            )
+        try:
+            enrolled = services.course_set_enrollment_method(
+                course,
+                method,
+                by=request.user,
+                reason=reason_from(request, "Enrolment method changed on the course page"),
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            outcome = f"; {enrolled:,} people enrolled." if enrolled else "."
+            messages.success(
+                request, f"{course.code} now uses {METHOD_WORDS[method]} enrolment{outcome}"
+            )
+        return redirect(back)
+
+    def sections_view(self, request, object_id):
+        """The course's sections as JSON, for the bulk-enrol form's Section list."""
+        course = self.get_object(request, object_id)
+        if not self.has_view_permission(request, course):
+            raise PermissionDenied("You cannot see this course.")
+        sections = Section.objects.filter(course=course).order_by("-is_default", "name")
+        return JsonResponse(
+            {
+                "sections": [
+                    {"id": section.pk, "name": section.name, "is_default": section.is_default}
+                    for section in sections[:SECTIONS_SHOWN]
+                ]
+            }
+        )
 
     def set_state_view(self, request, object_id, enrollment_id):
         course = self.get_object(request, object_id)

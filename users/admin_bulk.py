@@ -15,7 +15,7 @@ from enrollments import services as enrollment_services
 from enrollments.models import Course, EnrollmentType, Section
 from users import services
 from users.admin_views import remember_credentials
-from users.card_selectors import users_with_activity
+from users.card_selectors import has_activity_condition, users_with_activity
 from users.counting import capped_count
 from users.exceptions import DomainError
 from users.models import Segment, User, UserStatus
@@ -49,7 +49,8 @@ class EnrolForm(ReasonForm):
     section = forms.ModelChoiceField(
         queryset=Section.objects.none(),
         required=False,
-        help_text="Leave empty for the course's default section.",
+        empty_label="The course's default section",
+        help_text="The sections of the chosen course.",
     )
     role = forms.ChoiceField(choices=EnrollmentType.choices, initial=EnrollmentType.STUDENT)
     inactive = forms.ChoiceField(
@@ -208,21 +209,15 @@ class BulkActions:
 
     @admin.action(description="Delete…", permissions=["lifecycle_delete"])
     def delete_users(self, request, queryset):
+        """People without activity are deleted; those with activity only when the box is
+        ticked (otherwise they are left alone, and the message says how many)."""
         if self._empty(request, queryset):
             return None
         live = queryset.exclude(status=UserStatus.DELETED).exclude(pk=request.user.pk)
         active_people = users_with_activity(live)
-        activity_count = active_people.count()
         form = DeleteForm(request.POST if "confirm" in request.POST else None)
-        valid = form.is_valid()
-        if valid and activity_count and not form.cleaned_data["include_active_people"]:
-            form.add_error(
-                "include_active_people",
-                f"{activity_count:,} of these people have activity. Tick the box to delete them "
-                "too, or go back and deactivate them instead.",
-            )
-            valid = False
-        if not valid:
+        if not form.is_valid():
+            activity_count = active_people.count()
             total = live.count()
             return self._bulk_page(
                 request,
@@ -234,7 +229,7 @@ class BulkActions:
                     f"{total - activity_count:,} users with no activity (never signed in, never "
                     "started a course) are deleted.",
                     f"{activity_count:,} users have activity and are listed apart below: they "
-                    "are deleted only if you tick the box.",
+                    "are deleted only if you tick the box; otherwise they are left as they are.",
                     "Undelete restores anyone deleted here, with every enrolment exactly.",
                 ],
                 names=_names(live.exclude(pk__in=active_people.values("pk"))),
@@ -243,14 +238,23 @@ class BulkActions:
                 button="Delete",
                 danger=True,
             )
+        include_active = form.cleaned_data["include_active_people"]
+        targets = queryset if include_active else queryset.exclude(has_activity_condition())
+        left_alone = 0 if include_active else active_people.count()
         outcome = self._domain(
             request,
             lambda: services.users_delete(
-                queryset, by=request.user, reason=self._reason(form, "Deleted in the admin")
+                targets, by=request.user, reason=self._reason(form, "Deleted in the admin")
             ),
         )
         if outcome:
-            self.message_user(request, f"Deleted {outcome.changed:,} users.", messages.SUCCESS)
+            message = f"Deleted {outcome.changed:,} users."
+            if left_alone:
+                message += (
+                    f" {left_alone:,} with activity were left alone: tick “Also delete the people "
+                    "listed with activity” to delete them too, or deactivate them instead."
+                )
+            self.message_user(request, message, messages.SUCCESS)
         return None
 
     @admin.action(description="Undelete…", permissions=["lifecycle_delete"])
@@ -349,8 +353,15 @@ class BulkActions:
         form = EnrolForm(request.POST if "confirm" in request.POST else None)
         courses = Course.objects.for_user(request.user)
         form.fields["course"].queryset = courses
-        form.fields["section"].queryset = Section.objects.filter(course__in=courses).select_related(
-            "course"
+        # Only the chosen course's sections: a list of every section of every course would
+        # be huge. The page fills it in when a course is chosen (bulk_enrol.js).
+        chosen = request.POST.get("course", "") if "confirm" in request.POST else ""
+        form.fields["section"].queryset = (
+            Section.objects.filter(course__in=courses, course_id=int(chosen)).order_by(
+                "-is_default", "name"
+            )
+            if chosen.isdigit()
+            else Section.objects.none()
         )
         if not form.is_valid():
             counts = self._status_counts(queryset)
@@ -368,6 +379,7 @@ class BulkActions:
                 ],
                 names=_names(queryset),
                 inactive_count=counts["inactive"],
+                sections_url=reverse("admin:enrollments_course_sections", args=[0]),
                 button="Enrol",
             )
         data = form.cleaned_data

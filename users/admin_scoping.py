@@ -1,13 +1,19 @@
 """The admin side of scoping: every list, object page, history page and choice list.
 
 A power user asking for an object outside their organisation gets a 404, exactly as if it
-did not exist, so ids cannot be probed.
+did not exist, so ids cannot be probed. A POST that would change something, from someone who
+may not make that change, gets a 403: a manager's bulk action, an action the person does not
+have, or a change a service refuses as not theirs to make (NotPermitted).
 """
 
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from users.exceptions import DomainError, NotPermitted
 from users.scoping import MANAGER, role_of
 
 
@@ -65,6 +71,32 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return not self._is_manager(request) and super().has_change_permission(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":
+            self._refuse_unpermitted_list_post(request)
+        return super().changelist_view(request, extra_context)
+
+    def _refuse_unpermitted_list_post(self, request):
+        """Django answers an action the person does not have with 200 "No action selected";
+        a POST that would change something without the permission to do so gets 403."""
+        if "_save" in request.POST:
+            return  # list_editable: Django checks the change permission itself
+        actions = self.get_actions(request)
+        action = request.POST.get("action")
+        if not actions or (action and action not in actions):
+            raise PermissionDenied("You do not have permission to do that.")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A change the rules refuse shows its plain message and changes nothing (the admin
+        wraps the save in a transaction); one that is not the person's to make is a 403."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect(request.path)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -5,6 +5,7 @@ one-time download of handed-out credentials."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import secrets
 
@@ -18,14 +19,38 @@ from django.urls import reverse
 from django.utils import timezone
 
 from users import services
-from users.exceptions import DomainError
+from users.exceptions import DomainError, NotPermitted
 from users.models import User, UserStatus
+from users.scoping import MANAGER, manage_refusal, role_of
 
 CREDENTIALS_SESSION_KEY = "handed_out_credentials"
 
 
 def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+def json_errors(view):
+    """Refusals as JSON for the dialog's fetch (which asks for JSON), as pages otherwise."""
+
+    @functools.wraps(view)
+    def wrapper(self, request, *args, **kwargs):
+        try:
+            return view(self, request, *args, **kwargs)
+        except (Http404, PermissionDenied) as error:
+            if not wants_json(request):
+                raise
+            status = 404 if isinstance(error, Http404) else 403
+            message = str(error) or (
+                "No such user." if status == 404 else "You do not have permission to do that."
+            )
+            return JsonResponse({"ok": False, "error": message}, status=status)
+
+    return wrapper
+
+
+def error_status(error: DomainError) -> int:
+    return 403 if isinstance(error, NotPermitted) else 400
 
 
 def credentials_payload(credentials: services.Credentials) -> dict:
@@ -83,9 +108,13 @@ class UserPages:
             raise Http404("No such user, or they belong to another organisation.")
         return user
 
-    def _require(self, request, allowed: bool):
-        if not allowed:
-            raise PermissionDenied("You do not have permission to do that.")
+    def _require(self, request, allowed: bool, user: User | None = None):
+        if allowed:
+            return
+        if role_of(request.user) == MANAGER:
+            raise PermissionDenied("Managers can look at users but not change them.")
+        refusal = manage_refusal(request.user, user) if user is not None else None
+        raise PermissionDenied(refusal or "You do not have permission to do that.")
 
     def _render(self, request, template, context):
         context = {
@@ -131,17 +160,24 @@ class UserPages:
     def _refuse(self, request, user, message, status):
         if wants_json(request):
             return JsonResponse(
-                {"ok": False, "error": message, "status": user.status}, status=status
+                {
+                    "ok": False,
+                    "error": message,
+                    "status": user.status,
+                    "status_label": user.get_status_display(),
+                },
+                status=status,
             )
         messages.error(request, message)
         return redirect(request.POST.get("next") or self._card_url(user))
 
     # views -----------------------------------------------------------------------------
 
+    @json_errors
     def toggle(self, request, object_id):
         """Switch between Active and Inactive, with a reason and a confirmation."""
         user = self._user(request, object_id)
-        self._require(request, self.admin.has_change_permission(request, user))
+        self._require(request, self.admin.has_change_permission(request, user), user)
         if user.status == UserStatus.DELETED:
             raise Http404("A deleted user has no Active/Inactive switch; undelete them first.")
         turning_on = user.status == UserStatus.INACTIVE
@@ -179,12 +215,13 @@ class UserPages:
                         "enrolments and history are kept."
                     )
         except DomainError as error:
-            return self._refuse(request, user, str(error), 400)
+            return self._refuse(request, user, str(error), error_status(error))
         return self._finish(request, locked, message, credentials)
 
+    @json_errors
     def reset_password(self, request, object_id):
         user = self._user(request, object_id)
-        self._require(request, self.admin.has_change_permission(request, user))
+        self._require(request, self.admin.has_change_permission(request, user), user)
         if request.method != "POST":
             return self._render(
                 request,
@@ -211,12 +248,13 @@ class UserPages:
                 reason=request.POST.get("reason", "").strip() or "Password reset in the admin",
             )
         except DomainError as error:
-            return self._refuse(request, user, str(error), 400)
+            return self._refuse(request, user, str(error), error_status(error))
         return self._finish(request, user, "Password reset.", credentials)
 
+    @json_errors
     def delete(self, request, object_id):
         user = self._user(request, object_id)
-        self._require(request, self.admin.has_lifecycle_delete_permission(request))
+        self._require(request, self.admin.has_lifecycle_delete_permission(request, user), user)
         if request.method != "POST":
             return self._render(
                 request,
@@ -245,12 +283,13 @@ class UserPages:
                     reason=request.POST.get("reason", "").strip() or "Deleted in the admin",
                 )
         except DomainError as error:
-            return self._refuse(request, user, str(error), 400)
+            return self._refuse(request, user, str(error), error_status(error))
         return self._finish(request, locked, f"{locked.get_full_name()} is deleted.")
 
+    @json_errors
     def undelete(self, request, object_id):
         user = self._user(request, object_id)
-        self._require(request, self.admin.has_lifecycle_delete_permission(request))
+        self._require(request, self.admin.has_lifecycle_delete_permission(request, user), user)
         if request.method != "POST":
             return self._render(
                 request,
@@ -273,13 +312,14 @@ class UserPages:
                 reason=request.POST.get("reason", "").strip() or "Undeleted in the admin",
             )
         except DomainError as error:
-            return self._refuse(request, user, str(error), 400)
+            return self._refuse(request, user, str(error), error_status(error))
         user.refresh_from_db()
         return self._finish(request, user, f"{user.get_full_name()} is restored.", credentials)
 
+    @json_errors
     def revert(self, request, object_id, history_id):
         user = self._user(request, object_id)
-        self._require(request, self.admin.has_change_permission(request, user))
+        self._require(request, self.admin.has_change_permission(request, user), user)
         if request.method != "POST":
             return redirect(self._card_url(user))
         try:
@@ -290,7 +330,7 @@ class UserPages:
                 reason=request.POST.get("reason", "").strip() or f"Reverted change {history_id}",
             )
         except DomainError as error:
-            return self._refuse(request, user, str(error), 400)
+            return self._refuse(request, user, str(error), error_status(error))
         user.refresh_from_db()
         return self._finish(request, user, "The change was reverted.", credentials)
 

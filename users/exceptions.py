@@ -1,3 +1,6 @@
+from django.core.exceptions import PermissionDenied
+
+
 class DomainError(Exception):
     """A change that the rules do not allow. The message is shown to people as it is."""
 
@@ -7,3 +10,10 @@ class DomainError(Exception):
 
     def __str__(self):
         return self.message
+
+
+class NotPermitted(DomainError, PermissionDenied):
+    """The person asking may not make this change (e.g. a power user and an admin account).
+
+    A DomainError, so faces show its plain message; a PermissionDenied, so a page that lets
+    it through answers 403."""

@@ -3,12 +3,17 @@
 Every admin queryset, form choice, report, export and API view asks `for_user(user)`.
 Training admins and managers see everything; a power user sees their own organisation
 and its sub-organisations; anyone else sees nothing.
+
+Seeing is not changing: a power user may change only the plain accounts of their
+organisation, never an account with admin rights (staff, superuser or in a role group).
+`may_manage` and `manageable_users` say so, for the admin and the services alike.
 """
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 TRAINING_ADMIN = "Training admin"
 MANAGER = "Manager"
@@ -91,3 +96,52 @@ class ScopedQuerySet(models.QuerySet):
         if getattr(self.model, "scope_includes_unowned", False):
             condition |= models.Q(**{f"{path}__isnull": True})
         return self.filter(condition)
+
+
+# Who may change whom ----------------------------------------------------------------------
+
+
+def admin_account_condition() -> Q:
+    """Accounts with admin rights: staff, superuser, or a member of any group (role)."""
+    user_model = apps.get_model("users", "User")
+    memberships = user_model.groups.through.objects.filter(user_id=OuterRef("pk"))
+    return Q(is_staff=True) | Q(is_superuser=True) | Q(Exists(memberships))
+
+
+def is_admin_account(user) -> bool:
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.pk is not None and user.groups.exists()
+
+
+def restricted_to_plain_accounts(actor) -> bool:
+    """Power users change only plain accounts of their organisation; nobody else is limited
+    here (managers are refused by the faces and read everything)."""
+    return role_of(actor) == POWER_USER
+
+
+def may_manage(actor, target) -> bool:
+    """Whether `actor` may change the account `target` (edit, toggle, reset, delete...)."""
+    if not restricted_to_plain_accounts(actor):
+        return True
+    scope = organisation_scope(actor) or set()
+    return target.organisation_id in scope and not is_admin_account(target)
+
+
+def manageable_users(queryset, actor):
+    """The users of `queryset` that `actor` may change."""
+    if not restricted_to_plain_accounts(actor):
+        return queryset
+    return queryset.for_user(actor).exclude(admin_account_condition())
+
+
+def manage_refusal(actor, target) -> str | None:
+    """Why `actor` may not change `target`, in plain words; None when they may."""
+    if may_manage(actor, target):
+        return None
+    if target.organisation_id not in (organisation_scope(actor) or set()):
+        return f"{target.username} belongs to another organisation; you cannot change them."
+    return (
+        f"{target.username} has admin access. Only a training admin can change, reset, "
+        "deactivate or delete an account with admin access."
+    )

@@ -182,10 +182,16 @@ def enrollment_record_progress(
     started_at=None,
     last_activity_at=None,
     score=None,
+    clear=(),
     by,
     reason: str,
 ) -> Enrollment:
-    """Record a learner's progress (start, activity, score) without changing the state."""
+    """Record a learner's progress (start, activity, score) without changing the state.
+
+    A value of None means "leave as it is"; name a field in `clear` to empty it."""
+    unknown = set(clear) - {"started_at", "last_activity_at", "score"}
+    if unknown:
+        raise DomainError(f"These fields cannot be cleared: {', '.join(sorted(unknown))}.")
     locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     changes = {
         name: value
@@ -196,6 +202,7 @@ def enrollment_record_progress(
         )
         if value is not None and getattr(locked, name) != value
     }
+    changes.update({name: None for name in clear if getattr(locked, name) is not None})
     if not changes:
         return locked
     if score is not None and score < 0:

@@ -392,16 +392,22 @@ def test_bulk_delete_lists_people_with_activity_apart(client, admin_user, make_u
     idle, engaged = make_user(), make_user()
     User.objects.filter(pk=engaged.pk).update(last_login="2025-01-01T00:00:00Z")
     sign_in(client, admin_user)
-    response = bulk(client, "delete_users", [idle, engaged], confirm=True)
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "1 of these people have activity" in page
+    page = bulk(client, "delete_users", [idle, engaged]).content.decode()
+    assert "1 users with no activity" in page and "1 users have activity" in page
     assert User.objects.filter(status="deleted").count() == 0
+    # Without the tick: the people without activity are deleted, the others left alone.
+    response = bulk(client, "delete_users", [idle, engaged], confirm=True)
+    assert response.status_code == 302
+    assert User.objects.get(pk=idle.pk).status == UserStatus.DELETED
+    assert User.objects.get(pk=engaged.pk).status == UserStatus.ACTIVE
+    page = client.get(response.url).content.decode()
+    assert "Deleted 1 users. 1 with activity were left alone" in page
+    # With the tick: everyone.
     response = bulk(
         client, "delete_users", [idle, engaged], confirm=True, include_active_people="on"
     )
     assert response.status_code == 302
-    assert User.objects.filter(status="deleted").count() == 2
+    assert User.objects.get(pk=engaged.pk).status == UserStatus.DELETED
 
 
 def test_bulk_enrol_skips_inactive_by_default(client, admin_user, make_user, course):
@@ -474,10 +480,11 @@ def test_power_user_bulk_choices_are_scoped(client, power_user, organisation, pa
     enrollment_services.course_create(
         code="ACME1", name="Acme course", organisation=organisation, by=None, reason="t"
     )
+    theirs = services.user_create(username="crew", organisation=partner, by=None, reason="t")
     sign_in(client, power_user)
-    response = bulk(client, "add_to_segment", [power_user])
+    response = bulk(client, "add_to_segment", [theirs])
     assert list(response.context["form"].fields["segment"].queryset) == [mine]
-    response = bulk(client, "enrol_in_course", [power_user])
+    response = bulk(client, "enrol_in_course", [theirs])
     assert not response.context["form"].fields["course"].queryset.filter(code="ACME1").exists()
 
 

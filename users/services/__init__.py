@@ -10,6 +10,7 @@ from users.services.accounts import (
     user_consume_temporary_password,
     user_create,
     user_set_password,
+    user_set_roles,
     user_update,
     users_email,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "user_reset_password",
     "user_revert_change",
     "user_set_password",
+    "user_set_roles",
     "user_undelete",
     "user_update",
     "users_deactivate",

@@ -14,9 +14,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
-from users.exceptions import DomainError
+from users.exceptions import DomainError, NotPermitted
 from users.history import (
     create_with_history,
+    insert_history_rows,
     save_with_history,
 )
 from users.models import (
@@ -24,11 +25,21 @@ from users.models import (
     User,
     UserStatus,
 )
+from users.scoping import (
+    TRAINING_ADMIN,
+    forget_cached_scope,
+    organisation_scope,
+    restricted_to_plain_accounts,
+)
 from users.services.common import (
+    ACCESS_FIELDS,
     PROFILE_FIELDS,
     _copy_fields,
     _lock,
     _refuse_anonymised,
+    _refuse_granting_access,
+    _refuse_removing_last_training_admins,
+    _refuse_unless_may_manage,
 )
 
 # Creating and editing -------------------------------------------------------------------
@@ -77,6 +88,9 @@ def user_create(
     reason: str,
 ) -> User:
     """Create a user; "everyone" courses of their organisation enrol them at once."""
+    if is_staff or groups:
+        _refuse_granting_access(by)
+    _refuse_organisation_out_of_reach(by, organisation)
     user = User(
         username=username,
         email=User.objects.normalize_email(email or ""),
@@ -97,32 +111,104 @@ def user_create(
     user._change_reason = reason
     user.save()
     if groups:
-        user.groups.set(Group.objects.filter(name__in=groups))
+        user.groups.set(_groups_named(groups))
     enrollment_services.enrollments_create_for_new_user(user, by=by, reason=reason)
     return user
 
 
+def _refuse_organisation_out_of_reach(by, organisation) -> None:
+    if not restricted_to_plain_accounts(by):
+        return
+    if getattr(organisation, "pk", organisation) not in (organisation_scope(by) or set()):
+        raise NotPermitted("You can only manage users of your own organisation.")
+
+
+def _groups_named(groups) -> list[Group]:
+    """Group objects from Group objects or names; an unknown name is refused."""
+    names = {getattr(group, "name", group) for group in groups}
+    found = list(Group.objects.filter(name__in=names).order_by("name"))
+    missing = names - {group.name for group in found}
+    if missing:
+        raise DomainError(f"There is no role called {', '.join(sorted(missing))}.")
+    return found
+
+
+def _grants_training_admin(is_staff: bool, is_superuser: bool, roles: set[str]) -> bool:
+    return is_staff and (is_superuser or TRAINING_ADMIN in roles)
+
+
+def _roles_text(roles: set[str]) -> str:
+    return ", ".join(sorted(roles)) or "none"
+
+
 @transaction.atomic
-def user_update(user: User, *, by, reason: str, **changes) -> User:
-    """Change profile fields (not the status: that has its own services)."""
-    unknown = set(changes) - set(PROFILE_FIELDS) - {"is_staff", "is_superuser"}
+def user_update(user: User, *, by, reason: str, groups=None, **changes) -> User:
+    """Change profile fields and admin access (is_staff, is_superuser and, when `groups` is
+    given, the role groups: Group objects or names). Not the status: it has its own services.
+
+    One history row for the whole change, with actor and reason; a change of roles is named
+    in the reason, since roles live outside the user row. Only training admins change admin
+    access, and the last active training admin cannot lose it.
+    """
+    unknown = set(changes) - set(PROFILE_FIELDS) - set(ACCESS_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
-    if not changed:
+    old_roles = set(locked.groups.values_list("name", flat=True))
+    new_groups = None
+    if groups is not None:
+        new_groups = _groups_named(groups)
+        if {group.name for group in new_groups} == old_roles:
+            new_groups = None
+    if not changed and new_groups is None:
         return locked
+    if new_groups is not None or set(changed) & set(ACCESS_FIELDS):
+        _refuse_granting_access(by)
+    if "organisation" in changed:
+        _refuse_organisation_out_of_reach(by, changes["organisation"])
+    new_roles = old_roles if new_groups is None else {group.name for group in new_groups}
+    was_admin = _grants_training_admin(locked.is_staff, locked.is_superuser, old_roles)
     for name in changed:
         setattr(locked, name, changes[name])
+    still_admin = _grants_training_admin(locked.is_staff, locked.is_superuser, new_roles)
+    if was_admin and not still_admin and locked.status == UserStatus.ACTIVE:
+        _refuse_removing_last_training_admins([locked.pk])
     try:
         locked.full_clean()
     except ValidationError as error:
         raise DomainError(" ".join(error.messages)) from error
-    fields = [User._meta.get_field(name).attname for name in changed]
-    save_with_history(locked, [name for name in changed], by=by, reason=reason)
-    _copy_fields(user, locked, fields)
+    if new_groups is not None:
+        reason = f"{reason} (roles: {_roles_text(old_roles)} → {_roles_text(new_roles)})"
+        locked.groups.set(new_groups)
+        forget_cached_scope(locked)
+        forget_cached_scope(user)
+    if changed:
+        save_with_history(locked, changed, by=by, reason=reason)
+    else:
+        insert_history_rows(User, [locked.pk], by=by, reason=reason)
+    _copy_fields(user, locked, [User._meta.get_field(name).attname for name in changed])
     return locked
+
+
+def user_set_roles(
+    user: User,
+    *,
+    groups=None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+    by,
+    reason: str,
+) -> User:
+    """Give or take away admin access: staff, superuser and role groups (None: unchanged)."""
+    access = {
+        name: value
+        for name, value in (("is_staff", is_staff), ("is_superuser", is_superuser))
+        if value is not None
+    }
+    return user_update(user, by=by, reason=reason, groups=groups, **access)
 
 
 @dataclass
@@ -184,6 +270,8 @@ def user_consume_temporary_password(user: User) -> User:
 def user_set_password(user: User, password: str, *, by, reason: str) -> User:
     locked = _lock(user)
     _refuse_anonymised(locked)
+    if getattr(by, "pk", None) != locked.pk:
+        _refuse_unless_may_manage(by, locked)
     locked.set_password(password)
     locked.must_change_password = False
     locked.temporary_password_expires_at = None

@@ -16,17 +16,24 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from users.exceptions import DomainError
+from users.exceptions import DomainError, NotPermitted
 from users.models import (
     User,
     UserSession,
     UserStatus,
 )
-from users.scoping import TRAINING_ADMIN
+from users.scoping import (
+    TRAINING_ADMIN,
+    manage_refusal,
+    manageable_users,
+    restricted_to_plain_accounts,
+)
 
 # Characters for temporary passwords: no 0/O or 1/l/I, so they can be read out on the phone.
 TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PROFILE_FIELDS = ("username", "email", "first_name", "last_name", "sis_user_id", "organisation")
+# Admin access on the user row; the role groups are the rest of it.
+ACCESS_FIELDS = ("is_staff", "is_superuser")
 
 
 @dataclass
@@ -77,6 +84,33 @@ def _refuse_anonymised(user: User) -> None:
             f"{user.username} was anonymised on {user.anonymised_at:%d %b %Y}; "
             "an anonymised user cannot be changed."
         )
+
+
+def _refuse_unless_may_manage(by, user: User) -> None:
+    """A power user changes only plain accounts of their organisation (see users.scoping)."""
+    refusal = manage_refusal(by, user)
+    if refusal:
+        raise NotPermitted(refusal)
+
+
+def _refuse_unless_may_manage_all(by, users: QuerySet) -> None:
+    """Bulk form: refuse the whole change when any selected account is out of reach."""
+    if not restricted_to_plain_accounts(by):
+        return
+    selection = User.objects.filter(id__in=users.order_by().values("id"))
+    allowed = manageable_users(User.objects.all(), by).values("id")
+    refused = list(selection.exclude(id__in=allowed).values_list("username", flat=True)[:4])
+    if refused:
+        names = ", ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
+        raise NotPermitted(
+            f"You cannot change these accounts: {names}. They have admin access or belong to "
+            "another organisation; only a training admin can change them. Nothing was changed."
+        )
+
+
+def _refuse_granting_access(by) -> None:
+    if restricted_to_plain_accounts(by):
+        raise NotPermitted("Only a training admin can give or take away admin access and roles.")
 
 
 def _training_admins() -> QuerySet:

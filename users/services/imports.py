@@ -22,7 +22,7 @@ from users.bulk import insert_rows, update_rows
 from users.exceptions import DomainError
 from users.history import batched, insert_history_rows
 from users.models import Segment, User, UserStatus
-from users.services.common import BulkOutcome, Credentials
+from users.services.common import BulkOutcome, Credentials, _refuse_unless_may_manage_all
 from users.services.lifecycle import users_deactivate, users_reactivate, users_undelete
 from users.services.segments import segment_add_members, segment_remove_members
 
@@ -55,6 +55,7 @@ class ImportOutcome:
 @transaction.atomic
 def users_mark_for_deletion(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     """Mark people as candidates for deletion, to review on the Users page. Deletes nothing."""
+    _refuse_unless_may_manage_all(by, users)
     ids = list(
         User.objects.filter(
             id__in=users.order_by().values("id"),
@@ -77,6 +78,7 @@ def users_mark_for_deletion(users: QuerySet, *, by, reason: str) -> BulkOutcome:
 
 @transaction.atomic
 def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    _refuse_unless_may_manage_all(by, users)
     ids = list(
         User.objects.filter(
             id__in=users.order_by().values("id"), marked_for_deletion_at__isnull=False
@@ -149,6 +151,8 @@ def users_apply_import(
     now = timezone.now()
     outcome = ImportOutcome()
     touched = sorted({*update, *(i for ids in [*status.values(), *undelete.values()] for i in ids)})
+    for batch in batched(touched):
+        _refuse_unless_may_manage_all(by, User.objects.filter(id__in=batch))
     for batch in batched(touched):
         list(User.objects.filter(id__in=batch).select_for_update().values_list("id", flat=True))
 

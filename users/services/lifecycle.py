@@ -40,6 +40,8 @@ from users.services.common import (
     _lock,
     _refuse_anonymised,
     _refuse_removing_last_training_admins,
+    _refuse_unless_may_manage,
+    _refuse_unless_may_manage_all,
 )
 
 # Deactivate and reactivate --------------------------------------------------------------
@@ -50,6 +52,7 @@ def user_deactivate(user: User, *, by, reason: str) -> User:
     """Inactive: no sign-in, sessions ended, password void; enrolments exactly as they were."""
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     if locked.status == UserStatus.INACTIVE:
         return locked
     if locked.status == UserStatus.DELETED:
@@ -69,6 +72,7 @@ def user_reactivate(user: User, *, by, reason: str) -> Credentials:
     """Active again, with every enrolment as it was, and a new way to sign in."""
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     if locked.status == UserStatus.DELETED:
         raise DomainError(f"{_label(locked)} is deleted. Undelete them instead of reactivating.")
     if locked.status == UserStatus.ACTIVE:
@@ -86,6 +90,7 @@ def user_reset_password(user: User, *, by, reason: str) -> Credentials:
     """A new way in for an active user: a reset link by email, or a temporary password."""
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     if locked.status != UserStatus.ACTIVE:
         raise DomainError(
             f"{_label(locked)} is {locked.get_status_display().lower()}; "
@@ -106,6 +111,7 @@ def user_delete(user: User, *, by, reason: str) -> User:
     """Deleted: each enrolment's state is kept in state_before_delete, then set "deleted"."""
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     if locked.status == UserStatus.DELETED:
         return locked
     if locked.pk == getattr(by, "pk", None):
@@ -138,6 +144,7 @@ def user_undelete(user: User, *, by, reason: str) -> Credentials:
     """Back to the status before deletion, and every enrolment back to its exact state."""
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     if locked.status != UserStatus.DELETED:
         return Credentials(user=locked)
     locked.status = locked.status_before_delete or UserStatus.INACTIVE
@@ -166,6 +173,20 @@ REVERT_STATUS = {
 }
 
 
+def _refuse_reverting_what_changed_again(locked: User, record, changed: set[str]) -> None:
+    """A revert puts back fields as they were before `record`; if any of them has changed
+    again since, putting it back would silently undo that later change too."""
+    for name in sorted(changed & {*PROFILE_FIELDS, "is_staff", "is_superuser"}):
+        attname = User._meta.get_field(name).attname
+        if getattr(locked, attname) != getattr(record, attname):
+            label = str(User._meta.get_field(name).verbose_name)
+            now = getattr(locked, name)
+            raise DomainError(
+                f"The {label} has changed again since then (it is now {now or 'empty'}). "
+                "Nothing was reverted; change it directly instead."
+            )
+
+
 @transaction.atomic
 def user_revert_change(user: User, history_id: int, *, by, reason: str) -> Credentials:
     """Undo one recorded change: profile fields go back to what they were, and a status
@@ -173,6 +194,7 @@ def user_revert_change(user: User, history_id: int, *, by, reason: str) -> Crede
     The revert is a change of its own, with its own history row."""
     locked = _lock(user)
     _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
     try:
         record = User.history.get(history_id=history_id, id=locked.pk)
     except User.history.model.DoesNotExist as error:
@@ -181,6 +203,7 @@ def user_revert_change(user: User, history_id: int, *, by, reason: str) -> Crede
     if previous is None:
         raise DomainError("The creation of a user cannot be reverted; delete the user instead.")
     changed = set(changed_fields(record, previous))
+    _refuse_reverting_what_changed_again(locked, record, changed)
     profile = {
         name: getattr(previous, User._meta.get_field(name).attname)
         for name in changed & {*PROFILE_FIELDS, "is_staff", "is_superuser"}
@@ -227,6 +250,7 @@ def _locked_ids(users: QuerySet, **criteria) -> tuple[list[int], int]:
 
 @transaction.atomic
 def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    _refuse_unless_may_manage_all(by, users)
     ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
     _refuse_removing_last_training_admins(ids)
     now = timezone.now()
@@ -281,6 +305,7 @@ def _reactivate_batch(ids: list[int], *, restore_to: str | None, by, reason: str
 
 @transaction.atomic
 def users_reactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    _refuse_unless_may_manage_all(by, users)
     ids, skipped = _locked_ids(users, status=UserStatus.INACTIVE)
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()
@@ -293,6 +318,7 @@ def users_reactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
 
 @transaction.atomic
 def users_delete(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    _refuse_unless_may_manage_all(by, users)
     candidates = users.exclude(pk=getattr(by, "pk", None))
     ids, skipped = _locked_ids(candidates, status__in=[UserStatus.ACTIVE, UserStatus.INACTIVE])
     skipped += users.count() - candidates.count()
@@ -322,6 +348,7 @@ def users_undelete(
     says which), every enrolment back to its exact state, in one history row each."""
     if to_status not in (None, UserStatus.ACTIVE, UserStatus.INACTIVE):
         raise DomainError(f"Undelete returns people to active or inactive, not {to_status!r}.")
+    _refuse_unless_may_manage_all(by, users)
     ids, skipped = _locked_ids(users, status=UserStatus.DELETED)
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()

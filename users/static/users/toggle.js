@@ -10,6 +10,34 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  // What the server said, as {ok, error, ...}. Refusals come as JSON with a plain message;
+  // anything else (a sign-in page after the session ended, a CSRF failure page) gets a
+  // message that says what happened, not "check your connection".
+  function readAnswer(response) {
+    const type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("application/json") !== -1) {
+      return response.json().then(function (data) {
+        if (!response.ok && data.ok === undefined) data.ok = false;
+        if (!data.ok && !data.error) data.error = describeStatus(response.status);
+        return data;
+      });
+    }
+    if (response.redirected && response.url.indexOf("/login/") !== -1) {
+      return { ok: false, error: "Your session has ended. Sign in again, then retry." };
+    }
+    return { ok: false, error: describeStatus(response.status) };
+  }
+
+  function describeStatus(status) {
+    if (status === 403) {
+      return "You are not allowed to do that, or the page is out of date. Reload the page and try again.";
+    }
+    if (status === 404) return "This user no longer exists, or is not yours to manage.";
+    if (status === 409) return "Someone else changed this user meanwhile. Reload the page.";
+    if (status >= 500) return "Something went wrong on the server; nothing was changed. Try again later.";
+    return "The change was not made (error " + status + "). Reload the page and try again.";
+  }
+
   function copyButtons(root) {
     root.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -81,13 +109,13 @@
     }
 
     document.addEventListener("click", function (event) {
-      const link = event.target.closest(".lifecycle-switch");
+      const link = event.target.closest(".lifecycle-switch[data-url]");
       if (!link) return;
       event.preventDefault();
       open(link);
     });
     document.addEventListener("keydown", function (event) {
-      const link = event.target.closest && event.target.closest(".lifecycle-switch");
+      const link = event.target.closest && event.target.closest(".lifecycle-switch[data-url]");
       if (link && event.key === " ") {
         event.preventDefault();
         open(link);
@@ -109,11 +137,13 @@
         body: body,
         credentials: "same-origin",
       })
-        .then(function (response) { return response.json(); })
+        .then(readAnswer)
         .then(function (data) {
           if (!data.ok) {
             error.textContent = data.error;
             error.hidden = false;
+            // Someone else changed them meanwhile: show the row as it now is.
+            if (data.status && data.status_label) updateRow(link, data);
             return;
           }
           dialog.close();
