@@ -131,3 +131,24 @@ def world() -> dict[str, int]:
 def history_of(obj):
     model = type(obj)
     return list(model.history.filter(id=obj.pk).order_by("history_date", "history_id"))
+
+
+OWN_USERS = [
+    "username",
+    "sis_user_id",
+    "first_name",
+    "last_name",
+    "email",
+    "organisation",
+    "status",
+]
+
+
+def states_of(user):
+    return dict(Enrollment.objects.filter(user=user).values_list("id", "state"))
+
+
+def assert_import_history(row, *, by, reason="Import users.csv", kind="~"):
+    assert row.history_user_id == by.pk
+    assert row.history_change_reason == reason
+    assert row.history_type == kind
