@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -47,6 +48,9 @@ def browser(monkeypatch):
             ],
         )
         yield browser
+        # While Playwright's loop runs, the test's ORM calls get connections of their own;
+        # close them, or the test database cannot be dropped at the end.
+        connections.close_all()
         browser.close()
 
 

@@ -34,6 +34,22 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{values['NAME']}"
 
 
+def wait_until_its_session_is_gone():
+    """PostgreSQL ends a killed client's session a moment later; the test database can
+    only be dropped once it has."""
+    if connection.vendor != "postgresql":
+        return
+    for _ in range(100):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
+
+
 def test_a_killed_import_changes_nothing(admin_user, tmp_path):
     path = Path(tmp_path) / "big.csv"
     lines = ["user_id,login_id,first_name,last_name,email,status"]
@@ -71,6 +87,7 @@ def test_a_killed_import_changes_nothing(admin_user, tmp_path):
     assert User.objects.count() == users_before
     assert not User.objects.filter(username__startswith="killed").exists()
     assert User.history.count() == history_before
+    wait_until_its_session_is_gone()
     job = ImportJob.objects.get()
     assert job.state == ImportState.APPLYING  # stopped mid-way; it shows as stalled later
     assert job.counts["new"] == ROWS
