@@ -100,4 +100,3 @@ def test_import_people_with_a_preview_and_live_progress(
     assert imported.filter(status=UserStatus.INACTIVE).count() == ROWS - ROWS // 4
     assert set(imported.values_list("organisation", flat=True)) == {organisation.pk}
     assert page.get_by_text(f"{ROWS} created").count() == 1
-
