@@ -25,6 +25,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from enrollments.models import Certificate, Course, Enrollment, Section
+from users.demo_indexes import indexes_built_after
 from users.history import HISTORY_META_FIELDS
 from users.models import Organisation, Segment, SegmentMembership, User
 
@@ -499,7 +500,9 @@ def _highest_number() -> int:
     return highest
 
 
-def seed_scale(users: int, *, stdout, enrollments_per_user: int = 10, by=None) -> dict:
+def seed_scale(
+    users: int, *, stdout, enrollments_per_user: int = 10, by=None, bulk_from: int = 100_000
+) -> dict:
     """Top the scale users up to `users`, each with `enrollments_per_user` enrolments.
 
     Returns counts of the rows created and seconds spent per step.
@@ -530,38 +533,44 @@ def seed_scale(users: int, *, stdout, enrollments_per_user: int = 10, by=None) -
     missing = max(0, users - existing)
     write(f"scale users: {existing:,} already there, adding {missing:,} from #{first:,}")
     chunk = 100_000 if postgres else 2_000
-    for start in range(first, first + missing, chunk):
-        stop = min(start + chunk, first + missing) - 1
-        with transaction.atomic():
-            if postgres:
-                # Repeatable data for a given starting number, run after run.
-                _execute("SELECT setseed(%s)", [start % 1_000_003 / 1_000_003])
-            after_user, after_enrollment = _last_id(User), _last_id(Enrollment)
-            after_membership, after_certificate = _last_id(SegmentMembership), _last_id(Certificate)
-            with timed("users"):
-                make_users = _pg_users if postgres else _python_users
-                counts["users"] += make_users(start, stop, cat, now, password)
-            with timed("memberships"):
-                counts["memberships"] += _memberships(after_user, cat, now)
-            with timed("enrollments"):
-                make_enrollments = _pg_enrollments if postgres else _python_enrollments
-                counts["enrollments"] += make_enrollments(
-                    after_user, enrollments_per_user, cat, now
+    bulk = postgres and missing >= bulk_from
+    with indexes_built_after(bulk, write):
+        for start in range(first, first + missing, chunk):
+            stop = min(start + chunk, first + missing) - 1
+            with transaction.atomic():
+                if postgres:
+                    # Repeatable data for a given starting number, run after run.
+                    _execute("SELECT setseed(%s)", [start % 1_000_003 / 1_000_003])
+                after_user, after_enrollment = _last_id(User), _last_id(Enrollment)
+                after_membership, after_certificate = (
+                    _last_id(SegmentMembership),
+                    _last_id(Certificate),
                 )
-            with timed("certificates"):
-                counts["certificates"] += _certificates(after_enrollment)
-            with timed("history"):
-                for model, after in (
-                    (User, after_user),
-                    (SegmentMembership, after_membership),
-                    (Enrollment, after_enrollment),
-                    (Certificate, after_certificate),
-                ):
-                    counts["history"] += _copy_history(model, after, now=now, by=by)
-        write(
-            f"  {stop - first + 1:,}/{missing:,} users, {counts['enrollments']:,} enrolments, "
-            f"{time.monotonic() - started:.1f} s"
-        )
+                with timed("users"):
+                    make_users = _pg_users if postgres else _python_users
+                    counts["users"] += make_users(start, stop, cat, now, password)
+                with timed("memberships"):
+                    counts["memberships"] += _memberships(after_user, cat, now)
+                with timed("enrollments"):
+                    make_enrollments = _pg_enrollments if postgres else _python_enrollments
+                    counts["enrollments"] += make_enrollments(
+                        after_user, enrollments_per_user, cat, now
+                    )
+                with timed("certificates"):
+                    counts["certificates"] += _certificates(after_enrollment)
+                with timed("history"):
+                    for model, after in (
+                        (User, after_user),
+                        (SegmentMembership, after_membership),
+                        (Enrollment, after_enrollment),
+                        (Certificate, after_certificate),
+                    ):
+                        counts["history"] += _copy_history(model, after, now=now, by=by)
+            write(
+                f"  {stop - first + 1:,}/{missing:,} users, {counts['enrollments']:,} enrolments, "
+                f"{time.monotonic() - started:.1f} s"
+            )
+
     if postgres and missing:
         with timed("analyze"):
             # Fresh statistics, or the first benchmark queries plan against empty tables.
