@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections import Counter
@@ -111,6 +112,90 @@ class Progress:
             _side.connection = None
 
 
+# Working beside the planner -----------------------------------------------------------
+
+_DONE = object()
+
+
+def _concurrent() -> bool:
+    """Whether a second connection may work beside this one: only PostgreSQL takes writes
+    from two connections at once, and only committed rows are visible to another one."""
+    default = connections["default"]
+    return default.vendor == "postgresql" and not default.in_atomic_block
+
+
+class Beside:
+    """Runs `work(item)` for each item handed over, in a thread with its own connection,
+    while the caller goes on planning; `finish()` waits, and re-raises what went wrong."""
+
+    def __init__(self, work, *, depth: int = 2):
+        self.work = work
+        self.error: BaseException | None = None
+        self.items: queue.Queue = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while (item := self.items.get()) is not _DONE:
+                if self.error is None:
+                    try:
+                        self.work(item)
+                    except BaseException as error:  # handed to the caller by finish()
+                        self.error = error
+        finally:
+            connections.close_all()
+
+    def __call__(self, item):
+        if self.error is not None:
+            raise self.error
+        self.items.put(item)
+
+    def finish(self):
+        self.items.put(_DONE)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def fetched_ahead(batches, *, depth: int = 2):
+    """Iterate `batches` (a generator that reads committed rows) one step ahead, in a
+    thread with its own connection, so that reading overlaps the caller's writing."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        items.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as error:
+            failure.append(error)
+        finally:
+            connections.close_all()
+            if not stop.is_set():
+                items.put(_DONE)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (batch := items.get()) is not _DONE:
+            yield batch
+    finally:
+        # Also when the caller stops early (a refusal): let the reader go, then wait.
+        stop.set()
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
 # Planning -------------------------------------------------------------------------------
 
 
@@ -208,11 +293,20 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
         ImportPlan.objects.filter(job=job).delete()
         batches = itertools.count(1)
 
-        def store(plans):
+        def store(item):
+            number, plans = item
             _store_rows(job, plans)
-            _store_plans(job, next(batches), plans)
+            _store_plans(job, number, plans)
 
-        result = walk(job, context_for(job), store, progress)
+        # The rows are written beside the planning when the database allows it.
+        writer = Beside(store) if _concurrent() else store
+        try:
+            result = walk(
+                job, context_for(job), lambda plans: writer((next(batches), plans)), progress
+            )
+        finally:
+            if isinstance(writer, Beside):
+                writer.finish()
         _add_late_errors(job, result.late, result.counts)
         job.layout = result.layout.name if result.layout else ""
         job.findings = {"errors": result.errors, "notes": result.notes}
@@ -234,8 +328,14 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
 def _stored_plans(job: ImportJob):
     """The preview's plans for rows that change something, in file order, a batch at a time."""
     converters = converters_for(KINDS[job.kind].model)
-    for stored in ImportPlan.objects.filter(job=job).order_by("number").iterator(chunk_size=1):
-        yield [RowPlan.restored(data, converters) for data in stored.plans]
+    # One batch per query, by number: no server-side cursor to outlive a rolled-back
+    # transaction.
+    numbers = list(
+        ImportPlan.objects.filter(job=job).order_by("number").values_list("id", flat=True)
+    )
+    for pk in numbers:
+        plans = ImportPlan.objects.values_list("plans", flat=True).get(pk=pk)
+        yield [RowPlan.restored(data, converters) for data in plans]
 
 
 STALE = (
@@ -261,9 +361,10 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
     context = context_for(job)
     applied: Counter = Counter()
     done = 0
+    stored = fetched_ahead(_stored_plans(job)) if _concurrent() else _stored_plans(job)
     try:
         with transaction.atomic():
-            for plans in _stored_plans(job):
+            for plans in stored:
                 if not kind.unchanged_since_preview(plans):
                     raise Refused(STALE)
                 applied.update(kind.apply(context, plans))
