@@ -13,8 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from users import services
 from users.admin_bulk import BulkActions, bulk_action_names
@@ -22,6 +23,7 @@ from users.admin_changelist import (
     PAGE_SIZES,
     UserChangeList,
     active_switch,
+    esc,
     row_menu,
     status_badge,
 )
@@ -34,7 +36,7 @@ from users.admin_filters import (
     StatusTabFilter,
 )
 from users.admin_marks import MARK_ACTIONS, DeletionMarkActions, MarkedForDeletionFilter
-from users.admin_scoping import ScopedAdmin, reason_from
+from users.admin_scoping import ScopedAdmin, reason_from, scoped
 from users.admin_views import UserPages
 from users.card_selectors import user_changes, user_status_timeline, user_training_history
 from users.counting import CappedPaginator, capped_count, count_label
@@ -47,6 +49,7 @@ from users.scoping import (
     restricted_to_plain_accounts,
     role_of,
 )
+from users.search import users_matching
 
 ACCESS_FORM_FIELDS = ("is_staff", "is_superuser", "groups")
 
@@ -122,10 +125,12 @@ class StaleEdit(Exception):
         )
 
 
+BREAK_AFTER = re.compile(r"([@._-])")
+
+
 def breakable(text: str):
     """Text that may wrap after "@", ".", "_" and "-" (long usernames and email addresses)."""
-    escaped = conditional_escape(text)
-    return mark_safe(re.sub(r"([@._-])", r"\1<wbr>", str(escaped)))
+    return mark_safe(BREAK_AFTER.sub(r"\1<wbr>", esc(text)))
 
 
 def latest_version(user_id) -> str:
@@ -215,6 +220,10 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
     def get_changelist(self, request, **kwargs):
         return UserChangeList
 
+    def get_search_results(self, request, queryset, search_term):
+        # search_fields, matched through one trigram index (users/search.py).
+        return scoped(users_matching(queryset, search_term), request.user), False
+
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         counts = getattr(request, "_users_tab_counts", None) or {}
         status = request.GET.get("status") or UserStatus.ACTIVE
@@ -276,7 +285,12 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
         # No tick box on a row the person may not change (a power user and an admin account).
         if not getattr(obj, "row_may_change", True):
             return ""
-        return super().action_checkbox(obj)
+        # What Django's CheckboxInput renders, without a template render for every row.
+        label = _("Select this object for an action - {}").format(esc(str(obj)))
+        return mark_safe(
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{obj.pk}" '
+            f'class="action-select" aria-label="{label}">'
+        )
 
     def response_action(self, request, queryset):
         """Actions reach only the accounts the person may change: ticking another (which the
@@ -304,23 +318,26 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
 
     # Columns -------------------------------------------------------------------------------
 
+    # The row cells are built with f-strings and `esc` (see admin_changelist): the same HTML
+    # as format_html, at a fraction of the cost for 200 rows.
+
     @admin.display(description="Person", ordering="username")
     def person(self, obj):
-        sis = format_html(
-            '<span class="person-sis" title="SIS user ID">SIS {}</span>', breakable(obj.sis_user_id)
+        sis = (
+            f'<span class="person-sis" title="SIS user ID">SIS {breakable(obj.sis_user_id)}</span>'
+            if obj.sis_user_id
+            else ""
         )
-        return format_html(
-            '<span class="person-name">{}</span><span class="person-username">{}</span>{}',
-            obj.get_full_name(),
-            breakable(obj.username),
-            sis if obj.sis_user_id else "",
+        return mark_safe(
+            f'<span class="person-name">{esc(obj.get_full_name())}</span>'
+            f'<span class="person-username">{breakable(obj.username)}</span>{sis}'
         )
 
     @admin.display(description="Email", ordering="email")
     def email_address(self, obj):
-        return (
-            format_html('<span class="email">{}</span>', breakable(obj.email)) if obj.email else "—"
-        )
+        if not obj.email:
+            return "—"
+        return mark_safe(f'<span class="email">{breakable(obj.email)}</span>')
 
     @admin.display(description="Last sign-in", ordering="last_login")
     def last_login_date(self, obj):
@@ -342,8 +359,9 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_and_switch(self, obj):
-        return format_html(
-            '<span class="status-cell">{}{}</span>', active_switch(obj), self.status_label(obj)
+        return mark_safe(
+            f'<span class="status-cell">{esc(active_switch(obj))}{esc(self.status_label(obj))}'
+            "</span>"
         )
 
     @admin.display(description="")

@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import Q
 
 from users.models import UserStatus
+from users.search import with_search_text
 
 USER_STATES = [*UserStatus.values, "all"]
 SORTS = {
@@ -52,10 +53,14 @@ class ManyChoiceFilter(django_filters.MultipleChoiceFilter):
 
 
 def search_condition(term: str) -> Q:
-    """Every word must match a name, the username, the email or the SIS id."""
+    """Every word must match a name, the username, the email or the SIS id (exactly).
+
+    Needs the queryset to carry `search_text` (users.search.with_search_text): the joined
+    text, which holds every one of those, finds the candidates through its trigram index,
+    and each column is then checked as before."""
     condition = Q()
     for word in term.split():
-        condition &= (
+        condition &= Q(search_text__icontains=word) & (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(username__icontains=word)
@@ -88,7 +93,7 @@ class UserFilter(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(search_condition(value))
+        return with_search_text(queryset).filter(search_condition(value))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -53,6 +53,15 @@ def delete_with_history(instance: models.Model, *, by, reason: str) -> None:
     instance.delete()
 
 
+def history_columns(model: type[models.Model]) -> list[str]:
+    """The columns a history row copies from its object (all but the history_* ones)."""
+    return [
+        field.column
+        for field in model.history.model._meta.concrete_fields
+        if field.name not in HISTORY_META_FIELDS
+    ]
+
+
 def insert_history_rows(
     model: type[models.Model],
     ids: Sequence[int],
@@ -69,11 +78,7 @@ def insert_history_rows(
     if not ids:
         return 0
     history_model = model.history.model
-    columns = [
-        field.column
-        for field in history_model._meta.concrete_fields
-        if field.name not in HISTORY_META_FIELDS
-    ]
+    columns = history_columns(model)
     quote = connection.ops.quote_name
     column_sql = ", ".join(quote(column) for column in columns)
     moment = connection.ops.adapt_datetimefield_value(when or timezone.now())

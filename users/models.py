@@ -95,7 +95,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_name = models.CharField(max_length=150, blank=True)
     sis_user_id = models.CharField("SIS user ID", max_length=100, null=True, blank=True)
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        # user_org_status_idx (organisation, status) serves every look-up by organisation;
+        # a second index would only slow down every bulk change of users.
+        db_index=False,
     )
     status = models.CharField(
         max_length=10, choices=UserStatus.choices, default=UserStatus.ACTIVE, editable=False

@@ -343,3 +343,43 @@ def test_bulk_query_count_does_not_grow_with_rows(action, make_user, admin_user)
     few = User.objects.filter(pk__in=[make_user().pk for _ in range(2)])
     many = User.objects.filter(pk__in=[make_user().pk for _ in range(20)])
     assert _queries(action, few, admin_user) == _queries(action, many, admin_user)
+
+
+# Bulk deactivation (one statement per batch on PostgreSQL) ----------------------------
+
+
+def test_bulk_deactivation_writes_one_history_row_each_and_ends_sessions(
+    client, make_user, admin_user
+):
+    people = [make_user(is_staff=True) for _ in range(4)]
+    signed_in_client(client, people[0])
+    services.user_deactivate(people[3], by=admin_user, reason="Earlier")
+    history_before = User.history.count()
+
+    outcome = services.users_deactivate(
+        User.objects.filter(pk__in=[p.pk for p in people]), by=admin_user, reason="Contract ended"
+    )
+
+    assert (outcome.changed, outcome.skipped) == (3, 1)
+    assert set(
+        User.objects.filter(pk__in=[p.pk for p in people]).values_list("status", flat=True)
+    ) == {UserStatus.INACTIVE}
+    rows = User.history.filter(history_date__isnull=False).order_by("-history_id")[:3]
+    assert User.history.count() == history_before + 3
+    assert {
+        (row.id, row.status, row.history_user_id, row.history_change_reason) for row in rows
+    } == {(p.pk, UserStatus.INACTIVE, admin_user.pk, "Contract ended") for p in people[:3]}
+    assert not UserSession.objects.filter(user__in=people).exists()
+    assert authenticate(username=people[1].username, password=PASSWORD) is None
+
+
+def test_bulk_deactivation_that_would_remove_the_last_admin_changes_nobody(admin_user, make_user):
+    learner = make_user()
+    history_before = User.history.count()
+    with pytest.raises(DomainError, match="last active training admin"):
+        services.users_deactivate(
+            User.objects.filter(pk__in=[learner.pk, admin_user.pk]), by=admin_user, reason="x"
+        )
+    assert User.objects.get(pk=learner.pk).status == UserStatus.ACTIVE
+    assert User.objects.get(pk=admin_user.pk).status == UserStatus.ACTIVE
+    assert User.history.count() == history_before

@@ -123,11 +123,15 @@ def _refuse_removing_last_training_admins(ids: list[int]) -> None:
     admins = _training_admins()
     leaving = admins.filter(id__in=ids)
     if leaving.exists() and not admins.exclude(id__in=ids).exists():
-        names = ", ".join(leaving.values_list("username", flat=True)[:3])
-        raise DomainError(
-            f"{names} is the last active training admin. Make someone else a training admin "
-            "first, so that somebody can still manage the platform."
-        )
+        raise _last_training_admins_error(leaving)
+
+
+def _last_training_admins_error(leaving: QuerySet) -> DomainError:
+    names = ", ".join(leaving.values_list("username", flat=True)[:3])
+    return DomainError(
+        f"{names} is the last active training admin. Make someone else a training admin "
+        "first, so that somebody can still manage the platform."
+    )
 
 
 def _end_sessions(user_ids) -> None:

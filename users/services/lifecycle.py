@@ -11,7 +11,8 @@ undeletion restores every one of them exactly.
 from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -20,14 +21,17 @@ from users.exceptions import DomainError
 from users.history import (
     batched,
     changed_fields,
+    history_columns,
     insert_history_rows,
     save_with_history,
 )
 from users.models import (
     Organisation,
     User,
+    UserSession,
     UserStatus,
 )
+from users.scoping import TRAINING_ADMIN
 from users.services.accounts import user_update
 from users.services.common import (
     PROFILE_FIELDS,
@@ -37,11 +41,13 @@ from users.services.common import (
     _end_sessions,
     _issue_credentials,
     _label,
+    _last_training_admins_error,
     _lock,
     _refuse_anonymised,
     _refuse_removing_last_training_admins,
     _refuse_unless_may_manage,
     _refuse_unless_may_manage_all,
+    _training_admins,
 )
 
 # Deactivate and reactivate --------------------------------------------------------------
@@ -248,13 +254,107 @@ def _locked_ids(users: QuerySet, **criteria) -> tuple[list[int], int]:
     return eligible, users.count() - len(eligible)
 
 
+# Users per statement on PostgreSQL, where one statement changes a batch, writes its history
+# rows and ends its sessions (see _change_status_in_bulk).
+STATUS_BATCH_SIZE = 50_000
+
+
+def _change_status_in_bulk(
+    users: QuerySet, *, from_statuses, assignments: dict, by, reason: str, now
+) -> tuple[list[int], int]:
+    """PostgreSQL: set `assignments` on the selected users whose status is in
+    `from_statuses` (and who are not anonymised), with one history row each stamped with
+    actor and reason, and their sessions ended; the last training admin kept.
+
+    Each batch is one statement (UPDATE ... RETURNING feeding the history INSERT and the
+    session DELETE), so no row is read twice and no lock is taken separately. Ids are taken
+    in order, so concurrent bulk changes lock rows in the same order. Returns the changed
+    ids and how many selected users were skipped.
+    """
+    ids = list(
+        User.objects.filter(
+            id__in=users.order_by().values("id"),
+            anonymised_at__isnull=True,
+            status__in=from_statuses,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    selected = users.count()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in history_columns(User))
+    setters = ", ".join(f"{quote(column)} = {sql}" for column, (sql, _) in assignments.items())
+    set_params = [param for _, params in assignments.values() for param in params]
+    sql = f"""
+        WITH changed AS (
+            UPDATE {quote(User._meta.db_table)} SET {setters}
+            WHERE "id" = ANY(%s) AND "status" = ANY(%s) AND "anonymised_at" IS NULL
+            RETURNING {columns}
+        ), history AS (
+            INSERT INTO {quote(User.history.model._meta.db_table)}
+                ({columns}, "history_date", "history_change_reason", "history_type",
+                 "history_user_id")
+            SELECT {columns}, %s, %s, '~', %s FROM changed
+        ), ended AS (
+            DELETE FROM {quote(UserSession._meta.db_table)}
+            WHERE "user_id" IN (SELECT "id" FROM changed)
+        )
+        SELECT COALESCE(array_agg("id"), '{{}}'),
+               COALESCE(array_agg("id") FILTER (
+                   WHERE "is_superuser" OR "id" IN (
+                       SELECT member."user_id"
+                       FROM {quote(User.groups.through._meta.db_table)} member
+                       JOIN {quote(Group._meta.db_table)} role ON role."id" = member."group_id"
+                       WHERE role."name" = %s)
+               ), '{{}}')
+        FROM changed
+    """
+    changed, admins = [], []
+    with connection.cursor() as cursor:
+        for batch in batched(ids, STATUS_BATCH_SIZE):
+            cursor.execute(
+                sql,
+                [
+                    *set_params,
+                    batch,
+                    list(from_statuses),
+                    now,
+                    reason,
+                    getattr(by, "pk", None),
+                    TRAINING_ADMIN,
+                ],
+            )
+            batch_changed, batch_admins = cursor.fetchone()
+            changed += batch_changed
+            admins += batch_admins
+    skipped = selected - len(changed)
+    if admins and not _training_admins().exists():
+        # Refused as a single change would be; raising undoes the whole selection.
+        raise _last_training_admins_error(User.objects.filter(id__in=admins))
+    return changed, skipped
+
+
 @transaction.atomic
 def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     _refuse_unless_may_manage_all(by, users)
-    ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
-    _refuse_removing_last_training_admins(ids)
     now = timezone.now()
     unusable = make_password(None)
+    if connection.vendor == "postgresql":
+        changed, skipped = _change_status_in_bulk(
+            users,
+            from_statuses=[UserStatus.ACTIVE],
+            assignments={
+                "status": ("%s", [UserStatus.INACTIVE]),
+                "status_changed_at": ("%s", [now]),
+                "password": ("%s", [unusable]),
+            },
+            by=by,
+            reason=reason,
+            now=now,
+        )
+        return BulkOutcome(changed=len(changed), skipped=skipped)
+    ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
+    _refuse_removing_last_training_admins(ids)
     for batch in batched(ids):
         User.objects.filter(id__in=batch).update(
             status=UserStatus.INACTIVE, status_changed_at=now, password=unusable
