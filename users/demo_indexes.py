@@ -7,16 +7,16 @@ from contextlib import contextmanager
 from django.db import connection
 
 from enrollments.models import Certificate, Enrollment
-from users.models import SegmentMembership, User
+from users.models import SegmentMembership, User, UserSearch
 
-BULK_TABLES = (User, Enrollment, SegmentMembership, Certificate)
+BULK_TABLES = (User, UserSearch, Enrollment, SegmentMembership, Certificate)
 
 
 def _plain_indexes(models) -> list[tuple[str, str]]:
     """(name, definition) of the indexes of these tables and their history tables that back
     no constraint: the ones a bulk load may drop and build again afterwards."""
     tables = [m._meta.db_table for m in models]
-    tables += [m.history.model._meta.db_table for m in models]
+    tables += [m.history.model._meta.db_table for m in models if hasattr(m, "history")]
     with connection.cursor() as cursor:
         cursor.execute(
             """

@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Q
 
 from users.models import UserStatus
-from users.search import with_search_text
+from users.search import candidate_ids, uses_search_table
 
 USER_STATES = [*UserStatus.values, "all"]
 SORTS = {
@@ -52,15 +52,16 @@ class ManyChoiceFilter(django_filters.MultipleChoiceFilter):
     field_class = ManyChoiceField
 
 
-def search_condition(term: str) -> Q:
+def search_condition(term: str, *, indexed_on: str | None = None) -> Q:
     """Every word must match a name, the username, the email or the SIS id (exactly).
 
-    Needs the queryset to carry `search_text` (users.search.with_search_text): the joined
-    text, which holds every one of those, finds the candidates through its trigram index,
-    and each column is then checked as before."""
-    condition = Q()
-    for word in term.split():
-        condition &= Q(search_text__icontains=word) & (
+    With `indexed_on` (a PostgreSQL database), the users' search table finds the candidates
+    through its trigram index first (see users.search); each column is then checked as
+    before, on those rows only."""
+    words = term.split()
+    condition = Q(pk__in=candidate_ids(words, using=indexed_on)) if indexed_on and words else Q()
+    for word in words:
+        condition &= (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(username__icontains=word)
@@ -93,7 +94,8 @@ class UserFilter(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset, name, value):
-        return with_search_text(queryset).filter(search_condition(value))
+        indexed_on = queryset.db if uses_search_table(queryset) else None
+        return queryset.filter(search_condition(value, indexed_on=indexed_on))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -1,42 +1,25 @@
-"""Searching users by name, username, email and SIS ID, served by one trigram index.
+"""Searching users by name, username, email and SIS ID.
 
-The five searched columns are joined, with a space between them, into one text, and a GIN
-trigram index on PostgreSQL covers `UPPER(that text)` (migration 0006), so that a search
-word is one index scan and one check per candidate row rather than five of each. A word
-without a space can only be found in the joined text inside one of the columns, so
-matching the joined text is exactly "some column contains the word"; a quoted phrase with
-a space in it is matched column by column, as before, so that it never spans two columns.
-
-`SEARCH_INDEX_SQL` must stay the expression Django compiles for `SearchText` (with the
-`::text` that `icontains` adds), or PostgreSQL stops using the index; a test checks that it
-does.
+A search word matches a user when one of those columns contains it (case-insensitively).
+On PostgreSQL the candidates come from users_usersearch (users.models.UserSearch): the five
+columns joined with a space, one row per user kept by triggers (migration 0008), under a
+GIN trigram index, so that a word is one index scan however many columns it may be in.
+A word without a space can only be found in the joined text inside one of the columns, so
+"the joined text contains the word" is exactly "some column contains it"; a quoted phrase
+with a space in it is then checked column by column, so that it never spans two columns.
+SQLite has no trigram index: it checks the columns themselves.
 """
 
 from __future__ import annotations
 
-from django.db.models import F, Func, Q, TextField
+from django.db import connections
+from django.db.models import Q, QuerySet
 from django.utils.text import smart_split, unescape_string_literal
 
+from users.models import UserSearch
+
 SEARCHED = ("username", "first_name", "last_name", "email", "sis_user_id")
-SEARCH_INDEX = "users_user_search_trgm"
-SEARCH_INDEX_SQL = (
-    "UPPER((\"username\" || ' ' || \"first_name\" || ' ' || \"last_name\" || ' ' || "
-    "\"email\" || ' ' || COALESCE(\"sis_user_id\", ''))::text)"
-)
-
-
-class SearchText(Func):
-    """username, first name, last name, email and SIS ID in one text (see the module)."""
-
-    arg_joiner = " || ' ' || "
-    template = "(%(expressions)s)"
-    output_field = TextField()
-
-    def __init__(self):
-        sis_user_id = Func(
-            F("sis_user_id"), template="COALESCE(%(expressions)s, '')", output_field=TextField()
-        )
-        super().__init__(F("username"), F("first_name"), F("last_name"), F("email"), sis_user_id)
+SEARCH_INDEX = "users_usersearch_trgm"
 
 
 def search_words(term: str) -> list[str]:
@@ -50,30 +33,45 @@ def search_words(term: str) -> list[str]:
     return words
 
 
-def word_condition(word: str) -> Q:
-    """Some searched column contains `word` (case-insensitively). Needs the queryset to
-    carry `.alias(search_text=SearchText())` (see with_search_text)."""
-    condition = Q(search_text__icontains=word)
-    if " " in word:
-        # The joined text finds the candidates; each column is checked on its own so that
-        # a phrase never matches across two of them.
-        columns = Q()
-        for field in SEARCHED:
-            columns |= Q(**{f"{field}__icontains": word})
-        condition &= columns
+def _in_some_column(word: str) -> Q:
+    condition = Q()
+    for field in SEARCHED:
+        condition |= Q(**{f"{field}__icontains": word})
     return condition
 
 
-def with_search_text(queryset):
-    return queryset.alias(search_text=SearchText())
+def uses_search_table(queryset: QuerySet) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
 
 
-def users_matching(queryset, term: str):
+def candidate_ids(words: list[str], *, using: str) -> QuerySet:
+    """The ids of the users whose joined text holds every word (PostgreSQL)."""
+    found = UserSearch.objects.using(using)
+    for word in words:
+        found = found.filter(text__icontains=word)
+    return found.values("user_id")
+
+
+def candidates(queryset: QuerySet, words: list[str]) -> QuerySet:
+    return queryset.filter(pk__in=candidate_ids(words, using=queryset.db))
+
+
+def word_condition(word: str, *, indexed: bool) -> Q:
+    """Some searched column contains `word`. With `indexed`, the search table has already
+    found the candidates (see candidates) and only a phrase needs its columns checked."""
+    if indexed and " " not in word:
+        return Q()
+    return _in_some_column(word)
+
+
+def users_matching(queryset: QuerySet, term: str) -> QuerySet:
     """Users in `queryset` matching every word of `term` in some searched column."""
     words = search_words(term)
     if not words:
         return queryset
-    queryset = with_search_text(queryset)
+    indexed = uses_search_table(queryset)
+    if indexed:
+        queryset = candidates(queryset, words)
     for word in words:
-        queryset = queryset.filter(word_condition(word))
+        queryset = queryset.filter(word_condition(word, indexed=indexed))
     return queryset
