@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from html.parser import HTMLParser
 
 from openpyxl import load_workbook
@@ -112,13 +112,15 @@ def norm(value) -> str:
     text = str(value).strip()
     try:
         number = Decimal(text)
-    except InvalidOperation:
+        return (
+            format(number.normalize(), "f")
+            if number == number.to_integral()
+            else str(number.normalize())
+        )
+    except ArithmeticError:
+        # Not a number, or text that only looks like one: a certificate code such as
+        # 174646E058793104 reads as a number too large to write out.
         return re.sub(r"\s+", " ", text)
-    return (
-        format(number.normalize(), "f")
-        if number == number.to_integral()
-        else str(number.normalize())
-    )
 
 
 def normalised(rows) -> list[list[str]]:
