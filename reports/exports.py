@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 from xml.sax.saxutils import escape
 
 from django.http import StreamingHttpResponse
@@ -31,6 +33,14 @@ FORMATS = {
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 1000
+# Values that `cell` leaves as they are, unless text starts a formula: csv.writer can take
+# rows of only these straight away (it writes None as "", as `display` does).
+PLAIN_TYPES = frozenset({str, int, float, Decimal, type(None)})
+# A cell starting a formula, as csv.writer writes it: at the start of a line or after a
+# comma, behind an opening quote when quoted. A cell starting with a carriage return is
+# always quoted; a bare one after a comma is the line's end. A match inside a quoted cell
+# is harmless: the chunk is then simply written the careful way.
+FORMULA_IN_CSV = re.compile(r'(?:\A|[,\n])(?:"[=+\-@\t\r]|[=+\-@\t])')
 
 
 def neutralise(value):
@@ -71,29 +81,36 @@ def file_name(report: str, fmt: str, *, detail: str = "", when: datetime | None 
 
 
 def _chunks(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= ROWS_PER_CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+    rows = iter(rows)
+    while chunk := list(islice(rows, ROWS_PER_CHUNK)):
         yield chunk
+
+
+def _csv_chunk(chunk: list[tuple]) -> str:
+    """The chunk as csv.writer writes its cells. Rows that are already cells (plain values,
+    no formula starts: what the PostgreSQL export queries return) are written as they are,
+    which is several times faster than formatting every value in Python."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if set(map(type, chain.from_iterable(chunk))) <= PLAIN_TYPES:
+        writer.writerows(chunk)
+        text = buffer.getvalue()
+        if not FORMULA_IN_CSV.search(text):
+            return text
+        buffer.seek(0)
+        buffer.truncate()
+    writer.writerows([cell(value) for value in row] for row in chunk)
+    return buffer.getvalue()
 
 
 def csv_stream(headers, rows) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
     # A byte-order mark, so that Excel reads names with accents as UTF-8.
     buffer.write("\ufeff")
-    writer.writerow([neutralise(h) for h in headers])
+    csv.writer(buffer).writerow([neutralise(h) for h in headers])
+    yield buffer.getvalue().encode()
     for chunk in _chunks(rows):
-        writer.writerows([cell(value) for value in row] for row in chunk)
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
+        yield _csv_chunk(chunk).encode()
 
 
 def _json_value(value):
@@ -221,11 +238,16 @@ def stream(fmt: str, headers, rows, *, sheet: str = "Report") -> Iterator[bytes]
 
 def _counted(rows: Iterable, record: ExportRecord) -> Iterator:
     count = 0
+    rows = iter(rows)
     try:
         for row in rows:
             count += 1
             yield row
     finally:
+        # An abandoned download leaves the rows half read: close them first, so that the
+        # query's transaction (see `fast_rows.stream_rows`) ends before the record is saved.
+        if hasattr(rows, "close"):
+            rows.close()
         record.rows = count
         record.finished_at = timezone.now()
         record.save(update_fields=["rows", "finished_at"])
