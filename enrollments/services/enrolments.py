@@ -26,7 +26,6 @@ from enrollments.models import (
     Section,
 )
 from enrollments.services.courses import _enrol_set, default_section, everyone_user_ids
-from reports import ledger
 from users.exceptions import DomainError
 from users.history import (
     batched,
@@ -114,7 +113,6 @@ def enrollment_create(
             f"{user.get_full_name()} already has the role {EnrollmentType(type).label} "
             f"in {section.name}."
         ) from error
-    ledger.enrollments_added([enrollment.pk], now=now)
     if notify and user.is_active:
         transaction.on_commit(lambda: _notify_enrolled(enrollment))
     return enrollment
@@ -148,10 +146,8 @@ def enrollment_set_state(enrollment: Enrollment, state: str, *, by, reason: str)
     locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if locked.state == state:
         return locked
-    now = timezone.now()
-    fields = _apply_state(locked, state, now)
-    with ledger.enrollments_changing([locked.pk], now=now):
-        save_with_history(locked, fields, by=by, reason=reason)
+    fields = _apply_state(locked, state, timezone.now())
+    save_with_history(locked, fields, by=by, reason=reason)
     for field in fields:
         setattr(enrollment, field, getattr(locked, field))
     return locked
@@ -166,16 +162,15 @@ def enrollments_set_state(enrollments, state: str, *, by, reason: str) -> int:
     now = timezone.now()
     for batch in batched(ids):
         rows = Enrollment.objects.filter(id__in=batch)
-        with ledger.enrollments_changing(batch, now=now):
-            if state == EnrollmentState.DELETED:
-                rows.update(state_before_delete=F("state"), state=state, updated_at=now)
-            else:
-                rows.filter(state=EnrollmentState.DELETED).update(
-                    state_before_delete="", deleted_with_user=False
-                )
-                if state == EnrollmentState.COMPLETED:
-                    rows.filter(completed_at__isnull=True).update(completed_at=now)
-                rows.update(state=state, updated_at=now)
+        if state == EnrollmentState.DELETED:
+            rows.update(state_before_delete=F("state"), state=state, updated_at=now)
+        else:
+            rows.filter(state=EnrollmentState.DELETED).update(
+                state_before_delete="", deleted_with_user=False
+            )
+            if state == EnrollmentState.COMPLETED:
+                rows.filter(completed_at__isnull=True).update(completed_at=now)
+            rows.update(state=state, updated_at=now)
         insert_history_rows(Enrollment, batch, by=by, reason=reason, when=now)
     return len(ids)
 
@@ -334,11 +329,7 @@ def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) ->
 
 
 def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int:
-    """Mark every live enrolment of these users deleted, remembering each one's state.
-
-    Only for deleting these users: the caller's `ledger.people_changing` bracket counts
-    the enrolments' move along with the people's, so nothing is written to the ledger here.
-    """
+    """Mark every live enrolment of these users deleted, remembering each one's state."""
     changed = 0
     now = timezone.now()
     for batch in batched(user_ids):
@@ -361,10 +352,7 @@ def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int
 
 
 def enrollments_undelete_for_users(user_ids: list[int], *, by, reason: str) -> int:
-    """Put back every enrolment that was deleted with these users, in its exact prior state.
-
-    Only for undeleting these users: as with deletion, the caller's bracket counts it.
-    """
+    """Put back every enrolment that was deleted with these users, in its exact prior state."""
     changed = 0
     now = timezone.now()
     for batch in batched(user_ids):
