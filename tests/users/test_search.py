@@ -140,3 +140,16 @@ def test_a_removed_user_leaves_no_search_row(make_user):
     learner = make_user()
     User.objects.filter(pk=learner.pk).delete()
     assert search_text_of(learner) is None
+
+
+@postgresql_only
+def test_one_statement_changing_many_users_rewrites_only_the_changed_texts(make_user):
+    people = [make_user(last_name=f"Old{n}") for n in range(5)]
+    untouched = search_text_of(people[4])
+    User.objects.filter(pk__in=[p.pk for p in people[:3]]).update(last_name="Renamed")
+    User.objects.filter(pk__in=[p.pk for p in people]).update(is_staff=False)
+    assert all("Renamed" in search_text_of(p)[0] for p in people[:3])
+    assert search_text_of(people[4]) == untouched
+    assert names(users_matching(User.objects.all(), "renamed")) == sorted(
+        p.username for p in people[:3]
+    )

@@ -18,7 +18,6 @@ SEARCH_TEXT = (
     "{row}.username || ' ' || {row}.first_name || ' ' || {row}.last_name || ' ' || "
     "{row}.email || ' ' || COALESCE({row}.sis_user_id, '')"
 )
-SEARCHED = ("username", "first_name", "last_name", "email", "sis_user_id")
 OLD_INDEX = "users_user_search_trgm"
 OLD_INDEX_SQL = (
     "UPPER((\"username\" || ' ' || \"first_name\" || ' ' || \"last_name\" || ' ' || "
@@ -40,11 +39,18 @@ END $$;
 
 CREATE FUNCTION users_search_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Grouped rather than joined: transition tables have no statistics, and a join of
+    -- them can be planned as a nested loop, quadratic in the rows updated. Comparing the
+    -- joined texts is enough: where they are equal there is nothing to rewrite.
     INSERT INTO users_usersearch (user_id, text)
-    SELECT after.id, {SEARCH_TEXT.format(row="after")}
-    FROM after JOIN before ON before.id = after.id
-    WHERE ({", ".join(f"after.{c}" for c in SEARCHED)})
-          IS DISTINCT FROM ({", ".join(f"before.{c}" for c in SEARCHED)})
+    SELECT id, MAX(text) FILTER (WHERE is_new)
+    FROM (
+        SELECT after.id, {SEARCH_TEXT.format(row="after")} AS text, TRUE AS is_new FROM after
+        UNION ALL
+        SELECT before.id, {SEARCH_TEXT.format(row="before")}, FALSE FROM before
+    ) AS versions
+    GROUP BY id
+    HAVING COUNT(DISTINCT text) > 1
     ON CONFLICT (user_id) DO UPDATE SET text = EXCLUDED.text;
     RETURN NULL;
 END $$;
