@@ -12,8 +12,6 @@ from functools import lru_cache
 from html import escape
 
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
@@ -22,6 +20,7 @@ from users.admin_filters import StatusTabFilter
 from users.counting import COUNT_CAP, capped_counts
 from users.models import UserStatus
 from users.scoping import admin_account_condition, restricted_to_plain_accounts
+from users.search import search_summary
 
 PAGE_SIZES = (25, 50, 100, 200)
 STATUS_COLOURS = {"active": "#1a7f37", "inactive": "#9a6700", "deleted": "#cf222e"}
@@ -138,58 +137,26 @@ class UserChangeList(ChangeList):
         return chosen
 
     def _search_summary(self, base) -> dict | None:
-        """For a search on PostgreSQL: every match read once, giving exact tab counts and,
-        in the list's own order, the ids of the page asked for (so the page query only
-        fetches those rows). None when there is no search, or too many matches to hold,
-        and the capped counts are used instead.
-
-        A trigram index finds the matches, but each one must be read from the table to be
-        checked; reading them once instead of once per tab and once more for the page is
-        what keeps a search for a common name fast."""
-        term = self.query.strip()
-        connection = connections[base.db]
-        if not term or connection.vendor != "postgresql":
-            return None
-        exact = Q(sis_user_id=term) | Q(email__iexact=term) | Q(username__iexact=term)
-        matched = (
-            base.order_by()
-            .annotate(search_rank=Case(When(exact, then=Value(0)), default=Value(1)))
-            .values("id", "status", "username", "search_rank")[: SEARCH_SUMMARY_LIMIT + 1]
-        )
-        try:
-            sql, params = matched.query.sql_with_params()
-        except EmptyResultSet:
-            self.page_ids = []
-            return dict.fromkeys([*UserStatus.values, StatusTabFilter.ALL], 0)
-        page = "NULL"
-        page_params = []
+        """For a search on PostgreSQL, exact tab counts and this page's ids from one read
+        of the matches (users.search.search_summary); None otherwise, and the capped
+        counts and Django's page query are used instead."""
+        # The page's ids only in the list's default order when searching (get_ordering).
+        page = None
         if ORDER_VAR not in self.params:
-            # The list's default order when searching (see get_ordering).
             tab = self._current_tab()
-            where = "" if tab == StatusTabFilter.ALL else 'WHERE "status" = %s'
             page = (
-                f'ARRAY(SELECT "id" FROM matched {where} '
-                'ORDER BY "search_rank", "username" LIMIT %s OFFSET %s)'
+                None if tab == StatusTabFilter.ALL else tab,
+                self.list_per_page,
+                (self.page_num - 1) * self.list_per_page,
             )
-            page_params = [] if tab == StatusTabFilter.ALL else [tab]
-            page_params += [self.list_per_page, (self.page_num - 1) * self.list_per_page]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH matched AS MATERIALIZED ({sql}) "
-                'SELECT (SELECT json_object_agg("status", "n") FROM '
-                '(SELECT "status", COUNT(*) AS "n" FROM matched GROUP BY "status") AS tabs), '
-                f"{page}",
-                [*params, *page_params],
-            )
-            found, page_ids = cursor.fetchone()
-        found = found or {}
-        total = sum(found.values())
-        if total > SEARCH_SUMMARY_LIMIT:
+        summary = search_summary(base, self.query, page=page, limit=SEARCH_SUMMARY_LIMIT)
+        if summary is None:
             return None
+        found, page_ids = summary
         if page_ids is not None:
             self.page_ids = page_ids
         counts = {status: found.get(status, 0) for status in UserStatus.values}
-        counts[StatusTabFilter.ALL] = total
+        counts[StatusTabFilter.ALL] = sum(found.values())
         return {name: min(count, COUNT_CAP + 1) for name, count in counts.items()}
 
     def get_ordering(self, request, queryset):

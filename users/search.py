@@ -12,8 +12,9 @@ SQLite has no trigram index: it checks the columns themselves.
 
 from __future__ import annotations
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils.text import smart_split, unescape_string_literal
 
 from users.models import UserSearch
@@ -75,3 +76,54 @@ def users_matching(queryset: QuerySet, term: str) -> QuerySet:
     for word in words:
         queryset = queryset.filter(word_condition(word, indexed=indexed))
     return queryset
+
+
+def search_summary(
+    matches: QuerySet, term: str, *, page: tuple | None, limit: int
+) -> tuple[dict, list | None] | None:
+    """For a search on PostgreSQL: how many of `matches` (already searched for `term`) have
+    each status, and, when `page` = (status or None for all, size, offset) is given, the
+    ids of that page in the search's order (exact SIS ID, email and username matches
+    first, then by username). One read of the matches serves both.
+
+    A trigram index finds the matches, but each must be read from the table to be checked;
+    reading them once instead of once per tab and again for the page keeps a search for a
+    common name fast. None when there is no search, on SQLite, or when more than `limit`
+    match (then the caller counts with a cap and pages as usual).
+    """
+    term = term.strip()
+    connection = connections[matches.db]
+    if not term or connection.vendor != "postgresql":
+        return None
+    exact = Q(sis_user_id=term) | Q(email__iexact=term) | Q(username__iexact=term)
+    matched = (
+        matches.order_by()
+        .annotate(search_rank=Case(When(exact, then=Value(0)), default=Value(1)))
+        .values("id", "status", "username", "search_rank")[: limit + 1]
+    )
+    try:
+        sql, params = matched.query.sql_with_params()
+    except EmptyResultSet:
+        return {}, []
+    page_sql, page_params = "NULL", []
+    if page is not None:
+        status, size, offset = page
+        where = "" if status is None else 'WHERE "status" = %s'
+        page_sql = (
+            f'ARRAY(SELECT "id" FROM matched {where} '
+            'ORDER BY "search_rank", "username" LIMIT %s OFFSET %s)'
+        )
+        page_params = ([] if status is None else [status]) + [size, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH matched AS MATERIALIZED ({sql}) "
+            'SELECT (SELECT json_object_agg("status", "n") FROM '
+            '(SELECT "status", COUNT(*) AS "n" FROM matched GROUP BY "status") AS tabs), '
+            f"{page_sql}",
+            [*params, *page_params],
+        )
+        found, page_ids = cursor.fetchone()
+    found = found or {}
+    if sum(found.values()) > limit:
+        return None
+    return found, page_ids
