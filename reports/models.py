@@ -1,4 +1,7 @@
-"""The only records `reports` writes: who signed in when, and who exported what."""
+"""The records `reports` writes: who signed in when, who exported what, and the figures
+ledger behind the analytics (FigureDelta, kept by the services through reports.ledger)."""
+
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -68,3 +71,56 @@ class ExportRecord(models.Model):
     @property
     def completed(self) -> bool:
         return self.finished_at is not None
+
+
+class FigureKind(models.TextChoices):
+    USERS = "users", "Active users (organisation, day joined)"
+    MEMBERS = "members", "Segment members who are active (segment, organisation)"
+    ENROLMENTS = "enrolments", "Enrolments of active users (organisation, course, state)"
+    SIGN_INS = "sign_ins", "Sign-ins of active users (organisation, day signed in)"
+
+
+# Stands for "no value" in the ledger's key: NULLs are never equal, so a unique key over
+# nullable columns would not merge rows. No organisation, segment or course has id 0.
+NO_ID = 0
+NO_DATE = date(1970, 1, 1)
+
+
+class FigureDelta(models.Model):
+    """How much one analytics figure changed on one day: the rollup behind the analytics.
+
+    The services write a row (or add to it) in the same transaction as every change that
+    moves a figure, so the live figures are the sum of all rows and the figures as of the
+    end of day D the sum of rows with `day` ≤ D: no scan of the history. Ids are plain
+    integers, not foreign keys, because a figure of the past outlives what it counted.
+    """
+
+    day = models.DateField()
+    kind = models.CharField(max_length=10, choices=FigureKind.choices)
+    organisation_id = models.IntegerField(default=NO_ID)
+    segment_id = models.IntegerField(default=NO_ID)
+    course_id = models.IntegerField(default=NO_ID)
+    state = models.CharField(max_length=10, default="", blank=True)
+    # The day the user joined (USERS) or signed in (SIGN_INS); NO_DATE otherwise.
+    on_day = models.DateField(default=NO_DATE)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "kind",
+                    "organisation_id",
+                    "segment_id",
+                    "course_id",
+                    "state",
+                    "on_day",
+                ],
+                name="figure_delta_key",
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "day"], name="figure_delta_kind_day_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.kind} {self.n:+}"

@@ -25,6 +25,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from enrollments.models import Certificate, Course, Enrollment, Section
+from reports import ledger
 from users.demo_indexes import indexes_built_after
 from users.history import HISTORY_META_FIELDS
 from users.models import Organisation, Segment, SegmentMembership, User
@@ -534,6 +535,7 @@ def seed_scale(
     write(f"scale users: {existing:,} already there, adding {missing:,} from #{first:,}")
     chunk = 100_000 if postgres else 2_000
     bulk = postgres and missing >= bulk_from
+    last_user_before = _last_id(User)
     with indexes_built_after(bulk, write):
         for start in range(first, first + missing, chunk):
             stop = min(start + chunk, first + missing) - 1
@@ -577,6 +579,11 @@ def seed_scale(
             for model in (User, Enrollment, SegmentMembership, Certificate):
                 _execute(f"ANALYZE {_table(model)}", [])
                 _execute(f"ANALYZE {_table(model.history.model)}", [])
+    if missing:
+        with timed("figures"), transaction.atomic():
+            # The rows went in without the services, so the analytics ledger hears of them
+            # here: everything they count for, on the day of their "+" history rows.
+            ledger.people_loaded(User.objects.filter(id__gt=last_user_before), now=now)
     seconds["total"] = time.monotonic() - started
     for step in ("users", "memberships", "enrollments", "certificates", "history"):
         write(f"{step}: {counts[step]:,} in {seconds.get(step, 0.0):.1f} s")

@@ -17,6 +17,7 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
+from reports import ledger
 from users.exceptions import DomainError
 from users.history import (
     batched,
@@ -175,5 +176,6 @@ def _enrol_set(
             ).values_list("id", flat=True)
         )
         insert_history_rows(Enrollment, new_ids, by=by, reason=reason, history_type="+", when=now)
+        ledger.enrollments_added(new_ids, now=now)
         created += len(new_ids)
     return created

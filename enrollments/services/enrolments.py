@@ -26,6 +26,7 @@ from enrollments.models import (
     Section,
 )
 from enrollments.services.courses import _enrol_set, default_section, everyone_user_ids
+from reports import ledger
 from users.exceptions import DomainError
 from users.history import (
     batched,
@@ -113,6 +114,7 @@ def enrollment_create(
             f"{user.get_full_name()} already has the role {EnrollmentType(type).label} "
             f"in {section.name}."
         ) from error
+    ledger.enrollments_added([enrollment.pk], now=now)
     if notify and user.is_active:
         transaction.on_commit(lambda: _notify_enrolled(enrollment))
     return enrollment
@@ -146,8 +148,10 @@ def enrollment_set_state(enrollment: Enrollment, state: str, *, by, reason: str)
     locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if locked.state == state:
         return locked
-    fields = _apply_state(locked, state, timezone.now())
-    save_with_history(locked, fields, by=by, reason=reason)
+    now = timezone.now()
+    fields = _apply_state(locked, state, now)
+    with ledger.enrollments_changing([locked.pk], now=now):
+        save_with_history(locked, fields, by=by, reason=reason)
     for field in fields:
         setattr(enrollment, field, getattr(locked, field))
     return locked
@@ -162,15 +166,16 @@ def enrollments_set_state(enrollments, state: str, *, by, reason: str) -> int:
     now = timezone.now()
     for batch in batched(ids):
         rows = Enrollment.objects.filter(id__in=batch)
-        if state == EnrollmentState.DELETED:
-            rows.update(state_before_delete=F("state"), state=state, updated_at=now)
-        else:
-            rows.filter(state=EnrollmentState.DELETED).update(
-                state_before_delete="", deleted_with_user=False
-            )
-            if state == EnrollmentState.COMPLETED:
-                rows.filter(completed_at__isnull=True).update(completed_at=now)
-            rows.update(state=state, updated_at=now)
+        with ledger.enrollments_changing(batch, now=now):
+            if state == EnrollmentState.DELETED:
+                rows.update(state_before_delete=F("state"), state=state, updated_at=now)
+            else:
+                rows.filter(state=EnrollmentState.DELETED).update(
+                    state_before_delete="", deleted_with_user=False
+                )
+                if state == EnrollmentState.COMPLETED:
+                    rows.filter(completed_at__isnull=True).update(completed_at=now)
+                rows.update(state=state, updated_at=now)
         insert_history_rows(Enrollment, batch, by=by, reason=reason, when=now)
     return len(ids)
 
@@ -329,7 +334,11 @@ def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) ->
 
 
 def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int:
-    """Mark every live enrolment of these users deleted, remembering each one's state."""
+    """Mark every live enrolment of these users deleted, remembering each one's state.
+
+    Only for deleting these users: the caller's `ledger.people_changing` bracket counts
+    the enrolments' move along with the people's, so nothing is written to the ledger here.
+    """
     changed = 0
     now = timezone.now()
     for batch in batched(user_ids):
@@ -352,7 +361,10 @@ def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int
 
 
 def enrollments_undelete_for_users(user_ids: list[int], *, by, reason: str) -> int:
-    """Put back every enrolment that was deleted with these users, in its exact prior state."""
+    """Put back every enrolment that was deleted with these users, in its exact prior state.
+
+    Only for undeleting these users: as with deletion, the caller's bracket counts it.
+    """
     changed = 0
     now = timezone.now()
     for batch in batched(user_ids):

@@ -23,6 +23,7 @@ from enrollments.models import (
 )
 from enrollments.services.courses import _enrol_set, everyone_user_ids
 from enrollments.services.enrolments import enrollments_set_state
+from reports import ledger
 from users.bulk import insert_rows, update_rows
 from users.exceptions import DomainError
 from users.history import batched, insert_history_rows
@@ -168,6 +169,7 @@ def enrollments_apply_import(
             {"source": EnrollmentSource.IMPORT, "created_at": now, "updated_at": now, **values}
         )
     created = _insert(Enrollment, rows, by=by, reason=reason, now=now)
+    ledger.enrollments_added(created, now=now)
     _bulk_update(Enrollment, update, ENROLLMENT_FIELDS, updated_at=now)
     only_fields = [pk for pk in update if pk not in moving]
     for batch in batched(only_fields):

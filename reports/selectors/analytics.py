@@ -1,4 +1,6 @@
-"""The analytics figures: active users only, live or as of a past moment (see sources)."""
+"""The analytics figures counted from the tables: active users only, live or as of a past
+moment (see sources). Filters the figures ledger cannot answer are counted here, and the
+tests compare the ledger with these counts (see reports.selectors.figures)."""
 
 from __future__ import annotations
 
@@ -107,48 +109,21 @@ def _names(model, ids, label=str) -> dict:
     return {obj.pk: label(obj) for obj in model.objects.filter(pk__in=[i for i in ids if i])}
 
 
-def compute(source: Source, filters: dict, *, today: date) -> Figures:
-    """Every figure for the people active at `source.moment`, narrowed by `filters`."""
-    figures = Figures(moment=source.moment, live=source.live)
-    users = [part.filter(status=UserStatus.ACTIVE) for part in source.users]
-    if filters.get("organisation"):
-        tree = organisation_tree_ids(filters["organisation"].pk)
-        users = [part.filter(organisation_id__in=tree) for part in users]
-    if filters.get("segment"):
-        members = [
-            part.filter(segment_id=filters["segment"].pk).values("user_id")
-            for part in source.memberships
-        ]
-        users = [part.filter(in_any("id", members)) for part in users]
-    active_ids = [part.values("id") for part in users]
-
-    figures.active_users = sum(part.order_by().count() for part in users)
-    by_org = _count_by(users, "organisation_id")
+def name_and_sort(
+    figures: Figures, by_org: Counter, by_segment: Counter, by_course_state: Counter
+) -> None:
+    """Fill the head counts and enrolment figures from counts keyed by (organisation id,),
+    (segment id,) and (course id, state): named, largest first."""
     names = _names(Organisation, [key[0] for key in by_org])
     figures.by_organisation = sorted(
         ((names.get(key[0], "No organisation"), n) for key, n in by_org.items()),
         key=lambda item: (-item[1], item[0]),
     )
-    memberships = [part.filter(in_any("user_id", active_ids)) for part in source.memberships]
-    if filters.get("segment"):
-        memberships = [part.filter(segment_id=filters["segment"].pk) for part in memberships]
-    by_segment = _count_by(memberships, "segment_id")
     names = _names(Segment, [key[0] for key in by_segment])
     figures.by_segment = sorted(
         ((names.get(key[0], "(removed segment)"), n) for key, n in by_segment.items()),
         key=lambda item: (-item[1], item[0]),
     )
-
-    start = start_of(filters["date_from"]) if filters.get("date_from") else None
-    end = end_of(filters["date_to"]) if filters.get("date_to") else None
-    enrollments = [part.filter(in_any("user_id", active_ids)) for part in source.enrollments]
-    if filters.get("course"):
-        enrollments = [part.filter(course_id=filters["course"].pk) for part in enrollments]
-    if start:
-        enrollments = [part.filter(created_at__gte=start) for part in enrollments]
-    if end:
-        enrollments = [part.filter(created_at__lt=end) for part in enrollments]
-    by_course_state = _count_by(enrollments, "course_id", "state")
     states = Counter()
     per_course: dict[int, list[int]] = {}
     for (course_id, state), n in by_course_state.items():
@@ -167,6 +142,41 @@ def compute(source: Source, filters: dict, *, today: date) -> Figures:
         ),
         key=lambda course: (-course.enrolments, course.label),
     )
+
+
+def compute(source: Source, filters: dict, *, today: date) -> Figures:
+    """Every figure for the people active at `source.moment`, narrowed by `filters`."""
+    figures = Figures(moment=source.moment, live=source.live)
+    users = [part.filter(status=UserStatus.ACTIVE) for part in source.users]
+    if filters.get("organisation"):
+        tree = organisation_tree_ids(filters["organisation"].pk)
+        users = [part.filter(organisation_id__in=tree) for part in users]
+    if filters.get("segment"):
+        members = [
+            part.filter(segment_id=filters["segment"].pk).values("user_id")
+            for part in source.memberships
+        ]
+        users = [part.filter(in_any("id", members)) for part in users]
+    active_ids = [part.values("id") for part in users]
+
+    figures.active_users = sum(part.order_by().count() for part in users)
+    by_org = _count_by(users, "organisation_id")
+    memberships = [part.filter(in_any("user_id", active_ids)) for part in source.memberships]
+    if filters.get("segment"):
+        memberships = [part.filter(segment_id=filters["segment"].pk) for part in memberships]
+    by_segment = _count_by(memberships, "segment_id")
+
+    start = start_of(filters["date_from"]) if filters.get("date_from") else None
+    end = end_of(filters["date_to"]) if filters.get("date_to") else None
+    enrollments = [part.filter(in_any("user_id", active_ids)) for part in source.enrollments]
+    if filters.get("course"):
+        enrollments = [part.filter(course_id=filters["course"].pk) for part in enrollments]
+    if start:
+        enrollments = [part.filter(created_at__gte=start) for part in enrollments]
+    if end:
+        enrollments = [part.filter(created_at__lt=end) for part in enrollments]
+    by_course_state = _count_by(enrollments, "course_id", "state")
+    name_and_sort(figures, by_org, by_segment, by_course_state)
 
     figures.sign_ins = _sign_ins(active_ids, start, end, source, today)
     figures.new_users = _new_users(users, start, end, source, today)
@@ -231,13 +241,14 @@ def _new_users(users, start, end, source: Source, today: date):
     return months
 
 
-def analytics(*, person, filters: dict) -> Figures:
+def analytics_scan(*, person, filters: dict) -> Figures:
+    """The live figures counted from the tables themselves (see `analytics`)."""
     now = timezone.now()
     source = live_source(scope=organisation_scope(person), now=now)
     return compute(source, filters, today=timezone.localdate(now))
 
 
-def analytics_as_of(*, person, filters: dict, day: date) -> Figures:
-    """The analytics figures as they stood at the end of `day`, from the history."""
+def analytics_as_of_scan(*, person, filters: dict, day: date) -> Figures:
+    """The figures at the end of `day` counted from the history (see `analytics_as_of`)."""
     source = source_as_of(scope=organisation_scope(person), moment=end_of(day))
     return compute(source, filters, today=day)

@@ -20,7 +20,8 @@ from reports.filters import (
     ChangeLogFilterSet,
 )
 from reports.selectors import archived, changes, period
-from reports.selectors.analytics import Figures, analytics, analytics_as_of
+from reports.selectors.analytics import Figures
+from reports.selectors.figures import analytics, analytics_as_of
 from reports.views.base import TABS, ReportView
 from users.models import User
 

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
+from reports import ledger
 from users.exceptions import DomainError, NotPermitted
 from users.history import (
     create_with_history,
@@ -110,6 +111,7 @@ def user_create(
     user._history_user = by
     user._change_reason = reason
     user.save()
+    ledger.people_added([user.pk])
     if groups:
         user.groups.set(_groups_named(groups))
     enrollment_services.enrollments_create_for_new_user(user, by=by, reason=reason)
@@ -186,7 +188,10 @@ def user_update(user: User, *, by, reason: str, groups=None, **changes) -> User:
         forget_cached_scope(locked)
         forget_cached_scope(user)
     if changed:
-        save_with_history(locked, changed, by=by, reason=reason)
+        # A new organisation moves everything the person counts under the old one.
+        moves = [locked.pk] if "organisation" in changed else []
+        with ledger.people_changing(moves):
+            save_with_history(locked, changed, by=by, reason=reason)
     else:
         insert_history_rows(User, [locked.pk], by=by, reason=reason)
     _copy_fields(user, locked, [User._meta.get_field(name).attname for name in changed])

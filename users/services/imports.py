@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
+from reports import ledger
 from users.bulk import insert_rows, update_rows
 from users.exceptions import DomainError
 from users.history import batched, insert_history_rows
@@ -112,10 +113,11 @@ def _create_people(rows: list[dict], *, by, reason: str, now) -> list[int]:
     ids = insert_rows(User, values)
     for batch in batched(ids):
         insert_history_rows(User, batch, by=by, reason=reason, history_type="+", when=now)
+    ledger.people_added(ids, now=now)
     return ids
 
 
-def _update_people(changes: dict[int, dict]) -> None:
+def _update_people(changes: dict[int, dict], *, now) -> None:
     """Write field changes, grouped by the set of fields each person changes."""
     by_fields: dict[tuple[str, ...], list[int]] = {}
     for user_id, values in changes.items():
@@ -124,11 +126,14 @@ def _update_people(changes: dict[int, dict]) -> None:
             raise DomainError(f"An import cannot change {', '.join(sorted(unknown))}.")
         by_fields.setdefault(tuple(sorted(values)), []).append(user_id)
     for fields, ids in by_fields.items():
-        update_rows(
-            User,
-            fields,
-            [(user_id, *(changes[user_id][name] for name in fields)) for user_id in ids],
-        )
+        # A new organisation moves everything the person counts under the old one.
+        moving = ids if "organisation_id" in fields else []
+        with ledger.people_changing(moving, now=now):
+            update_rows(
+                User,
+                fields,
+                [(user_id, *(changes[user_id][name] for name in fields)) for user_id in ids],
+            )
 
 
 @transaction.atomic
@@ -162,7 +167,7 @@ def users_apply_import(
         new_ids, by=by, reason=reason
     )
 
-    _update_people(update)
+    _update_people(update, now=now)
     moving = {i for ids in [*status.values(), *undelete.values()] for i in ids}
     only_fields = [user_id for user_id in update if user_id not in moving]
     for batch in batched(only_fields):

@@ -17,6 +17,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
+from reports import ledger
 from users.exceptions import DomainError
 from users.history import (
     batched,
@@ -67,7 +68,8 @@ def user_deactivate(user: User, *, by, reason: str) -> User:
     locked.status = UserStatus.INACTIVE
     locked.status_changed_at = timezone.now()
     locked.set_unusable_password()
-    save_with_history(locked, ["status", "status_changed_at", "password"], by=by, reason=reason)
+    with ledger.people_changing([locked.pk], now=locked.status_changed_at):
+        save_with_history(locked, ["status", "status_changed_at", "password"], by=by, reason=reason)
     _end_sessions([locked.pk])
     _copy_fields(user, locked, ["status", "status_changed_at", "password"])
     return locked
@@ -86,7 +88,8 @@ def user_reactivate(user: User, *, by, reason: str) -> Credentials:
     locked.status = UserStatus.ACTIVE
     locked.status_changed_at = timezone.now()
     credentials, fields = _issue_credentials(locked)
-    save_with_history(locked, ["status", "status_changed_at", *fields], by=by, reason=reason)
+    with ledger.people_changing([locked.pk], now=locked.status_changed_at):
+        save_with_history(locked, ["status", "status_changed_at", *fields], by=by, reason=reason)
     _copy_fields(user, locked, ["status", "status_changed_at", *fields])
     return credentials
 
@@ -138,9 +141,10 @@ def user_delete(user: User, *, by, reason: str) -> User:
         "marked_for_deletion_at",
         "marked_for_deletion_by",
     ]
-    save_with_history(locked, fields, by=by, reason=reason)
+    with ledger.people_changing([locked.pk], now=locked.status_changed_at, leaving=True):
+        save_with_history(locked, fields, by=by, reason=reason)
+        enrollment_services.enrollments_delete_for_users([locked.pk], by=by, reason=reason)
     _end_sessions([locked.pk])
-    enrollment_services.enrollments_delete_for_users([locked.pk], by=by, reason=reason)
     _copy_fields(user, locked, fields)
     return locked
 
@@ -161,8 +165,9 @@ def user_undelete(user: User, *, by, reason: str) -> Credentials:
     if locked.status == UserStatus.ACTIVE:
         credentials, credential_fields = _issue_credentials(locked)
         fields += credential_fields
-    save_with_history(locked, fields, by=by, reason=reason)
-    enrollment_services.enrollments_undelete_for_users([locked.pk], by=by, reason=reason)
+    with ledger.people_changing([locked.pk], now=locked.status_changed_at):
+        save_with_history(locked, fields, by=by, reason=reason)
+        enrollment_services.enrollments_undelete_for_users([locked.pk], by=by, reason=reason)
     _copy_fields(user, locked, fields)
     return credentials
 
@@ -310,21 +315,24 @@ def _change_status_in_bulk(
         FROM changed
     """
     changed, admins = [], []
+    # Nobody made inactive or deleted counts in the analytics afterwards (see reports.ledger).
+    leaving = UserStatus.ACTIVE not in assignments["status"][1]
     with connection.cursor() as cursor:
         for batch in batched(ids, STATUS_BATCH_SIZE):
-            cursor.execute(
-                sql,
-                [
-                    *set_params,
-                    batch,
-                    list(from_statuses),
-                    now,
-                    reason,
-                    getattr(by, "pk", None),
-                    TRAINING_ADMIN,
-                ],
-            )
-            batch_changed, batch_admins = cursor.fetchone()
+            with ledger.people_changing(batch, now=now, leaving=leaving):
+                cursor.execute(
+                    sql,
+                    [
+                        *set_params,
+                        batch,
+                        list(from_statuses),
+                        now,
+                        reason,
+                        getattr(by, "pk", None),
+                        TRAINING_ADMIN,
+                    ],
+                )
+                batch_changed, batch_admins = cursor.fetchone()
             changed += batch_changed
             admins += batch_admins
     skipped = selected - len(changed)
@@ -356,9 +364,10 @@ def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
     _refuse_removing_last_training_admins(ids)
     for batch in batched(ids):
-        User.objects.filter(id__in=batch).update(
-            status=UserStatus.INACTIVE, status_changed_at=now, password=unusable
-        )
+        with ledger.people_changing(batch, now=now, leaving=True):
+            User.objects.filter(id__in=batch).update(
+                status=UserStatus.INACTIVE, status_changed_at=now, password=unusable
+            )
         insert_history_rows(User, batch, by=by, reason=reason, when=now)
         _end_sessions(batch)
     return BulkOutcome(changed=len(ids), skipped=skipped)
@@ -410,9 +419,10 @@ def users_reactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()
     for batch in batched(ids, 1000):
-        outcome.credentials += _reactivate_batch(
-            batch, restore_to=UserStatus.ACTIVE, by=by, reason=reason, now=now
-        )
+        with ledger.people_changing(batch, now=now):
+            outcome.credentials += _reactivate_batch(
+                batch, restore_to=UserStatus.ACTIVE, by=by, reason=reason, now=now
+            )
     return outcome
 
 
@@ -426,17 +436,18 @@ def users_delete(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     now = timezone.now()
     unusable = make_password(None)
     for batch in batched(ids):
-        User.objects.filter(id__in=batch).update(
-            status_before_delete=F("status"),
-            status=UserStatus.DELETED,
-            status_changed_at=now,
-            password=unusable,
-            marked_for_deletion_at=None,
-            marked_for_deletion_by=None,
-        )
+        with ledger.people_changing(batch, now=now, leaving=True):
+            User.objects.filter(id__in=batch).update(
+                status_before_delete=F("status"),
+                status=UserStatus.DELETED,
+                status_changed_at=now,
+                password=unusable,
+                marked_for_deletion_at=None,
+                marked_for_deletion_by=None,
+            )
+            enrollment_services.enrollments_delete_for_users(batch, by=by, reason=reason)
         insert_history_rows(User, batch, by=by, reason=reason, when=now)
         _end_sessions(batch)
-        enrollment_services.enrollments_delete_for_users(batch, by=by, reason=reason)
     return BulkOutcome(changed=len(ids), skipped=skipped)
 
 
@@ -453,8 +464,9 @@ def users_undelete(
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()
     for batch in batched(ids, 1000):
-        outcome.credentials += _reactivate_batch(
-            batch, restore_to=to_status, by=by, reason=reason, now=now
-        )
-        enrollment_services.enrollments_undelete_for_users(batch, by=by, reason=reason)
+        with ledger.people_changing(batch, now=now):
+            outcome.credentials += _reactivate_batch(
+                batch, restore_to=to_status, by=by, reason=reason, now=now
+            )
+            enrollment_services.enrollments_undelete_for_users(batch, by=by, reason=reason)
     return outcome

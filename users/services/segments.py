@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from reports import ledger
 from users.exceptions import DomainError
 from users.history import (
     batched,
@@ -66,6 +67,7 @@ def segment_add_members(segment: Segment, users: QuerySet, *, by, reason: str) -
         insert_history_rows(
             SegmentMembership, ids, by=by, reason=reason, history_type="+", when=now
         )
+        ledger.memberships_added(ids, now=now)
         added += len(ids)
     return added
 
@@ -83,11 +85,14 @@ def segment_remove_members(segment: Segment, users: QuerySet, *, by, reason: str
         insert_history_rows(
             SegmentMembership, batch, by=by, reason=reason, history_type="-", when=now
         )
+        ledger.memberships_removing(batch, now=now)
         # A raw delete: the ORM's delete() would send a signal per row and simple-history
         # would write a second "-" row for each one.
         SegmentMembership.objects.filter(id__in=batch)._raw_delete(SegmentMembership.objects.db)
     return len(ids)
 
 
+@transaction.atomic
 def segment_membership_delete(membership: SegmentMembership, *, by, reason: str) -> None:
+    ledger.memberships_removing([membership.pk])
     delete_with_history(membership, by=by, reason=reason)

@@ -1,0 +1,213 @@
+"""Keeping the figures ledger (reports.FigureDelta) in step with every change.
+
+The services call these in the same transaction as the change they make. Each change is
+bracketed: before it, what the touched rows contribute to the figures is subtracted; after
+it, what they contribute now is added, both on the day of the change. The difference is
+exactly how the figures moved, whatever the change was, so a new kind of change needs no
+new arithmetic, only a bracket. Every write is one grouped INSERT ... SELECT per batch,
+merged into the ledger with ON CONFLICT (PostgreSQL and SQLite both have it).
+
+What a person contributes while active: one to USERS, one to MEMBERS per segment, one to
+ENROLMENTS per enrolment, one to SIGN_INS per sign-in. Inactive and deleted people
+contribute nothing, so a status change moves all of it at once.
+
+This module depends on models only (never on services), so users and enrollments services
+may use it without a loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from enrollments.models import Enrollment
+from reports.models import NO_DATE, NO_ID, FigureDelta, FigureKind, SignInEvent
+from users.history import batched
+from users.models import SegmentMembership, User, UserStatus
+
+KEY = ("organisation_id", "segment_id", "course_id", "state", "on_day")
+# The organisation a row counts under is its person's, now.
+ORGANISATION = Coalesce(F("user__organisation_id"), Value(NO_ID))
+
+
+def _contributions(kind: str, rows: QuerySet) -> QuerySet:
+    """`rows` grouped by the key of `kind`, counted: columns k_<key column> and n."""
+    if kind == FigureKind.USERS:
+        dims = {
+            "k_organisation_id": Coalesce(F("organisation_id"), Value(NO_ID)),
+            "k_on_day": TruncDate("date_joined"),
+        }
+        rows = rows.filter(status=UserStatus.ACTIVE)
+    elif kind == FigureKind.MEMBERS:
+        dims = {"k_organisation_id": ORGANISATION, "k_segment_id": F("segment_id")}
+        rows = rows.filter(user__status=UserStatus.ACTIVE)
+    elif kind == FigureKind.ENROLMENTS:
+        dims = {
+            "k_organisation_id": ORGANISATION,
+            "k_course_id": F("course_id"),
+            "k_state": F("state"),
+        }
+        rows = rows.filter(user__status=UserStatus.ACTIVE)
+    else:
+        dims = {"k_organisation_id": ORGANISATION, "k_on_day": TruncDate("at")}
+        rows = rows.filter(user__status=UserStatus.ACTIVE)
+    return rows.order_by().annotate(**dims).values(*dims).annotate(n=Count("*"))
+
+
+def _add(kind: str, rows: QuerySet, *, sign: int, now: datetime) -> None:
+    """Add (sign 1) or subtract (sign -1) what `rows` contribute to `kind`, on now's day."""
+    grouped = _contributions(kind, rows)
+    inner, params = grouped.query.get_compiler(connection=connection).as_sql()
+    _add_grouped(kind, inner, list(params), set(grouped.query.annotation_select), sign, now)
+
+
+def _add_grouped(kind: str, inner: str, params: list, present: set, sign: int, now) -> None:
+    """Merge the grouped contributions `inner` (columns k_<key column> and n) into the
+    ledger: one INSERT ... SELECT ... ON CONFLICT, adding to rows already there."""
+    quote = connection.ops.quote_name
+    defaults = {
+        "organisation_id": NO_ID,
+        "segment_id": NO_ID,
+        "course_id": NO_ID,
+        "state": "",
+        "on_day": connection.ops.adapt_datefield_value(NO_DATE),
+    }
+    values = [
+        f"contribution.{quote(f'k_{column}')}" if f"k_{column}" in present else "%s"
+        for column in KEY
+    ]
+    # Constants go in as parameters, in column order, before the inner query's.
+    constant_params = [defaults[column] for column in KEY if f"k_{column}" not in present]
+    table = quote(FigureDelta._meta.db_table)
+    key_sql = ", ".join([quote("day"), quote("kind"), *(quote(column) for column in KEY)])
+    # "WHERE true" tells SQLite the ON CONFLICT belongs to the INSERT, not to a join.
+    sql = (
+        f"INSERT INTO {table} ({key_sql}, {quote('n')}) "
+        f"SELECT %s, %s, {', '.join(values)}, %s * contribution.{quote('n')} "
+        f"FROM ({inner}) contribution WHERE true "
+        f"ON CONFLICT ({key_sql}) DO UPDATE SET {quote('n')} = {table}.{quote('n')} + "
+        f"EXCLUDED.{quote('n')}"
+    )
+    day = connection.ops.adapt_datefield_value(timezone.localdate(now))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, kind, *constant_params, sign, *params])
+
+
+# What people own, per kind: (table, key columns as SQL over alias r).
+OWNED = {
+    FigureKind.MEMBERS: (SegmentMembership, {"k_segment_id": "r.segment_id"}),
+    FigureKind.ENROLMENTS: (Enrollment, {"k_course_id": "r.course_id", "k_state": "r.state"}),
+    FigureKind.SIGN_INS: (SignInEvent, {"k_on_day": None}),
+}
+
+
+def _add_owned(kind: str, user_ids: list[int], *, sign: int, now: datetime) -> None:
+    """What the people `user_ids` own contributes to `kind`. Written in SQL that starts from
+    the people, so the planner reads them by primary key and their rows by the user index
+    (the ORM's join from the owned rows made PostgreSQL scan every user)."""
+    quote = connection.ops.quote_name
+    model, keys = OWNED[kind]
+    select_params: list = []
+    columns = [f"COALESCE(u.{quote('organisation_id')}, {NO_ID}) AS k_organisation_id"]
+    for alias, expression in keys.items():
+        if expression is None:
+            expression, select_params = connection.ops.datetime_cast_date_sql(
+                "r.at", (), timezone.get_current_timezone_name()
+            )
+            select_params = list(select_params)
+        columns.append(f"{expression} AS {alias}")
+    if connection.vendor == "postgresql":
+        ids_sql, ids_params = "= ANY(%s)", [list(user_ids)]
+    else:
+        ids_sql, ids_params = f"IN ({', '.join(['%s'] * len(user_ids))})", list(user_ids)
+    group = ", ".join(str(position) for position in range(1, len(columns) + 1))
+    inner = (
+        f"SELECT {', '.join(columns)}, COUNT(*) AS n "
+        f"FROM {quote(User._meta.db_table)} u "
+        f"JOIN {quote(model._meta.db_table)} r ON r.user_id = u.id "
+        f"WHERE u.id {ids_sql} AND u.status = %s GROUP BY {group}"
+    )
+    params = [*select_params, *ids_params, UserStatus.ACTIVE]
+    present = {"k_organisation_id", *keys}
+    _add_grouped(kind, inner, params, present, sign, now)
+
+
+def _add_people(user_ids: list[int], *, sign: int, now: datetime) -> None:
+    for batch in batched(user_ids):
+        _add(FigureKind.USERS, User.objects.filter(id__in=batch), sign=sign, now=now)
+        for kind in OWNED:
+            _add_owned(kind, batch, sign=sign, now=now)
+
+
+def people_loaded(users: QuerySet, *, now: datetime) -> None:
+    """People written without the services (scale data loaded with COPY), all new, with
+    their enrolments, memberships and sign-ins: what they contribute, one grouped
+    statement per kind however many they are."""
+    ids = users.order_by().values("id")
+    _add(FigureKind.USERS, users.order_by(), sign=1, now=now)
+    for kind, model in (
+        (FigureKind.MEMBERS, SegmentMembership),
+        (FigureKind.ENROLMENTS, Enrollment),
+        (FigureKind.SIGN_INS, SignInEvent),
+    ):
+        _add(kind, model.objects.filter(user_id__in=ids), sign=1, now=now)
+
+
+def people_added(user_ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """New people: what they contribute (nothing, unless they arrive active)."""
+    _add_people(list(user_ids), sign=1, now=now or timezone.now())
+
+
+@contextmanager
+def people_changing(user_ids: Iterable[int], *, now: datetime | None = None, leaving: bool = False):
+    """Bracket a change of people's status or organisation, with everything that comes
+    with it (their enrolments deleted or restored too): all they contribute moves.
+
+    `leaving`: the change makes them inactive or deleted, so afterwards they contribute
+    nothing and there is nothing to add back (half the work of a bulk deactivation)."""
+    ids, now = list(user_ids), now or timezone.now()
+    _add_people(ids, sign=-1, now=now)
+    yield
+    if not leaving:
+        _add_people(ids, sign=1, now=now)
+
+
+def _add_rows(kind: str, model, ids: list[int], *, sign: int, now: datetime) -> None:
+    for batch in batched(ids):
+        _add(kind, model.objects.filter(id__in=batch), sign=sign, now=now)
+
+
+def enrollments_added(ids: Iterable[int], *, now: datetime | None = None) -> None:
+    _add_rows(FigureKind.ENROLMENTS, Enrollment, list(ids), sign=1, now=now or timezone.now())
+
+
+@contextmanager
+def enrollments_changing(ids: Iterable[int], *, now: datetime | None = None):
+    """Bracket a change of enrolments' states."""
+    ids, now = list(ids), now or timezone.now()
+    _add_rows(FigureKind.ENROLMENTS, Enrollment, ids, sign=-1, now=now)
+    yield
+    _add_rows(FigureKind.ENROLMENTS, Enrollment, ids, sign=1, now=now)
+
+
+def memberships_added(ids: Iterable[int], *, now: datetime | None = None) -> None:
+    _add_rows(FigureKind.MEMBERS, SegmentMembership, list(ids), sign=1, now=now or timezone.now())
+
+
+def memberships_removing(ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """Call before the memberships go: what they contributed is taken away."""
+    ids = list(ids)
+    _add_rows(FigureKind.MEMBERS, SegmentMembership, ids, sign=-1, now=now or timezone.now())
+
+
+def sign_in_added(event: SignInEvent) -> None:
+    """A sign-in counts under the day it happened, from the day it is written down (a
+    sign-in written down late cannot change figures already shown)."""
+    now = max(event.at, timezone.now())
+    _add(FigureKind.SIGN_INS, SignInEvent.objects.filter(pk=event.pk), sign=1, now=now)
