@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from enrollments.models import Enrollment
 from reports.models import NO_DATE, NO_ID, FigureDelta, FigureKind, SignInEvent
-from users.history import batched
+from users.history import BATCH_SIZE, batched
 from users.models import SegmentMembership, User, UserStatus
 
 KEY = ("organisation_id", "segment_id", "course_id", "state", "on_day")
@@ -36,33 +36,38 @@ KEY = ("organisation_id", "segment_id", "course_id", "state", "on_day")
 ORGANISATION = Coalesce(F("user__organisation_id"), Value(NO_ID))
 
 
-def _contributions(kind: str, rows: QuerySet) -> QuerySet:
-    """`rows` grouped by the key of `kind`, counted: columns k_<key column> and n."""
+def _contributions(kind: str, rows: QuerySet, *, as_active: bool = False) -> QuerySet:
+    """`rows` grouped by the key of `kind`, counted: columns k_<key column> and n.
+
+    `as_active`: count the rows as if their people were active, whatever their status now
+    (what people who have just been made inactive contributed until then)."""
     if kind == FigureKind.USERS:
         dims = {
             "k_organisation_id": Coalesce(F("organisation_id"), Value(NO_ID)),
             "k_on_day": TruncDate("date_joined"),
         }
-        rows = rows.filter(status=UserStatus.ACTIVE)
+        active = {"status": UserStatus.ACTIVE}
     elif kind == FigureKind.MEMBERS:
         dims = {"k_organisation_id": ORGANISATION, "k_segment_id": F("segment_id")}
-        rows = rows.filter(user__status=UserStatus.ACTIVE)
+        active = {"user__status": UserStatus.ACTIVE}
     elif kind == FigureKind.ENROLMENTS:
         dims = {
             "k_organisation_id": ORGANISATION,
             "k_course_id": F("course_id"),
             "k_state": F("state"),
         }
-        rows = rows.filter(user__status=UserStatus.ACTIVE)
+        active = {"user__status": UserStatus.ACTIVE}
     else:
         dims = {"k_organisation_id": ORGANISATION, "k_on_day": TruncDate("at")}
-        rows = rows.filter(user__status=UserStatus.ACTIVE)
+        active = {"user__status": UserStatus.ACTIVE}
+    if not as_active:
+        rows = rows.filter(**active)
     return rows.order_by().annotate(**dims).values(*dims).annotate(n=Count("*"))
 
 
-def _add(kind: str, rows: QuerySet, *, sign: int, now: datetime) -> None:
+def _add(kind: str, rows: QuerySet, *, sign: int, now: datetime, as_active: bool = False) -> None:
     """Add (sign 1) or subtract (sign -1) what `rows` contribute to `kind`, on now's day."""
-    grouped = _contributions(kind, rows)
+    grouped = _contributions(kind, rows, as_active=as_active)
     inner, params = grouped.query.get_compiler(connection=connection).as_sql()
     _add_grouped(kind, inner, list(params), set(grouped.query.annotation_select), sign, now)
 
@@ -107,7 +112,9 @@ OWNED = {
 }
 
 
-def _add_owned(kind: str, user_ids: list[int], *, sign: int, now: datetime) -> None:
+def _add_owned(
+    kind: str, user_ids: list[int], *, sign: int, now: datetime, as_active: bool = False
+) -> None:
     """What the people `user_ids` own contributes to `kind`. Written in SQL that starts from
     the people, so the planner reads them by primary key and their rows by the user index
     (the ORM's join from the owned rows made PostgreSQL scan every user)."""
@@ -131,18 +138,73 @@ def _add_owned(kind: str, user_ids: list[int], *, sign: int, now: datetime) -> N
         f"SELECT {', '.join(columns)}, COUNT(*) AS n "
         f"FROM {quote(User._meta.db_table)} u "
         f"JOIN {quote(model._meta.db_table)} r ON r.user_id = u.id "
-        f"WHERE u.id {ids_sql} AND u.status = %s GROUP BY {group}"
+        f"WHERE u.id {ids_sql} {'' if as_active else 'AND u.status = %s'} GROUP BY {group}"
     )
-    params = [*select_params, *ids_params, UserStatus.ACTIVE]
+    params = [*select_params, *ids_params, *([] if as_active else [UserStatus.ACTIVE])]
     present = {"k_organisation_id", *keys}
     _add_grouped(kind, inner, params, present, sign, now)
 
 
-def _add_people(user_ids: list[int], *, sign: int, now: datetime) -> None:
-    for batch in batched(user_ids):
-        _add(FigureKind.USERS, User.objects.filter(id__in=batch), sign=sign, now=now)
+def _add_people(
+    user_ids: list[int], *, sign: int, now: datetime, as_active: bool = False, size=None
+) -> None:
+    for batch in batched(user_ids, size or BATCH_SIZE):
+        people = User.objects.filter(id__in=batch)
+        _add(FigureKind.USERS, people, sign=sign, now=now, as_active=as_active)
         for kind in OWNED:
-            _add_owned(kind, batch, sign=sign, now=now)
+            _add_owned(kind, batch, sign=sign, now=now, as_active=as_active)
+
+
+def _lock(sql: str, params: list) -> None:
+    """Row locks that keep the ledger exact under concurrent writes (PostgreSQL; SQLite
+    runs one writer at a time). A contribution is read in its own statement after the
+    lock, so it sees whatever the transaction it waited for committed; a transaction that
+    comes later waits, then reads what this one wrote."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _lock_people(user_ids: list[int]) -> None:
+    """The people whose status or organisation is changing, before their share is read.
+    (No-op for rows the transaction has locked already, as the single-user services do.)"""
+    if user_ids:
+        table = connection.ops.quote_name(User._meta.db_table)
+        _lock(
+            f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+            [list(user_ids)],
+        )
+
+
+def _hold_people_of(model, ids: list[int]) -> None:
+    """The people owning rows that are being counted: shared locks, so that their status
+    cannot change until this transaction ends (which a status change would otherwise
+    miss or count twice)."""
+    if ids:
+        quote = connection.ops.quote_name
+        _lock(
+            f"SELECT 1 FROM {quote(User._meta.db_table)} WHERE id IN ("
+            f"SELECT user_id FROM {quote(model._meta.db_table)} WHERE id = ANY(%s)) "
+            "ORDER BY id FOR SHARE",
+            [list(ids)],
+        )
+
+
+def hold_people(user_ids: Iterable[int]) -> None:
+    """For services that lock rows of people before they count them: take the people's
+    shared locks first, so that every writer locks people before their rows."""
+    ids = sorted(set(user_ids))
+    if ids:
+        table = connection.ops.quote_name(User._meta.db_table)
+        _lock(f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids])
+
+
+def people_left(user_ids: list[int], *, now: datetime) -> None:
+    """People just made inactive or deleted, by a statement that locked and changed them
+    (users' bulk status change): everything they contributed while active goes, read
+    after the change, in one grouped statement per kind for the whole batch."""
+    _add_people(user_ids, sign=-1, now=now, as_active=True, size=max(len(user_ids), 1))
 
 
 def people_loaded(users: QuerySet, *, now: datetime) -> None:
@@ -172,6 +234,7 @@ def people_changing(user_ids: Iterable[int], *, now: datetime | None = None, lea
     `leaving`: the change makes them inactive or deleted, so afterwards they contribute
     nothing and there is nothing to add back (half the work of a bulk deactivation)."""
     ids, now = list(user_ids), now or timezone.now()
+    _lock_people(ids)
     _add_people(ids, sign=-1, now=now)
     yield
     if not leaving:
@@ -184,6 +247,8 @@ def _add_rows(kind: str, model, ids: list[int], *, sign: int, now: datetime) -> 
 
 
 def enrollments_added(ids: Iterable[int], *, now: datetime | None = None) -> None:
+    ids = list(ids)
+    _hold_people_of(Enrollment, ids)
     _add_rows(FigureKind.ENROLMENTS, Enrollment, list(ids), sign=1, now=now or timezone.now())
 
 
@@ -191,18 +256,22 @@ def enrollments_added(ids: Iterable[int], *, now: datetime | None = None) -> Non
 def enrollments_changing(ids: Iterable[int], *, now: datetime | None = None):
     """Bracket a change of enrolments' states."""
     ids, now = list(ids), now or timezone.now()
+    _hold_people_of(Enrollment, ids)
     _add_rows(FigureKind.ENROLMENTS, Enrollment, ids, sign=-1, now=now)
     yield
     _add_rows(FigureKind.ENROLMENTS, Enrollment, ids, sign=1, now=now)
 
 
 def memberships_added(ids: Iterable[int], *, now: datetime | None = None) -> None:
+    ids = list(ids)
+    _hold_people_of(SegmentMembership, ids)
     _add_rows(FigureKind.MEMBERS, SegmentMembership, list(ids), sign=1, now=now or timezone.now())
 
 
 def memberships_removing(ids: Iterable[int], *, now: datetime | None = None) -> None:
     """Call before the memberships go: what they contributed is taken away."""
     ids = list(ids)
+    _hold_people_of(SegmentMembership, ids)
     _add_rows(FigureKind.MEMBERS, SegmentMembership, ids, sign=-1, now=now or timezone.now())
 
 
@@ -210,4 +279,5 @@ def sign_in_added(event: SignInEvent) -> None:
     """A sign-in counts under the day it happened, from the day it is written down (a
     sign-in written down late cannot change figures already shown)."""
     now = max(event.at, timezone.now())
+    hold_people([event.user_id])
     _add(FigureKind.SIGN_INS, SignInEvent.objects.filter(pk=event.pk), sign=1, now=now)

@@ -145,6 +145,8 @@ def enrollment_set_state(enrollment: Enrollment, state: str, *, by, reason: str)
         raise DomainError(
             f"Unknown enrolment state {state!r}. Use one of: {', '.join(EnrollmentState.values)}."
         )
+    # People before their rows, as every writer does (see reports.ledger).
+    ledger.hold_people([enrollment.user_id])
     locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if locked.state == state:
         return locked
@@ -162,7 +164,10 @@ def enrollments_set_state(enrollments, state: str, *, by, reason: str) -> int:
     """Bulk form of `enrollment_set_state`: set-based, one history row per changed row."""
     if state not in EnrollmentState.values:
         raise DomainError(f"Unknown enrolment state {state!r}.")
-    ids = list(enrollments.exclude(state=state).select_for_update().values_list("id", flat=True))
+    changing = enrollments.exclude(state=state)
+    # People before their rows, as every writer does (see reports.ledger).
+    ledger.hold_people(changing.order_by().values_list("user_id", flat=True).distinct())
+    ids = list(changing.select_for_update().values_list("id", flat=True))
     now = timezone.now()
     for batch in batched(ids):
         rows = Enrollment.objects.filter(id__in=batch)

@@ -319,20 +319,25 @@ def _change_status_in_bulk(
     leaving = UserStatus.ACTIVE not in assignments["status"][1]
     with connection.cursor() as cursor:
         for batch in batched(ids, STATUS_BATCH_SIZE):
-            with ledger.people_changing(batch, now=now, leaving=leaving):
-                cursor.execute(
-                    sql,
-                    [
-                        *set_params,
-                        batch,
-                        list(from_statuses),
-                        now,
-                        reason,
-                        getattr(by, "pk", None),
-                        TRAINING_ADMIN,
-                    ],
-                )
+            params = [
+                *set_params,
+                batch,
+                list(from_statuses),
+                now,
+                reason,
+                getattr(by, "pk", None),
+                TRAINING_ADMIN,
+            ]
+            if leaving and list(from_statuses) == [UserStatus.ACTIVE]:
+                # The statement locks and changes them; what they counted while active
+                # is then read once, after it (reports.ledger.people_left).
+                cursor.execute(sql, params)
                 batch_changed, batch_admins = cursor.fetchone()
+                ledger.people_left(batch_changed, now=now)
+            else:
+                with ledger.people_changing(batch, now=now, leaving=leaving):
+                    cursor.execute(sql, params)
+                    batch_changed, batch_admins = cursor.fetchone()
             changed += batch_changed
             admins += batch_admins
     skipped = selected - len(changed)
