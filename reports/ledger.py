@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from enrollments.models import Enrollment
 from reports.models import NO_DATE, NO_ID, FigureDelta, FigureKind, SignInEvent
-from users.history import BATCH_SIZE, batched
+from users.history import batched
 from users.models import SegmentMembership, User, UserStatus
 
 KEY = ("organisation_id", "segment_id", "course_id", "state", "on_day")
@@ -36,11 +36,8 @@ KEY = ("organisation_id", "segment_id", "course_id", "state", "on_day")
 ORGANISATION = Coalesce(F("user__organisation_id"), Value(NO_ID))
 
 
-def _contributions(kind: str, rows: QuerySet, *, as_active: bool = False) -> QuerySet:
-    """`rows` grouped by the key of `kind`, counted: columns k_<key column> and n.
-
-    `as_active`: count the rows as if their people were active, whatever their status now
-    (what people who have just been made inactive contributed until then)."""
+def _contributions(kind: str, rows: QuerySet) -> QuerySet:
+    """`rows` grouped by the key of `kind`, counted: columns k_<key column> and n."""
     if kind == FigureKind.USERS:
         dims = {
             "k_organisation_id": Coalesce(F("organisation_id"), Value(NO_ID)),
@@ -60,14 +57,12 @@ def _contributions(kind: str, rows: QuerySet, *, as_active: bool = False) -> Que
     else:
         dims = {"k_organisation_id": ORGANISATION, "k_on_day": TruncDate("at")}
         active = {"user__status": UserStatus.ACTIVE}
-    if not as_active:
-        rows = rows.filter(**active)
-    return rows.order_by().annotate(**dims).values(*dims).annotate(n=Count("*"))
+    return rows.filter(**active).order_by().annotate(**dims).values(*dims).annotate(n=Count("*"))
 
 
-def _add(kind: str, rows: QuerySet, *, sign: int, now: datetime, as_active: bool = False) -> None:
+def _add(kind: str, rows: QuerySet, *, sign: int, now: datetime) -> None:
     """Add (sign 1) or subtract (sign -1) what `rows` contribute to `kind`, on now's day."""
-    grouped = _contributions(kind, rows, as_active=as_active)
+    grouped = _contributions(kind, rows)
     inner, params = grouped.query.get_compiler(connection=connection).as_sql()
     _add_grouped(kind, inner, list(params), set(grouped.query.annotation_select), sign, now)
 
@@ -112,12 +107,36 @@ OWNED = {
 }
 
 
-def _add_owned(
-    kind: str, user_ids: list[int], *, sign: int, now: datetime, as_active: bool = False
-) -> None:
-    """What the people `user_ids` own contributes to `kind`. Written in SQL that starts from
-    the people, so the planner reads them by primary key and their rows by the user index
-    (the ORM's join from the owned rows made PostgreSQL scan every user)."""
+def _people_by_id(user_ids: list[int]) -> tuple[str, list]:
+    """The active ones of the people `user_ids`, read by primary key, as the FROM item `u`
+    (id, organisation_id, date_joined)."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        ids_sql, params = "= ANY(%s)", [list(user_ids)]
+    else:
+        ids_sql, params = f"IN ({', '.join(['%s'] * len(user_ids))})", list(user_ids)
+    return (
+        f"(SELECT id, organisation_id, date_joined FROM {quote(User._meta.db_table)} "
+        f"WHERE id {ids_sql} AND status = %s) u",
+        [*params, UserStatus.ACTIVE],
+    )
+
+
+def _people_given(people: list[tuple]) -> tuple[str, list]:
+    """People as (id, organisation_id, date_joined) already in hand, as the FROM item `u`
+    (PostgreSQL): nothing of theirs is read from the users table again."""
+    ids, organisations, joined = (list(column) for column in zip(*people, strict=True))
+    return (
+        "unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS u(id, organisation_id, "
+        "date_joined)",
+        [ids, organisations, joined],
+    )
+
+
+def _add_owned(kind: str, people: tuple[str, list], *, sign: int, now: datetime) -> None:
+    """What the rows that `people` (a FROM item `u` and its parameters) own contribute to
+    `kind`. Written in SQL that starts from the people, so the planner reads their rows by
+    the user index (the ORM's join from the owned rows made PostgreSQL scan every user)."""
     quote = connection.ops.quote_name
     model, keys = OWNED[kind]
     select_params: list = []
@@ -129,30 +148,36 @@ def _add_owned(
             )
             select_params = list(select_params)
         columns.append(f"{expression} AS {alias}")
-    if connection.vendor == "postgresql":
-        ids_sql, ids_params = "= ANY(%s)", [list(user_ids)]
-    else:
-        ids_sql, ids_params = f"IN ({', '.join(['%s'] * len(user_ids))})", list(user_ids)
+    people_sql, people_params = people
     group = ", ".join(str(position) for position in range(1, len(columns) + 1))
     inner = (
-        f"SELECT {', '.join(columns)}, COUNT(*) AS n "
-        f"FROM {quote(User._meta.db_table)} u "
-        f"JOIN {quote(model._meta.db_table)} r ON r.user_id = u.id "
-        f"WHERE u.id {ids_sql} {'' if as_active else 'AND u.status = %s'} GROUP BY {group}"
+        f"SELECT {', '.join(columns)}, COUNT(*) AS n FROM {people_sql} "
+        f"JOIN {quote(model._meta.db_table)} r ON r.user_id = u.id GROUP BY {group}"
     )
-    params = [*select_params, *ids_params, *([] if as_active else [UserStatus.ACTIVE])]
     present = {"k_organisation_id", *keys}
-    _add_grouped(kind, inner, params, present, sign, now)
+    _add_grouped(kind, inner, [*select_params, *people_params], present, sign, now)
 
 
-def _add_people(
-    user_ids: list[int], *, sign: int, now: datetime, as_active: bool = False, size=None
-) -> None:
-    for batch in batched(user_ids, size or BATCH_SIZE):
-        people = User.objects.filter(id__in=batch)
-        _add(FigureKind.USERS, people, sign=sign, now=now, as_active=as_active)
+def _add_joined(people: tuple[str, list], *, sign: int, now: datetime) -> None:
+    """What `people` contribute to USERS: one each, under organisation and day joined."""
+    day, day_params = connection.ops.datetime_cast_date_sql(
+        "u.date_joined", (), timezone.get_current_timezone_name()
+    )
+    people_sql, people_params = people
+    inner = (
+        f"SELECT COALESCE(u.organisation_id, {NO_ID}) AS k_organisation_id, {day} AS k_on_day, "
+        f"COUNT(*) AS n FROM {people_sql} GROUP BY 1, 2"
+    )
+    present = {"k_organisation_id", "k_on_day"}
+    _add_grouped(FigureKind.USERS, inner, [*day_params, *people_params], present, sign, now)
+
+
+def _add_people(user_ids: list[int], *, sign: int, now: datetime) -> None:
+    for batch in batched(user_ids):
+        people = _people_by_id(batch)
+        _add_joined(people, sign=sign, now=now)
         for kind in OWNED:
-            _add_owned(kind, batch, sign=sign, now=now, as_active=as_active)
+            _add_owned(kind, people, sign=sign, now=now)
 
 
 def _lock(sql: str, params: list) -> None:
@@ -200,11 +225,16 @@ def hold_people(user_ids: Iterable[int]) -> None:
         _lock(f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids])
 
 
-def people_left(user_ids: list[int], *, now: datetime) -> None:
-    """People just made inactive or deleted, by a statement that locked and changed them
-    (users' bulk status change): everything they contributed while active goes, read
-    after the change, in one grouped statement per kind for the whole batch."""
-    _add_people(user_ids, sign=-1, now=now, as_active=True, size=max(len(user_ids), 1))
+def people_left(people: list[tuple], *, now: datetime) -> None:
+    """People just made inactive or deleted by a statement that locked and changed them
+    (users' bulk status change on PostgreSQL), as (id, organisation_id, date_joined) it
+    returned: everything they contributed while active goes, read after the change, in one
+    grouped statement per kind for the whole batch."""
+    if people:
+        source = _people_given(people)
+        _add_joined(source, sign=-1, now=now)
+        for kind in OWNED:
+            _add_owned(kind, source, sign=-1, now=now)
 
 
 def people_loaded(users: QuerySet, *, now: datetime) -> None:

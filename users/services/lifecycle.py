@@ -305,6 +305,8 @@ def _change_status_in_bulk(
             WHERE "user_id" IN (SELECT "id" FROM changed)
         )
         SELECT COALESCE(array_agg("id"), '{{}}'),
+               COALESCE(array_agg("organisation_id"), '{{}}'),
+               COALESCE(array_agg("date_joined"), '{{}}'),
                COALESCE(array_agg("id") FILTER (
                    WHERE "is_superuser" OR "id" IN (
                        SELECT member."user_id"
@@ -332,12 +334,13 @@ def _change_status_in_bulk(
                 # The statement locks and changes them; what they counted while active
                 # is then read once, after it (reports.ledger.people_left).
                 cursor.execute(sql, params)
-                batch_changed, batch_admins = cursor.fetchone()
-                ledger.people_left(batch_changed, now=now)
+                batch_changed, organisations, joined, batch_admins = cursor.fetchone()
+                people = list(zip(batch_changed, organisations, joined, strict=True))
+                ledger.people_left(people, now=now)
             else:
                 with ledger.people_changing(batch, now=now, leaving=leaving):
                     cursor.execute(sql, params)
-                    batch_changed, batch_admins = cursor.fetchone()
+                    batch_changed, _, _, batch_admins = cursor.fetchone()
             changed += batch_changed
             admins += batch_admins
     skipped = selected - len(changed)
