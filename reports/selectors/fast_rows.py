@@ -1,5 +1,5 @@
-"""SQL pieces shared by the PostgreSQL export queries, and the server-side cursor that reads
-them.
+"""SQL pieces shared by the PostgreSQL export queries, and the two ways of reading them: a
+server-side cursor (rows, for every format) and COPY (a CSV file's body).
 
 The exports' Python path turns every row into model instances and formats each cell in
 Python; for a million rows that is minutes. On PostgreSQL the export queries instead
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,6 +21,9 @@ from django.utils import timezone
 from reports.exports import FORMULA_STARTS
 
 FETCH_ROWS = 2000
+# COPY hands over one row per message; they are joined into blocks of about this size, so
+# the response writes few, large pieces.
+COPY_CHUNK = 64 * 1024
 _names = itertools.count(1)
 # str.strip() with no argument strips every character Python counts as white space;
 # PostgreSQL's btrim strips only what it is given, so it is given the same set.
@@ -88,3 +92,94 @@ def stream_rows(sql: str, params) -> Iterator[tuple]:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(FETCH_ROWS):
                 yield from rows
+
+
+@dataclass(frozen=True)
+class Query:
+    """An export query whose rows are the file's cells, and the two ways of reading it:
+    row by row (for every format) and, for CSV, as the file's body written by COPY."""
+
+    sql: str
+    params: tuple
+    columns: int
+    limit: int | None = None
+
+    def _sql(self) -> str:
+        # The export queries end in their ORDER BY, so a LIMIT can simply follow.
+        return self.sql if self.limit is None else f"{self.sql} LIMIT {int(self.limit)}"
+
+    def rows(self) -> Iterator[tuple]:
+        return stream_rows(self._sql(), self.params)
+
+    def csv_body(self, finished: Callable[[int], None] | None = None) -> Iterator[bytes]:
+        return copy_csv(self._sql(), self.params, self.columns, finished=finished)
+
+
+class CsvLineEnds:
+    """PostgreSQL's CSV ends rows with LF; csv.writer (and so the Python path) with CRLF.
+
+    A LF inside a quoted cell must stay as it is, so only the LFs outside quotes change.
+    PostgreSQL quotes every cell holding a quote, CR or LF and doubles the quotes inside,
+    so a LF is outside quotes exactly when an even number of quote characters came before
+    it in the file. Quote and LF are single bytes that never occur inside a UTF-8
+    sequence, so the bytes can be split as they are. The LFs changed are the rows written.
+    """
+
+    def __init__(self):
+        self.in_quotes = False
+        self.rows = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        if b'"' not in data:
+            if self.in_quotes:
+                return data
+            text = data.replace(b"\n", b"\r\n")
+        else:
+            pieces = data.split(b'"')
+            first_outside = 1 if self.in_quotes else 0
+            pieces[first_outside::2] = [
+                piece.replace(b"\n", b"\r\n") for piece in pieces[first_outside::2]
+            ]
+            if len(pieces) % 2 == 0:  # an odd number of quotes
+                self.in_quotes = not self.in_quotes
+            text = b'"'.join(pieces)
+        self.rows += len(text) - len(data)
+        return text
+
+
+def copy_csv(
+    sql: str, params, columns: int, *, finished: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The query's rows as CSV exactly as csv.writer writes them, by COPY: no cell passes
+    through Python, which makes a large file several times faster than `stream_rows`.
+
+    PostgreSQL writes a NULL as an empty cell and an empty text as `""`; csv.writer writes
+    both as an empty cell, so empty texts are made NULL. Line ends are made CRLF as the
+    rows pass (`CsvLineEnds`). `finished(rows)` is told how many rows were written, once,
+    whether the file was read to its end or abandoned; an abandoned file cancels the COPY
+    (psycopg does, on leaving the `copy()` block with an exception) and rolls back its
+    transaction before `finished` runs.
+    """
+    names = ", ".join(f"c{index}" for index in range(columns))
+    cells = ", ".join(f"NULLIF(q.c{index}::text, '')" for index in range(columns))
+    statement = f"COPY (SELECT {cells} FROM ({sql}) AS q({names})) TO STDOUT WITH (FORMAT csv)"
+    line_ends = CsvLineEnds()
+    rows = None
+    try:
+        with transaction.atomic(), connection.cursor() as wrapper:
+            cursor = wrapper.cursor
+            with cursor.copy(statement, params) as copy:
+                parts, size = [], 0
+                for block in copy:
+                    parts.append(block)
+                    size += len(block)
+                    if size >= COPY_CHUNK:
+                        yield line_ends(b"".join(parts))
+                        parts, size = [], 0
+                if parts:
+                    yield line_ends(b"".join(parts))
+            # psycopg reads the count from COPY's command tag once the copy has ended.
+            rows = cursor.rowcount
+    finally:
+        if finished is not None:
+            finished(line_ends.rows if rows is None or rows < 0 else rows)
