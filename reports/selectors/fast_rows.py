@@ -24,6 +24,7 @@ FETCH_ROWS = 2000
 # COPY hands over one row per message; they are joined into blocks of about this size, so
 # the response writes few, large pieces.
 COPY_CHUNK = 64 * 1024
+CRLF = b"\r\n"
 _names = itertools.count(1)
 # str.strip() with no argument strips every character Python counts as white space;
 # PostgreSQL's btrim strips only what it is given, so it is given the same set.
@@ -115,38 +116,6 @@ class Query:
         return copy_csv(self._sql(), self.params, self.columns, finished=finished)
 
 
-class CsvLineEnds:
-    """PostgreSQL's CSV ends rows with LF; csv.writer (and so the Python path) with CRLF.
-
-    A LF inside a quoted cell must stay as it is, so only the LFs outside quotes change.
-    PostgreSQL quotes every cell holding a quote, CR or LF and doubles the quotes inside,
-    so a LF is outside quotes exactly when an even number of quote characters came before
-    it in the file. Quote and LF are single bytes that never occur inside a UTF-8
-    sequence, so the bytes can be split as they are. The LFs changed are the rows written.
-    """
-
-    def __init__(self):
-        self.in_quotes = False
-        self.rows = 0
-
-    def __call__(self, data: bytes) -> bytes:
-        if b'"' not in data:
-            if self.in_quotes:
-                return data
-            text = data.replace(b"\n", b"\r\n")
-        else:
-            pieces = data.split(b'"')
-            first_outside = 1 if self.in_quotes else 0
-            pieces[first_outside::2] = [
-                piece.replace(b"\n", b"\r\n") for piece in pieces[first_outside::2]
-            ]
-            if len(pieces) % 2 == 0:  # an odd number of quotes
-                self.in_quotes = not self.in_quotes
-            text = b'"'.join(pieces)
-        self.rows += len(text) - len(data)
-        return text
-
-
 def copy_csv(
     sql: str, params, columns: int, *, finished: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
@@ -154,32 +123,37 @@ def copy_csv(
     through Python, which makes a large file several times faster than `stream_rows`.
 
     PostgreSQL writes a NULL as an empty cell and an empty text as `""`; csv.writer writes
-    both as an empty cell, so empty texts are made NULL. Line ends are made CRLF as the
-    rows pass (`CsvLineEnds`). `finished(rows)` is told how many rows were written, once,
-    whether the file was read to its end or abandoned; an abandoned file cancels the COPY
-    (psycopg does, on leaving the `copy()` block with an exception) and rolls back its
-    transaction before `finished` runs.
+    both as an empty cell, so empty texts are made NULL. PostgreSQL quotes as csv.writer
+    does otherwise (a cell with a comma, quote, CR or LF; quotes doubled) but ends a row
+    with LF where csv.writer writes CRLF. The server sends COPY data one row per message
+    ("always one per row", protocol docs; libpq returns one row per call), so each block
+    ends in its row's LF and any LF before it is inside a quoted cell, which stays as it
+    is: only the last byte changes, and the blocks are the rows written.
+
+    `finished(rows)` is told how many rows were written, once, whether the file was read
+    to its end or abandoned; an abandoned file cancels the COPY (psycopg does, on leaving
+    the `copy()` block with an exception) and rolls back its transaction first.
     """
     names = ", ".join(f"c{index}" for index in range(columns))
     cells = ", ".join(f"NULLIF(q.c{index}::text, '')" for index in range(columns))
     statement = f"COPY (SELECT {cells} FROM ({sql}) AS q({names})) TO STDOUT WITH (FORMAT csv)"
-    line_ends = CsvLineEnds()
-    rows = None
+    rows = 0
     try:
         with transaction.atomic(), connection.cursor() as wrapper:
-            cursor = wrapper.cursor
-            with cursor.copy(statement, params) as copy:
+            with wrapper.cursor.copy(statement, params) as copy:
                 parts, size = [], 0
                 for block in copy:
-                    parts.append(block)
+                    parts += (block[:-1], CRLF)
+                    rows += 1
                     size += len(block)
                     if size >= COPY_CHUNK:
-                        yield line_ends(b"".join(parts))
+                        yield b"".join(parts)
                         parts, size = [], 0
                 if parts:
-                    yield line_ends(b"".join(parts))
-            # psycopg reads the count from COPY's command tag once the copy has ended.
-            rows = cursor.rowcount
+                    yield b"".join(parts)
+            # The server's own count, from COPY's command tag (psycopg reads it once the
+            # copy has ended); the blocks counted above are the count of an abandoned file.
+            rows = wrapper.cursor.rowcount
     finally:
         if finished is not None:
-            finished(line_ends.rows if rows is None or rows < 0 else rows)
+            finished(rows)

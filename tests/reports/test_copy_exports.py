@@ -1,5 +1,6 @@
-"""CSV files written by PostgreSQL's COPY: CRLF line ends outside quoted cells only, the
-row count told at the end, and an abandoned download ending the COPY and its transaction."""
+"""CSV files written by PostgreSQL's COPY: csv.writer's bytes (CRLF row ends, a bare LF
+inside a quoted cell, empty cells unquoted), the row count told at the end, and an
+abandoned download ending the COPY and its transaction."""
 
 import csv
 import io
@@ -11,7 +12,6 @@ from psycopg.pq import TransactionStatus
 from reports import exports
 from reports.models import ExportRecord
 from reports.selectors import fast_rows
-from reports.selectors.fast_rows import CsvLineEnds
 from tests.reports.helpers import content
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
@@ -26,20 +26,10 @@ ROWS = [
 ]
 
 
-def _written(rows, line_end: str) -> bytes:
+def _written(rows) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator=line_end).writerows(rows)
+    csv.writer(buffer).writerows(rows)
     return buffer.getvalue().encode()
-
-
-def test_line_ends_change_outside_quotes_only_wherever_the_blocks_split():
-    # PostgreSQL quotes as csv.writer does, but ends rows with LF.
-    lf, crlf = _written(ROWS, "\n"), _written(ROWS, "\r\n")
-    for size in (1, 2, 3, 5, 7, 64, len(lf)):
-        line_ends = CsvLineEnds()
-        blocks = [lf[i : i + size] for i in range(0, len(lf), size)]
-        assert b"".join(line_ends(block) for block in blocks) == crlf, size
-        assert line_ends.rows == len(ROWS) and not line_ends.in_quotes
 
 
 @on_postgresql
@@ -50,7 +40,7 @@ def test_copy_writes_csv_writer_bytes_and_counts_rows(db):
     sql = f"SELECT a, b, c FROM (VALUES {values}) AS v(a, b, c, n) WHERE n >= %s ORDER BY n"
     told = []
     body = b"".join(fast_rows.copy_csv(sql, (0,), 3, finished=told.append))
-    assert body == _written(ROWS, "\r\n") and told == [len(ROWS)]
+    assert body == _written(ROWS) and told == [len(ROWS)]
 
 
 def _copy_activity():
