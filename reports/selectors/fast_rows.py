@@ -140,6 +140,11 @@ def copy_csv(
     rows = 0
     try:
         with transaction.atomic(), connection.cursor() as wrapper:
+            # The export queries' estimates are large, so PostgreSQL would JIT-compile them;
+            # their time goes on index lookups, not expressions, and at 1M users the
+            # compiling cost more than it saved (COPY of 200,000 rows: 12.4 s with JIT,
+            # 10.8 s without). SET LOCAL ends with the transaction.
+            wrapper.execute("SET LOCAL jit = off")
             with wrapper.cursor.copy(statement, params) as copy:
                 parts, size = [], 0
                 for block in copy:
