@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.db.models import Prefetch, QuerySet
 
 from enrollments.models import Certificate, Enrollment
-from reports.selectors.archived_sql import archived_cells
+from reports.exports import Source
+from reports.selectors.archived_sql import archived_query
 from reports.selectors.fast_rows import is_postgresql
 from reports.selectors.paging import Page, after, capped_count, decode_cursor, encode_cursor
 from users.models import User, UserStatus
@@ -146,15 +148,22 @@ def archived_page(filterset, cursor: str = "") -> Page:
     return Page(with_history(batch), next_cursor, total, capped)
 
 
-def archived_rows(filterset) -> Iterator[tuple]:
-    """Every row of the report as the file's cells, streamed: constant memory.
+def archived_export(filterset, *, limit: int | None = None) -> Source:
+    """The report's file, read only as it is written, in constant memory: the download's
+    and the benchmark's. `limit` keeps only the first rows (for the benchmark).
 
-    PostgreSQL builds the rows in one query (`archived_sql`); elsewhere they are built
-    here from the models, in batches of users.
+    PostgreSQL builds the rows in one query (`archived_sql`), and writes a CSV file
+    itself; elsewhere they are built here from the models, in batches of users.
     """
     if is_postgresql():
-        return archived_cells(archived_users(filterset))
-    return _archived_rows_from_models(filterset)
+        query = archived_query(archived_users(filterset), columns=len(HEADERS), limit=limit)
+        return Source.from_query(HEADERS, query)
+    return Source(HEADERS, lambda: islice(_archived_rows_from_models(filterset), limit))
+
+
+def archived_rows(filterset) -> Iterator[tuple]:
+    """Every row of the report as the file's cells, streamed."""
+    return iter(archived_export(filterset).rows())
 
 
 def _archived_rows_from_models(filterset) -> Iterator[tuple]:

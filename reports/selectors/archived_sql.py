@@ -8,18 +8,16 @@ way for page and file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from django.core.exceptions import EmptyResultSet
 
 from enrollments.models import Certificate, Course, Enrollment, EnrollmentState
 from reports.selectors.fast_rows import (
+    Query,
     choice_label,
     full_name,
     local_time,
     local_zone,
     plain,
-    stream_rows,
 )
 from users.models import Organisation, User, UserStatus
 
@@ -85,12 +83,13 @@ def _users_sql(users) -> tuple[str, tuple]:
     return columns.query.sql_with_params()
 
 
-def archived_cells(users) -> Iterator[tuple]:
-    """The file's rows for these users (already filtered, scoped, inactive)."""
+def archived_query(users, *, columns: int, limit: int | None = None) -> Query | None:
+    """The query of the file's rows for these users (already filtered, scoped, inactive);
+    None if there can be none."""
     try:
         users_sql, users_params = _users_sql(users)
     except EmptyResultSet:
-        return
+        return None
     zone = local_zone()
     state_labels = choice_label("e.state", EnrollmentState.choices)
     sql = QUERY.format(
@@ -122,4 +121,4 @@ def archived_cells(users) -> Iterator[tuple]:
     # Placeholders in the order they appear: the zone in the select list (three times),
     # the users' own parameters, then the departure's status.
     params = (zone, zone, zone, *users_params, UserStatus.INACTIVE)
-    yield from stream_rows(sql, params)
+    return Query(sql, params, columns, limit)

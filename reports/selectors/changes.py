@@ -11,11 +11,13 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from enrollments.models import Certificate, Course, Enrollment, Section
-from reports.selectors.changes_sql import change_cells, writes_changes_of
+from reports.exports import Source
+from reports.selectors.changes_sql import change_query, writes_changes_of
 from reports.selectors.fast_rows import is_postgresql
 from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
 from users.scoping import EVERYTHING, organisation_scope
@@ -291,27 +293,28 @@ def _stream(spec: Tracked, filters: dict, person) -> Iterator[Change]:
         cursor = (last.history_date, ORDER[spec.key], last.history_id)
 
 
-def change_rows(*, person, filters: dict) -> Iterator[tuple]:
-    """Every row of the log, newest first, as the file's cells; streamed in constant memory.
+def change_export(*, person, filters: dict, limit: int | None = None) -> Source:
+    """The log's file, newest first, read only as it is written, in constant memory: the
+    download's and the benchmark's. `limit` keeps only the first rows (for the benchmark).
 
-    PostgreSQL builds the rows in one query (`changes_sql`); elsewhere, or for a table with
-    a field the SQL cannot write, each table is read here by keyset and merged.
+    PostgreSQL builds the rows in one query (`changes_sql`), and writes a CSV file itself;
+    elsewhere, or for a table with a field the SQL cannot write, each table is read here
+    by keyset and merged.
     """
     chosen = _chosen(filters)
     if is_postgresql() and all(writes_changes_of(_field_names(spec)) for spec in chosen):
-        return change_cells(
-            [
-                (
-                    spec,
-                    ORDER[spec.key],
-                    _history(spec, filters, person),
-                    _field_names(spec),
-                    ACTIONS,
-                )
-                for spec in chosen
-            ]
-        )
-    return _change_rows_from_models(chosen, filters, person)
+        branches = [
+            (spec, ORDER[spec.key], _history(spec, filters, person), _field_names(spec), ACTIONS)
+            for spec in chosen
+        ]
+        query = change_query(branches, columns=len(HEADERS), limit=limit)
+        return Source.from_query(HEADERS, query)
+    return Source(HEADERS, lambda: islice(_change_rows_from_models(chosen, filters, person), limit))
+
+
+def change_rows(*, person, filters: dict) -> Iterator[tuple]:
+    """Every row of the log as the file's cells, streamed."""
+    return iter(change_export(person=person, filters=filters).rows())
 
 
 def _change_rows_from_models(chosen, filters: dict, person) -> Iterator[tuple]:

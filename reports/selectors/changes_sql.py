@@ -9,19 +9,17 @@ UNION ALL in the log's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from django.core.exceptions import EmptyResultSet
 from django.db import models
 
 from enrollments.models import Course
 from reports.selectors.fast_rows import (
+    Query,
     full_name,
     literal,
     local_time,
     local_zone,
     plain,
-    stream_rows,
 )
 from users.models import Segment, User
 
@@ -178,15 +176,16 @@ def _branch(spec, order: int, rows, fields, actions: dict) -> tuple[str, list] |
     return sql, [local_zone(), *rows_params]
 
 
-def change_cells(branches: list) -> Iterator[tuple]:
-    """The log's rows from (spec, order, rows, fields, actions) per table, newest first."""
+def change_query(branches: list, *, columns: int, limit: int | None = None) -> Query | None:
+    """The query of the log's rows from (spec, order, rows, fields, actions) per table,
+    newest first; None if there can be none."""
     parts = [part for part in (_branch(*branch) for branch in branches) if part]
     if not parts:
-        return
+        return None
     sql = (
         "SELECT c_when, c_actor, c_action, c_what, c_label, c_id, c_changes, c_why FROM ("
         + " UNION ALL ".join(f"({part})" for part, _ in parts)
         + ") log ORDER BY sort_date DESC, sort_table DESC, sort_id DESC"
     )
-    params = [value for _, values in parts for value in values]
-    yield from stream_rows(sql, params)
+    params = tuple(value for _, values in parts for value in values)
+    return Query(sql, params, columns, limit)

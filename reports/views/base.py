@@ -82,13 +82,12 @@ class ReportView(View):
         if valid:
             context.update(self.report_context(request, filterset.form.cleaned_data, filterset))
             if requested and context.get("can_export", True) and not context.get("export_error"):
-                headers, rows, detail = self.export_rows(request, filterset, context)
+                source, detail = self.export_source(request, filterset, context)
                 return export_response(
                     person=request.user,
                     report=context.get("report_name", self.report),
                     fmt=requested,
-                    headers=headers,
-                    rows=rows,
+                    source=source,
                     filters=self.filter_values(request),
                     detail=detail,
                 )
@@ -143,6 +142,6 @@ class ReportView(View):
     def report_context(self, request, cleaned: dict, filterset) -> dict:
         raise NotImplementedError
 
-    def export_rows(self, request, filterset, context):
-        """(headers, rows, detail for the file name)"""
+    def export_source(self, request, filterset, context):
+        """(`reports.exports.Source` of the file, detail for the file name)"""
         raise NotImplementedError

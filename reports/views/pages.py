@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from reports import charts
+from reports.exports import Source
 from reports.filters import (
     AnalyticsFilterSet,
     ArchivedFilterSet,
@@ -60,8 +61,9 @@ class AnalyticsView(ReportView):
         figures = analytics(person=request.user, filters=cleaned)
         return {"figures": figures, **_figure_charts(figures)}
 
-    def export_rows(self, request, filterset, context):
-        return Figures.HEADERS, context["figures"].rows(), _filter_detail(filterset.cleaned)
+    def export_source(self, request, filterset, context):
+        source = Source(Figures.HEADERS, context["figures"].rows)
+        return source, _filter_detail(filterset.cleaned)
 
 
 class ArchivedView(ReportView):
@@ -88,9 +90,8 @@ class ArchivedView(ReportView):
             "next_cursor": page.next_cursor,
         }
 
-    def export_rows(self, request, filterset, context):
-        rows = archived.archived_rows(filterset)
-        return archived.HEADERS, rows, _filter_detail(filterset.cleaned)
+    def export_source(self, request, filterset, context):
+        return archived.archived_export(filterset), _filter_detail(filterset.cleaned)
 
 
 def _day(day) -> str:
@@ -160,14 +161,14 @@ class HistoryView(ReportView):
             ]
         return super().export_groups(context)
 
-    def export_rows(self, request, filterset, context):
+    def export_source(self, request, filterset, context):
         cleaned = filterset.cleaned
         if context["export_table"] == "figures":
             detail = f"{cleaned['as_of']:%Y-%m-%d} {_filter_detail(cleaned)}"
-            return Figures.HEADERS, context["figures"].rows(), detail
+            return Source(Figures.HEADERS, context["figures"].rows), detail
         report = context["period"]
         detail = f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} {_filter_detail(cleaned)}"
-        return period.HEADERS, iter(report.rows), detail
+        return Source(period.HEADERS, lambda: iter(report.rows)), detail
 
 
 def encode_change_cursor(cursor) -> str:
@@ -213,14 +214,14 @@ class ChangesView(ReportView):
             "next_cursor": encode_change_cursor(next_cursor) if next_cursor else None,
         }
 
-    def export_rows(self, request, filterset, context):
-        rows = changes.change_rows(person=request.user, filters=filterset.cleaned)
+    def export_source(self, request, filterset, context):
+        source = changes.change_export(person=request.user, filters=filterset.cleaned)
         detail = "-".join(
             str(filterset.cleaned[key])
             for key in ("actor", "object_type", "action")
             if filterset.cleaned.get(key)
         )
-        return changes.HEADERS, rows, detail
+        return source, detail
 
 
 BLURBS = (
