@@ -152,9 +152,9 @@ def users_apply_import(
     outcome = ImportOutcome()
     touched = sorted({*update, *(i for ids in [*status.values(), *undelete.values()] for i in ids)})
     for batch in batched(touched):
-        _refuse_unless_may_manage_all(by, User.objects.filter(id__in=batch))
+        _refuse_unless_may_manage_all(by, User.objects.filter(id__any_of=batch))
     for batch in batched(touched):
-        list(User.objects.filter(id__in=batch).select_for_update().values_list("id", flat=True))
+        list(User.objects.filter(id__any_of=batch).select_for_update().values_list("id", flat=True))
 
     new_ids = _create_people(create, by=by, reason=reason, now=now)
     outcome.created = len(new_ids)
