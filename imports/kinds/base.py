@@ -206,19 +206,25 @@ class Kind:
         raise NotImplementedError
 
     def fingerprint(self, row: dict) -> str:
-        values = repr(tuple(row[name] for name in self.state_fields))
-        return hashlib.md5(values.encode(), usedforsecurity=False).hexdigest()
+        return self.fingerprint_of(tuple(row[name] for name in self.state_fields))
+
+    @staticmethod
+    def fingerprint_of(values: tuple) -> str:
+        """The fingerprint of the `state_fields` values, in that order."""
+        return hashlib.md5(repr(values).encode(), usedforsecurity=False).hexdigest()
 
     def unchanged_since_preview(self, plans: list[RowPlan]) -> bool:
         """Lock the objects these plans change, and check they are as the preview saw them."""
         seen = {plan.target: plan.seen for plan in plans if plan.target is not None}
         if not seen:
             return True
+        # Tuples, not dicts: the same values in the same order as `fingerprint` reads them.
+        position = self.state_fields.index("id")
         current = {
-            row["id"]: self.fingerprint(row)
+            row[position]: self.fingerprint_of(row)
             for row in self.model.objects.filter(id__any_of=list(seen))
             .select_for_update()
-            .values(*self.state_fields)
+            .values_list(*self.state_fields)
         }
         return all(current.get(target) == print_ for target, print_ in seen.items())
 
