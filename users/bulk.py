@@ -28,7 +28,14 @@ def _quote(name: str) -> str:
 def _json(value) -> str | None:
     if value is None:
         return None
-    return "[]" if value == [] else json.dumps(value, cls=DjangoJSONEncoder)
+    if value == []:
+        return "[]"
+    try:
+        # The module's own encoder is built once; passing `cls` builds one per call. For
+        # plain JSON types both write the same text.
+        return json.dumps(value)
+    except TypeError:
+        return json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def _adapters(fields: Sequence[models.Field]):
@@ -79,8 +86,12 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
         return list(range(start, start + count))
 
 
-def insert_rows(model: type[models.Model], values: list[dict], *, ids: bool = True) -> list[int]:
+def insert_rows(
+    model: type[models.Model], values: list[dict], *, ids: bool = True, common: dict | None = None
+) -> list[int]:
     """Insert rows given as {field attname: value}; other fields take their defaults.
+
+    `common`: {field attname: value} for every row, over what the rows themselves give.
 
     Returns the new primary keys in the order of `values`; with `ids=False` the database
     numbers the rows itself and nothing is returned (faster, for rows nobody refers to).
@@ -102,8 +113,9 @@ def insert_rows(model: type[models.Model], values: list[dict], *, ids: bool = Tr
     adapters = _adapters(fields)
     # Each row starts as a copy of the defaults, and only the fields the rows give are
     # looked up: a model of thirty fields of which a file sets eight is eight look-ups.
-    template = [defaults[field.attname] for field in fields]
-    given = set().union(*(row.keys() for row in values))
+    common = common or {}
+    template = [common.get(field.attname, defaults[field.attname]) for field in fields]
+    given = set().union(*(row.keys() for row in values)) - common.keys()
     places = [(i, field.attname) for i, field in enumerate(fields) if field.attname in given]
 
     def filled(row: dict) -> list:

@@ -190,6 +190,16 @@ class Kind:
             )
         return errors, notes
 
+    def translator(self, layout: Layout, names: list[str]):
+        """`translate` for the records of one file, whose columns are all `names`: which
+        columns to read is worked out once, not once per row."""
+        pairs = [(column, inner) for column, inner in layout.columns.items() if column in names]
+
+        def translate(record: dict[str, str]) -> dict[str, str]:
+            return {inner: (record[column] or "").strip() for column, inner in pairs}
+
+        return translate
+
     def translate(self, record: dict[str, str], layout: Layout) -> dict[str, str]:
         """The row with the layout's column names turned into the kind's own names."""
         return {
@@ -364,7 +374,14 @@ def same_moment(a, b) -> bool:
 FORMULA_FIRST = frozenset("=+@")
 
 
+# A cell that may begin like a formula: one search over the row's joined cells finds the
+# rare rows worth a closer look (a separator inside a cell only brings a false alarm).
+MAYBE_FORMULA = re.compile(r"(?:^|\x1f)[=+@]")
+
+
 def formula_notes(record: dict[str, str], plan: RowPlan) -> None:
+    if not MAYBE_FORMULA.search("\x1f".join(record.values())):
+        return
     if not any(value[:1] in FORMULA_FIRST for value in record.values()):
         return
     for column, value in record.items():

@@ -98,18 +98,9 @@ def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcom
 
 def _create_people(rows: list[dict], *, by, reason: str, now) -> list[int]:
     """Insert new people with their "+" history rows; no usable password yet."""
-    unusable = make_password(None)
-    values = [
-        {
-            **row,
-            "password": unusable,
-            "date_joined": now,
-            "status_changed_at": now,
-            "status": row.get("status") or UserStatus.ACTIVE,
-        }
-        for row in rows
-    ]
-    ids = insert_rows(User, values)
+    values = [row if row.get("status") else {**row, "status": UserStatus.ACTIVE} for row in rows]
+    common = {"password": make_password(None), "date_joined": now, "status_changed_at": now}
+    ids = insert_rows(User, values, common=common)
     for batch in batched(ids):
         insert_history_rows(User, batch, by=by, reason=reason, history_type="+", when=now)
     return ids
