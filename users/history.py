@@ -13,6 +13,8 @@ from itertools import islice
 from django.db import connection, models
 from django.utils import timezone
 
+from users.lookups import array_parameter
+
 HISTORY_META_FIELDS = {
     "history_id",
     "history_date",
@@ -83,7 +85,8 @@ def insert_history_rows(
     column_sql = ", ".join(quote(column) for column in columns)
     moment = connection.ops.adapt_datetimefield_value(when or timezone.now())
     if connection.vendor == "postgresql":
-        condition, id_params = "= ANY(%s)", [list(ids)]
+        placeholder, parameter = array_parameter(list(ids))
+        condition, id_params = f"= ANY({placeholder})", [parameter]
     else:
         condition, id_params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
     sql = (

@@ -8,6 +8,23 @@ array. Other databases get a plain IN list.
 from django.db.models import Field, ForeignObject, Lookup
 
 
+def array_parameter(values: list) -> tuple[str, object]:
+    """A placeholder and its parameter for a PostgreSQL array of `values`.
+
+    Lists of whole numbers or of text are written as an array literal here: psycopg's
+    client-side binding adapts a list element by element in Python, some 5 ms per 2,000
+    values, which an import pays several times per batch. Anything else is left to psycopg.
+    Text is compared as `text`, never cast to the column's `varchar(n)`, which would cut
+    long values short and match the wrong row.
+    """
+    if all(type(value) is int for value in values):
+        return "%s::bigint[]", "{" + ",".join(map(str, values)) + "}"
+    if all(type(value) is str for value in values):
+        quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+        return "%s::text[]", "{" + ",".join(f'"{value}"' for value in quoted) + "}"
+    return "%s", values
+
+
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
@@ -21,7 +38,8 @@ class AnyOf(Lookup):
         if not values:
             return "1 = 0", []
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            placeholder, parameter = array_parameter(values)
+            return f"{lhs} = ANY({placeholder})", [*lhs_params, parameter]
         placeholders = ", ".join(["%s"] * len(values))
         return f"{lhs} IN ({placeholders})", [*lhs_params, *values]
 

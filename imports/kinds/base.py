@@ -190,6 +190,16 @@ class Kind:
             )
         return errors, notes
 
+    def translator(self, layout: Layout, names: list[str]):
+        """`translate` for the records of one file, whose columns are all `names`: which
+        columns to read is worked out once, not once per row."""
+        pairs = [(column, inner) for column, inner in layout.columns.items() if column in names]
+
+        def translate(record: dict[str, str]) -> dict[str, str]:
+            return {inner: (record[column] or "").strip() for column, inner in pairs}
+
+        return translate
+
     def translate(self, record: dict[str, str], layout: Layout) -> dict[str, str]:
         """The row with the layout's column names turned into the kind's own names."""
         return {
@@ -206,19 +216,25 @@ class Kind:
         raise NotImplementedError
 
     def fingerprint(self, row: dict) -> str:
-        values = repr(tuple(row[name] for name in self.state_fields))
-        return hashlib.md5(values.encode(), usedforsecurity=False).hexdigest()
+        return self.fingerprint_of(tuple(row[name] for name in self.state_fields))
+
+    @staticmethod
+    def fingerprint_of(values: tuple) -> str:
+        """The fingerprint of the `state_fields` values, in that order."""
+        return hashlib.md5(repr(values).encode(), usedforsecurity=False).hexdigest()
 
     def unchanged_since_preview(self, plans: list[RowPlan]) -> bool:
         """Lock the objects these plans change, and check they are as the preview saw them."""
         seen = {plan.target: plan.seen for plan in plans if plan.target is not None}
         if not seen:
             return True
+        # Tuples, not dicts: the same values in the same order as `fingerprint` reads them.
+        position = self.state_fields.index("id")
         current = {
-            row["id"]: self.fingerprint(row)
+            row[position]: self.fingerprint_of(row)
             for row in self.model.objects.filter(id__any_of=list(seen))
             .select_for_update()
-            .values(*self.state_fields)
+            .values_list(*self.state_fields)
         }
         return all(current.get(target) == print_ for target, print_ in seen.items())
 
@@ -358,7 +374,14 @@ def same_moment(a, b) -> bool:
 FORMULA_FIRST = frozenset("=+@")
 
 
+# A cell that may begin like a formula: one search over the row's joined cells finds the
+# rare rows worth a closer look (a separator inside a cell only brings a false alarm).
+MAYBE_FORMULA = re.compile(r"(?:^|\x1f)[=+@]")
+
+
 def formula_notes(record: dict[str, str], plan: RowPlan) -> None:
+    if not MAYBE_FORMULA.search("\x1f".join(record.values())):
+        return
     if not any(value[:1] in FORMULA_FIRST for value in record.values()):
         return
     for column, value in record.items():

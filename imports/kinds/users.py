@@ -100,7 +100,8 @@ class UsersKind(Kind):
         duplicate_sis = context.duplicates("SIS user ID")
         duplicate_names = context.duplicates("username")
         has_profile = bool(PROFILE_COLUMNS & set(layout.columns) & set(context.memory["names"]))
-        rows = [(line, self.translate(record, layout), record) for line, record in records]
+        translate = self.translator(layout, context.memory["names"])
+        rows = [(line, translate(record), record) for line, record in records]
         by_sis, by_username = self._lookup(context, [row for _, row, _ in rows])
         plans = []
         for line, row, record in rows:

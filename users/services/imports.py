@@ -99,18 +99,9 @@ def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcom
 
 def _create_people(rows: list[dict], *, by, reason: str, now) -> list[int]:
     """Insert new people with their "+" history rows; no usable password yet."""
-    unusable = make_password(None)
-    values = [
-        {
-            **row,
-            "password": unusable,
-            "date_joined": now,
-            "status_changed_at": now,
-            "status": row.get("status") or UserStatus.ACTIVE,
-        }
-        for row in rows
-    ]
-    ids = insert_rows(User, values)
+    values = [row if row.get("status") else {**row, "status": UserStatus.ACTIVE} for row in rows]
+    common = {"password": make_password(None), "date_joined": now, "status_changed_at": now}
+    ids = insert_rows(User, values, common=common)
     for batch in batched(ids):
         insert_history_rows(User, batch, by=by, reason=reason, history_type="+", when=now)
     ledger.people_added(ids, now=now)
@@ -157,9 +148,9 @@ def users_apply_import(
     outcome = ImportOutcome()
     touched = sorted({*update, *(i for ids in [*status.values(), *undelete.values()] for i in ids)})
     for batch in batched(touched):
-        _refuse_unless_may_manage_all(by, User.objects.filter(id__in=batch))
+        _refuse_unless_may_manage_all(by, User.objects.filter(id__any_of=batch))
     for batch in batched(touched):
-        list(User.objects.filter(id__in=batch).select_for_update().values_list("id", flat=True))
+        list(User.objects.filter(id__any_of=batch).select_for_update().values_list("id", flat=True))
 
     new_ids = _create_people(create, by=by, reason=reason, now=now)
     outcome.created = len(new_ids)
