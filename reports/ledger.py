@@ -122,17 +122,6 @@ def _people_by_id(user_ids: list[int]) -> tuple[str, list]:
     )
 
 
-def _people_given(people: list[tuple]) -> tuple[str, list]:
-    """People as (id, organisation_id, date_joined) already in hand, as the FROM item `u`
-    (PostgreSQL): nothing of theirs is read from the users table again."""
-    ids, organisations, joined = (list(column) for column in zip(*people, strict=True))
-    return (
-        "unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS u(id, organisation_id, "
-        "date_joined)",
-        [ids, organisations, joined],
-    )
-
-
 def _add_owned(kind: str, people: tuple[str, list], *, sign: int, now: datetime) -> None:
     """What the rows that `people` (a FROM item `u` and its parameters) own contribute to
     `kind`. Written in SQL that starts from the people, so the planner reads their rows by
@@ -225,16 +214,69 @@ def hold_people(user_ids: Iterable[int]) -> None:
         _lock(f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids])
 
 
-def people_left(people: list[tuple], *, now: datetime) -> None:
+def _merge_sql(contribution: str) -> str:
+    """INSERT the rows of `contribution` (day, kind, the key columns, n) into the ledger,
+    adding to rows already there."""
+    quote = connection.ops.quote_name
+    table = quote(FigureDelta._meta.db_table)
+    key_sql = ", ".join([quote("day"), quote("kind"), *(quote(column) for column in KEY)])
+    return (
+        f"INSERT INTO {table} ({key_sql}, n) SELECT * FROM ({contribution}) contribution "
+        f"ON CONFLICT ({key_sql}) DO UPDATE SET n = {table}.n + EXCLUDED.n"
+    )
+
+
+def leaving_users_cte(changed: str, *, now: datetime) -> tuple[str, list]:
+    """For a PostgreSQL statement that makes active people inactive or deleted and returns
+    them as `changed` (with organisation_id and date_joined): a data-modifying CTE taking
+    them off USERS, in that same statement (their own rows need no other read).
+    Their enrolments, memberships and sign-ins follow with `people_left`."""
+    sql = _merge_sql(
+        f"SELECT %s::date, %s, COALESCE(organisation_id, {NO_ID}), {NO_ID}, {NO_ID}, '', "
+        f"(date_joined AT TIME ZONE %s)::date, -COUNT(*) FROM {changed} GROUP BY 3, 7"
+    )
+    return sql, [timezone.localdate(now), FigureKind.USERS, timezone.get_current_timezone_name()]
+
+
+def people_left(user_ids: list[int], organisation_ids: list, *, now: datetime) -> None:
     """People just made inactive or deleted by a statement that locked and changed them
-    (users' bulk status change on PostgreSQL), as (id, organisation_id, date_joined) it
-    returned: everything they contributed while active goes, read after the change, in one
-    grouped statement per kind for the whole batch."""
-    if people:
-        source = _people_given(people)
-        _add_joined(source, sign=-1, now=now)
-        for kind in OWNED:
-            _add_owned(kind, source, sign=-1, now=now)
+    and took them off USERS (`leaving_users_cte`), as the ids and organisations it
+    returned: what they own contributed while they were active goes, read after that
+    statement (so it sees whatever a writer it waited for committed). PostgreSQL: one
+    statement for every kind, the people sent once."""
+    if not user_ids:
+        return
+    quote = connection.ops.quote_name
+    zone = timezone.get_current_timezone_name()
+    members, enrolments, sign_ins = (
+        quote(model._meta.db_table) for model in (SegmentMembership, Enrollment, SignInEvent)
+    )
+    org = f"COALESCE(u.organisation_id, {NO_ID})"
+    contribution = f"""
+        SELECT %s::date, %s, {org}, r.segment_id, {NO_ID}, '', %s::date, -COUNT(*)
+        FROM u JOIN {members} r ON r.user_id = u.id GROUP BY 3, 4
+        UNION ALL
+        SELECT %s::date, %s, {org}, {NO_ID}, r.course_id, r.state, %s::date, -COUNT(*)
+        FROM u JOIN {enrolments} r ON r.user_id = u.id GROUP BY 3, 5, 6
+        UNION ALL
+        SELECT %s::date, %s, {org}, {NO_ID}, {NO_ID}, '', (r.at AT TIME ZONE %s)::date,
+               -COUNT(*)
+        FROM u JOIN {sign_ins} r ON r.user_id = u.id GROUP BY 3, 7
+    """
+    day = timezone.localdate(now)
+    sql = (
+        "WITH u AS MATERIALIZED (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+        "AS u(id, organisation_id)) " + _merge_sql(contribution)
+    )
+    params = [
+        list(user_ids),
+        list(organisation_ids),
+        *(day, FigureKind.MEMBERS, NO_DATE),
+        *(day, FigureKind.ENROLMENTS, NO_DATE),
+        *(day, FigureKind.SIGN_INS, zone),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def people_loaded(users: QuerySet, *, now: datetime) -> None:

@@ -290,6 +290,15 @@ def _change_status_in_bulk(
     columns = ", ".join(quote(column) for column in history_columns(User))
     setters = ", ".join(f"{quote(column)} = {sql}" for column, (sql, _) in assignments.items())
     set_params = [param for _, params in assignments.values() for param in params]
+    # Active people made inactive or deleted leave the figures (see reports.ledger): their
+    # own count in this statement, what they own in one statement after it.
+    leaving = (
+        from_statuses == [UserStatus.ACTIVE] and UserStatus.ACTIVE not in (assignments["status"][1])
+    )
+    leaving_cte, leaving_params = "", []
+    if leaving:
+        leaving_sql, leaving_params = ledger.leaving_users_cte("changed", now=now)
+        leaving_cte = f", leaving AS ({leaving_sql})"
     sql = f"""
         WITH changed AS (
             UPDATE {quote(User._meta.db_table)} SET {setters}
@@ -303,10 +312,9 @@ def _change_status_in_bulk(
         ), ended AS (
             DELETE FROM {quote(UserSession._meta.db_table)}
             WHERE "user_id" IN (SELECT "id" FROM changed)
-        )
+        ){leaving_cte}
         SELECT COALESCE(array_agg("id"), '{{}}'),
                COALESCE(array_agg("organisation_id"), '{{}}'),
-               COALESCE(array_agg("date_joined"), '{{}}'),
                COALESCE(array_agg("id") FILTER (
                    WHERE "is_superuser" OR "id" IN (
                        SELECT member."user_id"
@@ -317,8 +325,6 @@ def _change_status_in_bulk(
         FROM changed
     """
     changed, admins = [], []
-    # Nobody made inactive or deleted counts in the analytics afterwards (see reports.ledger).
-    leaving = UserStatus.ACTIVE not in assignments["status"][1]
     with connection.cursor() as cursor:
         for batch in batched(ids, STATUS_BATCH_SIZE):
             params = [
@@ -328,19 +334,17 @@ def _change_status_in_bulk(
                 now,
                 reason,
                 getattr(by, "pk", None),
+                *leaving_params,
                 TRAINING_ADMIN,
             ]
-            if leaving and list(from_statuses) == [UserStatus.ACTIVE]:
-                # The statement locks and changes them; what they counted while active
-                # is then read once, after it (reports.ledger.people_left).
+            if leaving:
                 cursor.execute(sql, params)
-                batch_changed, organisations, joined, batch_admins = cursor.fetchone()
-                people = list(zip(batch_changed, organisations, joined, strict=True))
-                ledger.people_left(people, now=now)
+                batch_changed, organisations, batch_admins = cursor.fetchone()
+                ledger.people_left(batch_changed, organisations, now=now)
             else:
-                with ledger.people_changing(batch, now=now, leaving=leaving):
+                with ledger.people_changing(batch, now=now):
                     cursor.execute(sql, params)
-                    batch_changed, _, _, batch_admins = cursor.fetchone()
+                    batch_changed, _, batch_admins = cursor.fetchone()
             changed += batch_changed
             admins += batch_admins
     skipped = selected - len(changed)
