@@ -29,6 +29,7 @@ from django.utils import timezone
 from enrollments.models import Enrollment
 from reports.models import NO_DATE, NO_ID, FigureDelta, FigureKind, SignInEvent
 from users.history import batched
+from users.lookups import array_parameter
 from users.models import SegmentMembership, User, UserStatus
 
 KEY = ("organisation_id", "segment_id", "course_id", "state", "on_day")
@@ -112,7 +113,8 @@ def _people_by_id(user_ids: list[int]) -> tuple[str, list]:
     (id, organisation_id, date_joined)."""
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        ids_sql, params = "= ANY(%s)", [list(user_ids)]
+        placeholder, parameter = array_parameter(list(user_ids))
+        ids_sql, params = f"= ANY({placeholder})", [parameter]
     else:
         ids_sql, params = f"IN ({', '.join(['%s'] * len(user_ids))})", list(user_ids)
     return (
@@ -294,8 +296,11 @@ def people_loaded(users: QuerySet, *, now: datetime) -> None:
 
 
 def people_added(user_ids: Iterable[int], *, now: datetime | None = None) -> None:
-    """New people: what they contribute (nothing, unless they arrive active)."""
-    _add_people(list(user_ids), sign=1, now=now or timezone.now())
+    """People just created: one each to USERS if they arrive active. They own nothing yet
+    (their enrolments and memberships, made after them, count when they are made)."""
+    now = now or timezone.now()
+    for batch in batched(list(user_ids)):
+        _add_joined(_people_by_id(batch), sign=1, now=now)
 
 
 @contextmanager
