@@ -218,12 +218,15 @@ class Enrollment(models.Model):
             models.Index(fields=["course", "id"], name="enrollment_course_id_idx"),
             models.Index(fields=["section", "id"], name="enrollment_section_id_idx"),
             models.Index(fields=["section", "state"], name="enrollment_section_state_idx"),
-            # With the course included, what a person's enrolments count in the figures
-            # (reports.ledger, on every status change) is read from the index alone.
+            # A person's enrolments read from the index alone: what they count in the figures
+            # (reports.ledger, on every status change: user, state, course) and their rows
+            # in the Archived report and its export. The export visits people in order of
+            # departure, not as stored, so reading each enrolment from the table instead
+            # cost a random page read per row (a 1M-row file: 13 s against 8 s).
             models.Index(
                 fields=["user", "state"],
-                include=["course"],
-                name="enrollment_user_state_course",
+                include=["course", "id", "created_at", "completed_at", "score"],
+                name="enrollment_user_covering",
             ),
             models.Index(fields=["state", "completed_at"], name="enrollment_state_done_idx"),
             models.Index(fields=["created_at"], name="enrollment_created_idx"),

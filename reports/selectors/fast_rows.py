@@ -50,9 +50,11 @@ def local_zone() -> str:
 
 def plain(expression: str) -> str:
     """`neutralise(display(text))`: '' for NULL, and a quote before a formula start."""
-    starts = ", ".join(literal(ch) for ch in FORMULA_STARTS)
+    # The first character compared by its code, as a number: a million-row file has ten
+    # million cells, and left(text, 1) compared as text cost a fifth of the whole query.
+    starts = ", ".join(str(ord(ch)) for ch in FORMULA_STARTS)
     value = f"COALESCE(({expression})::text, '')"
-    return f"(CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END)"
+    return f"(CASE WHEN ascii({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END)"
 
 
 def full_name(alias: str) -> str:
