@@ -321,6 +321,28 @@ def _counted(rows: Iterable, finished: Callable[[int], None]) -> Iterator:
         finished(count)
 
 
+class _Closing:
+    """The file's chunks, and `on_close` when the response is closed. A download abandoned
+    before its first chunk closes a generator that never started, which runs no `finally`:
+    without this its record would stay unfinished."""
+
+    def __init__(self, chunks: Iterator[bytes], on_close: Callable[[], None]):
+        self._chunks = chunks
+        self._on_close = on_close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        try:
+            self._chunks.close()
+        finally:
+            self._on_close()
+
+
 def export_response(
     *,
     person,
@@ -347,12 +369,14 @@ def export_response(
     )
 
     def finished(count: int):
+        if record.finished_at is not None:
+            return
         record.rows = count
         record.finished_at = timezone.now()
         record.save(update_fields=["rows", "finished_at"])
 
     response = StreamingHttpResponse(
-        export_stream(fmt, source, sheet=report, finished=finished),
+        _Closing(export_stream(fmt, source, sheet=report, finished=finished), lambda: finished(0)),
         content_type=FORMATS[fmt].get_content_type(),
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'

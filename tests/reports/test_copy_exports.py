@@ -6,7 +6,8 @@ import csv
 import io
 
 import pytest
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from psycopg.pq import TransactionStatus
 
 from reports import exports
@@ -108,3 +109,16 @@ def test_an_abandoned_download_records_the_rows_sent(admin_client, leavers, monk
     assert not connection.in_atomic_block
     assert connection.connection.info.transaction_status == TransactionStatus.IDLE
     assert ExportRecord.objects.count() == 1  # the connection still answers
+
+
+def test_a_download_closed_before_its_first_chunk_is_recorded_as_finished(admin_client, leavers):
+    response = admin_client.get(ARCHIVED_CSV)
+    # As the server does with a client gone before the first byte; the test client's own
+    # end-of-request handling would close the test's database connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    record = ExportRecord.objects.get()
+    assert record.rows == 0 and record.finished_at
