@@ -144,9 +144,8 @@ def name_and_sort(
     )
 
 
-def compute(source: Source, filters: dict, *, today: date) -> Figures:
-    """Every figure for the people active at `source.moment`, narrowed by `filters`."""
-    figures = Figures(moment=source.moment, live=source.live)
+def active_users(source: Source, filters: dict) -> list:
+    """The people active at `source.moment`, narrowed by the organisation and segment."""
     users = [part.filter(status=UserStatus.ACTIVE) for part in source.users]
     if filters.get("organisation"):
         tree = organisation_tree_ids(filters["organisation"].pk)
@@ -157,27 +156,46 @@ def compute(source: Source, filters: dict, *, today: date) -> Figures:
             for part in source.memberships
         ]
         users = [part.filter(in_any("id", members)) for part in users]
+    return users
+
+
+def enrolments_by_course_state(source: Source, users: list, filters: dict) -> Counter:
+    """The enrolments of `users` per (course, state), narrowed by the course and by when
+    they were made (the date range)."""
     active_ids = [part.values("id") for part in users]
-
-    figures.active_users = sum(part.order_by().count() for part in users)
-    by_org = _count_by(users, "organisation_id")
-    memberships = [part.filter(in_any("user_id", active_ids)) for part in source.memberships]
-    if filters.get("segment"):
-        memberships = [part.filter(segment_id=filters["segment"].pk) for part in memberships]
-    by_segment = _count_by(memberships, "segment_id")
-
-    start = start_of(filters["date_from"]) if filters.get("date_from") else None
-    end = end_of(filters["date_to"]) if filters.get("date_to") else None
     enrollments = [part.filter(in_any("user_id", active_ids)) for part in source.enrollments]
     if filters.get("course"):
         enrollments = [part.filter(course_id=filters["course"].pk) for part in enrollments]
-    if start:
+    if filters.get("date_from"):
+        start = start_of(filters["date_from"])
         enrollments = [part.filter(created_at__gte=start) for part in enrollments]
-    if end:
+    if filters.get("date_to"):
+        end = end_of(filters["date_to"])
         enrollments = [part.filter(created_at__lt=end) for part in enrollments]
-    by_course_state = _count_by(enrollments, "course_id", "state")
+    return _count_by(enrollments, "course_id", "state")
+
+
+def compute(source: Source, filters: dict, *, today: date) -> Figures:
+    """Every figure for the people active at `source.moment`, narrowed by `filters`."""
+    figures = Figures(moment=source.moment, live=source.live)
+    users = active_users(source, filters)
+    active_ids = [part.values("id") for part in users]
+
+    by_org = _count_by(users, "organisation_id")
+    figures.active_users = sum(by_org.values())
+    if filters.get("segment"):
+        # Narrowed to one segment's active members, who each belong to it once: its figure
+        # is theirs, with no need to count the memberships again.
+        segment = filters["segment"].pk
+        by_segment = Counter({(segment,): figures.active_users} if figures.active_users else {})
+    else:
+        memberships = [part.filter(in_any("user_id", active_ids)) for part in source.memberships]
+        by_segment = _count_by(memberships, "segment_id")
+    by_course_state = enrolments_by_course_state(source, users, filters)
     name_and_sort(figures, by_org, by_segment, by_course_state)
 
+    start = start_of(filters["date_from"]) if filters.get("date_from") else None
+    end = end_of(filters["date_to"]) if filters.get("date_to") else None
     figures.sign_ins = _sign_ins(active_ids, start, end, source, today)
     figures.new_users = _new_users(users, start, end, source, today)
     return figures
