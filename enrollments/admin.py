@@ -16,6 +16,7 @@ from enrollments.models import (
     EnrollmentState,
     Section,
 )
+from enrollments.search import search_certificates, search_enrolments
 from users.admin_scoping import ScopedAdmin, reason_from
 from users.exceptions import DomainError
 from users.scoping import POWER_USER, organisation_scope, role_of
@@ -208,7 +209,9 @@ class EnrollmentAdmin(ScopedAdmin):
         "score",
     )
     list_filter = ("state", "type", "source")
+    # Served by get_search_results (enrollments.search), through people's search index.
     search_fields = ("user__username", "user__last_name", "=user__sis_user_id", "course__code")
+    search_help_text = "A person's name, username, email or SIS ID, or a course's code or name."
     list_select_related = ("user", "course", "section")
     autocomplete_fields = ("user", "course", "section")
     readonly_fields = ("state", "state_before_delete", "created_at", "updated_at")
@@ -217,6 +220,9 @@ class EnrollmentAdmin(ScopedAdmin):
     @admin.display(description="State", ordering="state")
     def state_label(self, obj):
         return format_html('<span class="enrollment-state">{}</span>', obj.get_state_display())
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_enrolments(queryset, search_term), False
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -334,9 +340,17 @@ for _state in EnrollmentState.values:
 @admin.register(Certificate)
 class CertificateAdmin(ScopedAdmin):
     list_display = ("verification_code", "enrollment", "issued_at")
+    # Served by get_search_results (enrollments.search), through people's search index.
     search_fields = ("=verification_code", "enrollment__user__username")
+    search_help_text = (
+        "A verification code, or a person's name, username, email or SIS ID, or a course's "
+        "code or name."
+    )
     list_select_related = ("enrollment__user", "enrollment__course")
     autocomplete_fields = ("enrollment",)
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_certificates(queryset, search_term), False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from users.counting import CappedPaginator
 from users.exceptions import DomainError, NotPermitted
 from users.scoping import MANAGER, role_of
 
@@ -28,6 +29,9 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     show_full_result_count = False
     list_per_page = 50
+    # Lists count their rows up to a cap ("More than 10,000"): never a COUNT of a whole
+    # table of millions of enrolments or history rows on a page view.
+    paginator = CappedPaginator
 
     def get_queryset(self, request):
         return scoped(super().get_queryset(request), request.user)

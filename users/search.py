@@ -67,7 +67,11 @@ def word_condition(word: str, *, indexed: bool) -> Q:
 
 def users_matching(queryset: QuerySet, term: str) -> QuerySet:
     """Users in `queryset` matching every word of `term` in some searched column."""
-    words = search_words(term)
+    return users_matching_words(queryset, search_words(term))
+
+
+def users_matching_words(queryset: QuerySet, words: list[str]) -> QuerySet:
+    """Users in `queryset` matching every one of `words` (as `search_words` gives them)."""
     if not words:
         return queryset
     indexed = uses_search_table(queryset)
