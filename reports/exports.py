@@ -124,19 +124,26 @@ def csv_stream(headers, rows) -> Iterator[bytes]:
 
 
 def _json_value(value):
+    if value.__class__ is str:  # most cells: the common case first, without display()
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     value = cell(value)
     return float(value) if isinstance(value, Decimal) else value
+
+
+# One encoder for every row: json.dumps with options builds a new one on each call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def json_stream(headers, rows) -> Iterator[bytes]:
     """A JSON array of objects keyed by the column headings, written row by row."""
     yield b"["
     first = True
+    encode = _JSON.encode
     for chunk in _chunks(rows):
         parts = []
         for row in chunk:
-            record = dict(zip(headers, (_json_value(v) for v in row), strict=True))
-            parts.append(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+            record = dict(zip(headers, map(_json_value, row), strict=True))
+            parts.append(("\n" if first else ",\n") + encode(record))
             first = False
         yield "".join(parts).encode()
     yield b"\n]\n"
