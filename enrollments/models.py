@@ -188,6 +188,9 @@ class Enrollment(models.Model):
     scope_path = "user__organisation_id"
 
     class Meta:
+        # The admin's words, as on every other page (the API keeps Canvas's "enrollment").
+        verbose_name = "enrolment"
+        verbose_name_plural = "enrolments"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
