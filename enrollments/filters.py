@@ -10,9 +10,9 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
 from enrollments.models import EnrollmentState, EnrollmentType
+from enrollments.search import course_text_matches
 from users.filters import ManyChoiceFilter, choices, invalid_choice
 from users.selectors import user_lookup
 
@@ -127,9 +127,7 @@ class CourseFilter(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(sis_course_id=value)
-        )
+        return queryset.filter(course_text_matches(value))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

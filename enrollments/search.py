@@ -35,12 +35,13 @@ def people_matching(words: list[str], field: str) -> Q:
     return Q(Exists(users_matching_words(User.objects.filter(pk=OuterRef(field)), words)))
 
 
+def course_text_matches(text: str) -> Q:
+    """A course whose code or name contains `text`, or whose SIS ID is `text`."""
+    return Q(code__icontains=text) | Q(name__icontains=text) | Q(sis_course_id=text)
+
+
 def courses_matching(word: str) -> list[int]:
-    return list(
-        Course.objects.filter(
-            Q(code__icontains=word) | Q(name__icontains=word) | Q(sis_course_id=word)
-        ).values_list("id", flat=True)
-    )
+    return list(Course.objects.filter(course_text_matches(word)).values_list("id", flat=True))
 
 
 def _enrolment_conditions(words: list[str], person: str, course: str) -> list[Q]:

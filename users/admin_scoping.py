@@ -6,7 +6,7 @@ may not make that change, gets a 403: a manager's bulk action, an action the per
 have, or a change a service refuses as not theirs to make (NotPermitted).
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -32,6 +32,10 @@ class ScopedAdmin(SimpleHistoryAdmin):
     # Lists count their rows up to a cap ("More than 10,000"): never a COUNT of a whole
     # table of millions of enrolments or history rows on a page view.
     paginator = CappedPaginator
+    # Django's "Show counts" counts every choice of every filter over the whole list, with
+    # no cap: on a million people that ran for minutes. The users page has its own capped
+    # tab counts instead.
+    show_facets = admin.ShowFacets.NEVER
 
     def get_queryset(self, request):
         return scoped(super().get_queryset(request), request.user)

@@ -117,6 +117,8 @@ def test_lists_count_up_to_a_cap_and_say_so(client, admin_user, training, monkey
     assert page.context["cl"].paginator.is_capped
     assert re.search(r"More than 3 enrol+ments — narrow them down", re.sub(r"\s+", " ", text))
     assert re.search(r"Select every matching enrol+ment", text)
+    searched = re.sub(r"\s+", " ", client.get(ENROLMENTS, {"q": "davies"}).content.decode())
+    assert "More than 3 results" in searched and "4 results" not in searched
     # Below the cap the count is exact.
     page = client.get(ENROLMENTS, {"q": "freya"})
     assert not page.context["cl"].paginator.is_capped
@@ -128,3 +130,17 @@ def test_a_deleted_persons_enrolments_are_still_found(client, admin_user, traini
     user_services.user_delete(freya, by=admin_user, reason="Left")
     sign_in(client, admin_user)
     assert _rows(client, ENROLMENTS, "freya") == {("fd01", "FIRE-1"), ("fd01", "GDPR-2")}
+
+
+def test_no_list_offers_uncapped_counts_of_every_filter_choice(client, admin_user, training):
+    # Django's "Show counts" counts each filter choice over the whole list with no cap.
+    sign_in(client, admin_user)
+    for url in (ENROLMENTS, "/admin/users/user/", CERTIFICATES):
+        with CaptureQueriesContext(connection) as plain:
+            client.get(url)
+        with CaptureQueriesContext(connection) as asked:
+            page = client.get(url, {"_facets": "True"})
+        assert page.status_code == 200
+        assert "Show counts" not in page.content.decode()
+        assert len(asked.captured_queries) == len(plain.captured_queries)
+        assert not any("FILTER (WHERE" in query["sql"] for query in asked.captured_queries)

@@ -342,7 +342,10 @@ def _change_status_in_bulk(
                 batch_changed, organisations, batch_admins = cursor.fetchone()
                 ledger.people_left(batch_changed, organisations, now=now)
             else:
-                with ledger.people_changing(batch, now=now):
+                # Deleting inactive people: afterwards they count for nothing either.
+                with ledger.people_changing(
+                    batch, now=now, leaving=UserStatus.ACTIVE not in assignments["status"][1]
+                ):
                     cursor.execute(sql, params)
                     batch_changed, _, batch_admins = cursor.fetchone()
             changed += batch_changed
