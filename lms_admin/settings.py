@@ -5,6 +5,7 @@ and DATABASE_URL, and then passes `manage.py check --deploy` without warnings.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -208,6 +209,44 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Sign-in throttle and token redaction (issue 13, items 2 and 7) -----------------------
+# django-axes counts failed sign-ins in the database (shared by every app server); the
+# handler in users/sign_in_throttle.py applies three limits per hour instead of axes's one:
+# one account from one address, one address (bad API tokens included), one account from
+# everywhere (OWASP ASVS: at most 100). README "Sign-in throttle" explains the policy.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["users.sign_in_throttle.SignInThrottleBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
+AXES_HANDLER = "users.sign_in_throttle.SignInThrottleHandler"
+AXES_FAILURE_LIMIT = 1  # the handler answers 1 failure when one of SIGN_IN_LIMITS is reached
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_VERBOSE = False
+SIGN_IN_LIMITS = {
+    "account_from_address": int(os.environ.get("SIGN_IN_LIMIT_ACCOUNT_FROM_ADDRESS", "10")),
+    "address": int(os.environ.get("SIGN_IN_LIMIT_ADDRESS", "100")),
+    "account": int(os.environ.get("SIGN_IN_LIMIT_ACCOUNT", "100")),
+}
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt does not extend it
+AXES_RESET_ON_SUCCESS = False  # signing in to one's own account must not clear an address
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are counted once, in reports (SignInEvent)
+AXES_ENABLE_ADMIN = False
+AXES_LOCKOUT_CALLABLE = "users.sign_in_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "users.sign_in_throttle.client_address"
+AXES_SENSITIVE_PARAMETERS = ["access_token"]
+# Proxies in front that append to X-Forwarded-For (1 behind nginx); 0 trusts REMOTE_ADDR.
+SIGN_IN_PROXY_COUNT = int(os.environ.get("SIGN_IN_PROXY_COUNT", "0"))
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["users.sign_in_throttle.SignInPauseThrottle"]
+# Canvas's ?access_token= stays accepted but never reaches a log line.
+LOGGING["filters"] = {"redact_tokens": {"()": "lms_admin.log_redaction.RedactAccessTokens"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_tokens"]
+LOGGING["loggers"] = {
+    "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    # On the logger, so that every handler Django adds for it (mail_admins) sees it redacted.
+    "django.request": {"filters": ["redact_tokens"]},
+}
+# ------------------------------------------------------------------------------------------
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -37,6 +37,7 @@ from users.admin_filters import (
 )
 from users.admin_marks import MARK_ACTIONS, DeletionMarkActions, MarkedForDeletionFilter
 from users.admin_scoping import ScopedAdmin, reason_from, scoped
+from users.admin_sign_in import unlock_sign_in_view
 from users.admin_views import UserPages
 from users.card_selectors import user_changes, user_status_timeline, user_training_history
 from users.counting import CappedPaginator, capped_count, count_label
@@ -258,6 +259,11 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
                 "<path:object_id>/revert/<int:history_id>/",
                 wrap(pages.revert),
                 name="users_user_revert",
+            ),
+            path(
+                "<path:object_id>/unlock-sign-in/",
+                wrap(unlock_sign_in_view(self)),
+                name="users_user_unlock_sign_in",
             ),
             path(
                 "credentials/<str:key>.csv",

@@ -1,8 +1,25 @@
-"""Sign-in hooks: a temporary password is spent by the sign-in that uses it."""
+"""Sign-in hooks: last_login written without history; a temporary password is spent.
+
+Django's own `update_last_login` saves the user, and simple-history writes a history row for
+every save: a blank "Changed" row per sign-in (last_login is not tracked). A sign-in is
+counted where figures are read (reports.SignInEvent and the ledger) and kept in last_login,
+written here with one UPDATE that writes no history.
+"""
 
 from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.utils import timezone
+
+user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+
+
+@receiver(user_logged_in, dispatch_uid="users_record_last_login")
+def record_last_login(sender, request, user, **kwargs):
+    now = timezone.now()
+    type(user)._default_manager.filter(pk=user.pk).update(last_login=now)
+    user.last_login = now
 
 
 @receiver(user_logged_in)

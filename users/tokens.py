@@ -19,6 +19,7 @@ from rest_framework import authentication, exceptions
 from users.exceptions import DomainError
 from users.history import save_with_history
 from users.models import AccessToken, User, UserStatus
+from users.sign_in_throttle import api_pause, record_bad_token
 
 PREFIX = "lms_"
 DEFAULT_EXPIRES_IN_DAYS = 90
@@ -98,7 +99,10 @@ def token_authenticate(secret: str) -> AccessToken | None:
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <token>`, or Canvas's `access_token` parameter."""
+    """`Authorization: Bearer <token>`, or Canvas's `access_token` parameter.
+
+    Each bad token is a failed sign-in of the client's address (users/sign_in_throttle.py).
+    """
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
@@ -115,8 +119,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             secret = request.query_params.get("access_token") or ""
             if not secret:
                 return None
+        # A paused address may not try tokens at all, good ones included: otherwise guessing
+        # would go on, each answer saying whether the guess was right.
+        pause = api_pause(request)
+        if pause:
+            raise exceptions.Throttled(wait=pause.wait_seconds, detail=pause.message)
         token = token_authenticate(secret)
         if token is None:
+            record_bad_token(request)
             raise exceptions.AuthenticationFailed("Invalid access token.")
         return token.user, token
 

@@ -49,8 +49,11 @@ from users.services.segments import (
     segment_membership_delete,
     segment_remove_members,
 )
+from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
 
 __all__ = [
+    "user_record_sign_in_lock",
+    "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",
     "ImportOutcome",
     "segments_apply_import",
