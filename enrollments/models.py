@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from lms_admin.plumbing.scoping import ScopedQuerySet
 from users.models import Organisation
-from users.scoping import ScopedQuerySet
 
 
 class EnrollmentMethod(models.TextChoices):
@@ -222,7 +222,7 @@ class Enrollment(models.Model):
             models.Index(fields=["section", "id"], name="enrollment_section_id_idx"),
             models.Index(fields=["section", "state"], name="enrollment_section_state_idx"),
             # A person's enrolments read from the index alone: what they count in the figures
-            # (reports.ledger, on every status change: user, state, course) and their rows
+            # (reports.ledger_write, on every status change: user, state, course) and their rows
             # in the Archived report and its export. The export visits people in order of
             # departure, not as stored, so reading each enrolment from the table instead
             # cost a random page read per row (a 1M-row file: 13 s against 8 s).

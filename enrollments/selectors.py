@@ -11,8 +11,8 @@ from django.http import Http404
 
 from enrollments.filters import CourseFilter, EnrollmentFilter
 from enrollments.models import Course, Enrollment, EnrollmentState, Section
-from users.exceptions import DomainError
-from users.scoping import organisation_tree_ids
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.scoping import organisation_tree_ids
 from users.selectors import USER_ID_KINDS, get_or_404, id_lookup
 
 COURSE_ID_KINDS = {"sis_course_id": "sis_course_id"}

@@ -25,8 +25,8 @@ from imports.forms import UploadForm
 from imports.kinds import KINDS
 from imports.models import ImportJob, ImportRow, ImportState, RowOutcome, StatusWord
 from imports.reading import FORMATS
-from users.exceptions import DomainError
-from users.scoping import MANAGER, role_of
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.scoping import MANAGER, role_of
 
 ROWS_PER_PAGE = 100
 

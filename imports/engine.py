@@ -25,10 +25,10 @@ from imports.kinds import KINDS
 from imports.kinds.base import Context, Layout, RowPlan, converters_for
 from imports.models import ImportJob, ImportPlan, ImportRow, ImportState, RowOutcome
 from imports.reading import FileProblem, read_table
-from users.bulk import insert_rows, write_tuples
-from users.exceptions import DomainError
-from users.history import batched
-from users.scoping import organisation_scope
+from lms_admin.plumbing.bulk import insert_rows, write_tuples
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import batched
+from lms_admin.plumbing.scoping import organisation_scope
 
 logger = logging.getLogger(__name__)
 

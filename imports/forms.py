@@ -3,8 +3,8 @@ from django import forms
 from imports.kinds import KINDS
 from imports.reading import ENCODINGS, FileProblem, check_size, detect_format
 from imports.services import may_import
+from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
 from users.models import Organisation
-from users.scoping import EVERYTHING, organisation_scope
 
 
 class UploadForm(forms.Form):

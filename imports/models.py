@@ -14,8 +14,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from lms_admin.plumbing.scoping import ScopedQuerySet
 from users.models import Organisation
-from users.scoping import ScopedQuerySet
 
 
 class ImportKind(models.TextChoices):

@@ -15,8 +15,8 @@ from imports import engine
 from imports.kinds import KINDS
 from imports.models import ImportJob, ImportState
 from imports.reading import ENCODINGS, FileProblem, check_size, detect_format, estimate_rows
-from users.exceptions import DomainError
-from users.scoping import EVERYTHING, organisation_scope
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
 
 
 def may_import(person, kind: str) -> bool:

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "enrollments",
     "reports",
     "imports",
+    # Tooling, not product: demo and scale data (seed_demo) and the benchmarks (bench).
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +187,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "users.api.base.canvas_exception_handler",
+    "EXCEPTION_HANDLER": "lms_admin.api.base.canvas_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LMS lifecycle admin API",

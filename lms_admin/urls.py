@@ -28,7 +28,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("api/v1/", include("lms_admin.api")),
+    path("api/v1/", include("lms_admin.api.urls")),
     path("account/tokens/", include("users.views_tokens")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

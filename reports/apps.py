@@ -6,4 +6,7 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
-        from reports import signals  # noqa: F401
+        from lms_admin.plumbing import figures
+        from reports import ledger_write, signals  # noqa: F401
+
+        figures.install(ledger_write)

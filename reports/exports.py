@@ -254,7 +254,7 @@ def stream(fmt: str, headers, rows, *, sheet: str = "Report") -> Iterator[bytes]
 
 
 class _Query(Protocol):
-    """What a `Source` needs of its query (`reports.selectors.fast_rows.Query`)."""
+    """What a `Source` needs of its query (`reports.selectors.sql_export.Query`)."""
 
     def rows(self) -> Iterator[tuple]: ...
 

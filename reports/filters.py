@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from enrollments.models import Course
+from lms_admin.plumbing.scoping import organisation_tree_ids
 from reports.selectors.changes import ACTIONS, TRACKED_MODELS
 from users.models import Organisation, Segment, User, UserStatus
-from users.scoping import organisation_tree_ids
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 MAX_RANGE_DAYS = 3660

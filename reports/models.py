@@ -1,5 +1,5 @@
 """The records `reports` writes: who signed in when, who exported what, and the figures
-ledger behind the analytics (FigureDelta, kept by the services through reports.ledger)."""
+ledger behind the analytics (FigureDelta, kept by the services through reports.ledger_write)."""
 
 from datetime import date
 
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from users.scoping import ScopedQuerySet
+from lms_admin.plumbing.scoping import ScopedQuerySet
 
 
 class SignInEvent(models.Model):

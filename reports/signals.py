@@ -5,7 +5,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from reports import ledger
+from reports import ledger_write as ledger
 from reports.models import SignInEvent
 
 

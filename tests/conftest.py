@@ -6,9 +6,9 @@ from django.contrib.auth.models import Group
 
 from enrollments import services as enrollment_services
 from enrollments.models import EnrollmentState
+from lms_admin.plumbing.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 from users import services
 from users.models import Organisation
-from users.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 
 PASSWORD = "correct-horse-battery-staple"
 

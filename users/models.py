@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from users.scoping import ScopedQuerySet
+from lms_admin.plumbing.scoping import ScopedQuerySet
 
 
 class Organisation(models.Model):

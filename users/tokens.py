@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from users.exceptions import DomainError
-from users.history import save_with_history
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import save_with_history
 from users.models import AccessToken, User, UserStatus
 from users.sign_in_throttle import api_pause, record_bad_token
 

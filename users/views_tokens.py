@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from users.exceptions import DomainError
+from lms_admin.plumbing.errors import DomainError
 from users.models import AccessToken
 from users.tokens import DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, token_create, token_revoke
 

@@ -11,7 +11,7 @@ from enrollments.services.courses import (
     everyone_user_ids,
     section_create,
 )
-from enrollments.services.enrolments import (
+from enrollments.services.enrollments import (
     EnrolOutcome,
     certificate_issue,
     enrollment_create,
@@ -24,7 +24,7 @@ from enrollments.services.enrolments import (
     enrollments_set_state,
     enrollments_undelete_for_users,
 )
-from enrollments.services.imports import (
+from enrollments.services.import_plan import (
     courses_apply_import,
     enrollments_apply_import,
     sections_apply_import,

@@ -17,16 +17,16 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
-from reports import ledger
-from users.exceptions import DomainError
-from users.history import (
+from lms_admin.plumbing import figures
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import (
     batched,
     create_with_history,
     insert_history_rows,
     save_with_history,
 )
+from lms_admin.plumbing.scoping import organisation_tree_ids
 from users.models import User, UserStatus
-from users.scoping import organisation_tree_ids
 
 
 def _validation_message(error: ValidationError) -> str:
@@ -176,6 +176,6 @@ def _enrol_set(
             ).values_list("id", flat=True)
         )
         insert_history_rows(Enrollment, new_ids, by=by, reason=reason, history_type="+", when=now)
-        ledger.enrollments_added(new_ids, now=now)
+        figures.enrollments_added(new_ids, now=now)
         created += len(new_ids)
     return created

@@ -397,7 +397,7 @@ class Context:
     """Who imports, into which organisation, and what the file's words mean."""
 
     person: object
-    # Organisation ids the person may touch, or None for all (users.scoping.EVERYTHING).
+    # Organisation ids the person may touch, or None for all (plumbing.scoping.EVERYTHING).
     scope: set[int] | None
     # The organisation chosen for the file: new people go there, rows are checked against it.
     organisation: object | None

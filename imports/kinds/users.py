@@ -26,9 +26,9 @@ from imports.kinds.base import (
     formula_notes,
 )
 from imports.models import RowOutcome, StatusApplies
+from lms_admin.plumbing.scoping import admin_account_condition
 from users import services
 from users.models import User, UserStatus
-from users.scoping import admin_account_condition
 
 OWN = Layout(
     name="people (this admin's export format)",

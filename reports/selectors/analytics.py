@@ -13,10 +13,10 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from enrollments.models import Course, EnrollmentState
+from lms_admin.plumbing.scoping import organisation_scope, organisation_tree_ids
 from reports.models import SignInEvent
 from reports.selectors.sources import Source, in_any, live_source, source_as_of
 from users.models import Organisation, Segment, UserStatus
-from users.scoping import organisation_scope, organisation_tree_ids
 
 SIGN_IN_DAYS = 30
 NEW_USER_MONTHS = 12

@@ -11,8 +11,8 @@ from django.db.models import Prefetch, QuerySet
 from enrollments.models import Certificate, Enrollment
 from reports.exports import Source
 from reports.selectors.archived_sql import archived_query
-from reports.selectors.fast_rows import is_postgresql
 from reports.selectors.paging import Page, after, capped_count, decode_cursor, encode_cursor
+from reports.selectors.sql_export import is_postgresql
 from users.models import User, UserStatus
 
 PAGE_SIZE = 50

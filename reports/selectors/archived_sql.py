@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import EmptyResultSet
 
 from enrollments.models import Certificate, Course, Enrollment, EnrollmentState
-from reports.selectors.fast_rows import (
+from reports.selectors.sql_export import (
     Query,
     choice_label,
     full_name,

@@ -16,11 +16,11 @@ from itertools import islice
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from enrollments.models import Certificate, Course, Enrollment, Section
+from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
 from reports.exports import Source
 from reports.selectors.changes_sql import change_query, writes_changes_of
-from reports.selectors.fast_rows import is_postgresql
+from reports.selectors.sql_export import is_postgresql
 from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
-from users.scoping import EVERYTHING, organisation_scope
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000

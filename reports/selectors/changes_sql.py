@@ -13,7 +13,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import models
 
 from enrollments.models import Course
-from reports.selectors.fast_rows import (
+from reports.selectors.sql_export import (
     Query,
     full_name,
     literal,

@@ -12,6 +12,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from lms_admin.plumbing.scoping import organisation_scope
 from reports.selectors.analytics import (
     Figures,
     active_users,
@@ -20,13 +21,12 @@ from reports.selectors.analytics import (
     end_of,
     enrolments_by_course_state,
 )
-from reports.selectors.ledger import (
+from reports.selectors.ledger_read import (
     figures_from_ledger,
     ledger_answers,
     narrows_enrolments_by_date,
 )
 from reports.selectors.sources import Source, live_source, source_as_of
-from users.scoping import organisation_scope
 
 
 def _enrolments_made_in_range(source: Source, filters: dict):

@@ -10,9 +10,9 @@ from datetime import date
 from django.db.models import Count, OuterRef, Q, Subquery
 
 from enrollments.models import Course, Enrollment
+from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope, organisation_tree_ids
 from reports.selectors.analytics import end_of, start_of
 from users.models import User, UserStatus
-from users.scoping import EVERYTHING, organisation_scope, organisation_tree_ids
 
 HEADERS = ("Section", "Item", "Count", "Inactive now", "Deleted now")
 

@@ -21,8 +21,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from enrollments.models import Enrollment
+from lms_admin.plumbing.scoping import EVERYTHING
 from users.models import SegmentMembership, User
-from users.scoping import EVERYTHING
 
 
 @dataclass

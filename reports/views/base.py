@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
+from lms_admin.plumbing.scoping import MANAGER, ROLES, role_of
 from reports.exports import FORMATS, export_response
 from reports.models import ExportFormat
 from users.models import User
-from users.scoping import MANAGER, ROLES, role_of
 
 TABS = (
     ("reports:analytics", "Analytics"),

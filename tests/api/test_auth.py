@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from lms_admin.plumbing.errors import DomainError
 from tests.api.conftest import client_for
 from users import services
-from users.exceptions import DomainError
 from users.models import AccessToken
 from users.tokens import token_create, token_revoke
 

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
+from lms_admin.api.base import BAD_VALUE, NOT_FOUND
 from users import services
-from users.api.base import BAD_VALUE, NOT_FOUND
 from users.models import Organisation
 
 NOT_FOUND_JSON = {"errors": [{"message": NOT_FOUND}]}

@@ -6,7 +6,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-from users.api.base import CanvasPagination
+from lms_admin.api.base import CanvasPagination
 
 COURSE = "/api/v1/courses/sis_course_id:SIS-SAFE101/enrollments"
 

@@ -7,10 +7,10 @@ from django.contrib.auth.models import Group
 
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
+from lms_admin.plumbing.scoping import MANAGER, TRAINING_ADMIN
 from tests.conftest import PASSWORD
 from users import services
 from users.models import User, UserSession, UserStatus
-from users.scoping import MANAGER, TRAINING_ADMIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

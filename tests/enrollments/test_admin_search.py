@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from enrollments import search
 from enrollments import services as enrollment_services
+from lms_admin.plumbing import counting
 from tests.enrollments.test_admin import sign_in
-from users import counting
 from users import services as user_services
 
 ENROLMENTS = "/admin/enrollments/enrollment/"

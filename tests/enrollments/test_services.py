@@ -3,8 +3,8 @@ from django.core import mail
 
 from enrollments import services
 from enrollments.models import Enrollment, EnrollmentMethod, EnrollmentState, Section
+from lms_admin.plumbing.errors import DomainError
 from users import services as user_services
-from users.exceptions import DomainError
 from users.models import Organisation
 
 pytestmark = pytest.mark.django_db

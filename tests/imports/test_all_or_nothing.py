@@ -12,8 +12,8 @@ from imports.kinds import KINDS
 from imports.models import ImportJob
 from imports.services import import_job_confirm, import_job_restart, stalled
 from imports.tasks import apply_import
+from lms_admin.plumbing.errors import DomainError
 from users import services
-from users.exceptions import DomainError
 from users.models import User, UserStatus
 
 from .helpers import (
@@ -72,7 +72,7 @@ def test_a_failure_after_people_are_created_writes_nothing(admin_user, people_fi
     job = checked("users", people_file, admin_user)
     assert counts(job) == {"new": 1, "updated": 1, "status": 1}
     before = world()
-    monkeypatch.setattr("users.services.imports._update_people", explode)
+    monkeypatch.setattr("users.services.import_plan._update_people", explode)
 
     job = confirm(job, by=admin_user)
 
@@ -88,7 +88,7 @@ def test_a_failure_in_a_lifecycle_service_writes_nothing(admin_user, people_file
     def refuse(*args, **kwargs):
         raise DomainError("Deactivation is switched off today.")
 
-    monkeypatch.setattr("users.services.imports.users_deactivate", refuse)
+    monkeypatch.setattr("users.services.import_plan.users_deactivate", refuse)
 
     job = confirm(job, by=admin_user)
 
@@ -197,7 +197,7 @@ def test_a_failure_while_enrolling_writes_nothing(admin_user, make_user, course,
     job = checked("enrollments", content, admin_user)
     assert counts(job) == {"new": 1, "status": 1}
     before = world()
-    monkeypatch.setattr("enrollments.services.imports.enrollments_set_state", explode)
+    monkeypatch.setattr("enrollments.services.import_plan.enrollments_set_state", explode)
 
     job = confirm(job, by=admin_user)
 
@@ -214,7 +214,7 @@ def test_a_failure_after_courses_are_created_writes_nothing(admin_user, course, 
     )
     job = checked("courses", content, admin_user)
     before = world()
-    monkeypatch.setattr("enrollments.services.imports._bulk_update", explode)
+    monkeypatch.setattr("enrollments.services.import_plan._bulk_update", explode)
 
     job = confirm(job, by=admin_user)
 
@@ -238,7 +238,7 @@ def test_a_failure_while_removing_members_writes_nothing(
     )
     job = checked("memberships", content, admin_user)
     before = world()
-    monkeypatch.setattr("users.services.imports.segment_remove_members", explode)
+    monkeypatch.setattr("users.services.import_plan.segment_remove_members", explode)
 
     job = confirm(job, by=admin_user)
 

@@ -9,7 +9,7 @@ from enrollments import services as enrollment_services
 from imports import engine
 from imports.models import ImportJob
 from imports.services import import_job_confirm
-from users.exceptions import DomainError
+from lms_admin.plumbing.errors import DomainError
 from users.models import User
 
 from .helpers import (

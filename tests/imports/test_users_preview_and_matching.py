@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from imports.services import import_job_confirm
+from lms_admin.plumbing.errors import DomainError
 from users import services
-from users.exceptions import DomainError
 from users.models import User, UserStatus
 
 from .helpers import (

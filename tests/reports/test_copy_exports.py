@@ -12,7 +12,7 @@ from psycopg.pq import TransactionStatus
 
 from reports import exports
 from reports.models import ExportRecord
-from reports.selectors import fast_rows
+from reports.selectors import sql_export as fast_rows
 from tests.reports.helpers import content
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")

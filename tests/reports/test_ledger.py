@@ -13,11 +13,11 @@ from django.contrib.auth.models import AnonymousUser
 
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment, EnrollmentMethod, EnrollmentState
-from reports.ledger_build import rebuild_ledger
+from reports.ledger_rebuild import rebuild_ledger
 from reports.models import FigureDelta, SignInEvent
 from reports.selectors.analytics import analytics_as_of_scan, analytics_scan
 from reports.selectors.figures import analytics, analytics_as_of
-from reports.selectors.ledger import ledger_answers
+from reports.selectors.ledger_read import ledger_answers
 from tests.imports.helpers import ENROLLMENTS_CANVAS, OWN_USERS, csv_bytes, import_and_apply
 from users import services
 from users.models import Organisation, SegmentMembership, User, UserStatus
@@ -289,7 +289,7 @@ def test_a_segment_is_counted_from_the_tables(organisation, admin_user):
 def test_scale_data_loaded_without_the_services_is_counted(roles, admin_user):
     import io
 
-    from users.demo_scale import seed_scale
+    from bench.scale_data import seed_scale
 
     seed_scale(20, stdout=io.StringIO(), enrollments_per_user=3)
     assert _rows(analytics(person=admin_user, filters={})) == _rows(

@@ -4,11 +4,11 @@
 import pytest
 from django.urls import reverse
 
+from lms_admin.plumbing.errors import NotPermitted
+from lms_admin.plumbing.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 from tests.conftest import PASSWORD
 from users import services
-from users.exceptions import NotPermitted
 from users.models import User, UserStatus
-from users.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ import pytest
 from django.urls import reverse
 
 from enrollments import services as enrollment_services
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.scoping import MANAGER, TRAINING_ADMIN
 from tests.conftest import PASSWORD
 from users import services
-from users.exceptions import DomainError
 from users.models import User, UserStatus
-from users.scoping import MANAGER, TRAINING_ADMIN
 
 pytestmark = pytest.mark.django_db
 

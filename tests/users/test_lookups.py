@@ -3,7 +3,7 @@ exactly as given, whatever characters it holds."""
 
 from django.db import connection
 
-from users.lookups import array_parameter
+from lms_admin.plumbing.lookups import array_parameter
 from users.models import User
 
 AWKWARD = ['a"b', "c\\d", "e'f", "g,h}{", " spaced ", "NULL", "", "ünï", 'x\\"y']

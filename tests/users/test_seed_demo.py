@@ -5,10 +5,10 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.utils import timezone
 
+from bench.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from enrollments.models import Certificate, Course, Enrollment, EnrollmentState
-from users.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from lms_admin.plumbing.scoping import role_of
 from users.models import Organisation, Segment, User, UserStatus
-from users.scoping import role_of
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +60,8 @@ def test_a_bulk_scale_load_builds_every_index_again(roles):
 
     from django.db import connection
 
-    from users.demo_indexes import BULK_TABLES, _plain_indexes
-    from users.demo_scale import seed_scale
+    from bench.scale_data import seed_scale
+    from bench.scale_indexes import BULK_TABLES, _plain_indexes
 
     if connection.vendor != "postgresql":
         pytest.skip("Only PostgreSQL loads scale data with its indexes dropped.")

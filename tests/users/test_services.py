@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollments.models import Enrollment, EnrollmentState
+from lms_admin.plumbing.errors import DomainError
 from tests.conftest import PASSWORD
 from users import services
-from users.exceptions import DomainError
 from users.models import User, UserSession, UserStatus
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+from lms_admin.plumbing.errors import NotPermitted
 from tests.api.conftest import client_for
 from tests.conftest import PASSWORD
 from users import services
-from users.exceptions import NotPermitted
 from users.sign_in_throttle import client_address
 
 ADDRESS_A, ADDRESS_B, ADDRESS_C, ADDRESS_D = (

@@ -108,9 +108,9 @@ def test_power_user_tabs_search_and_filters_are_scoped(
 def test_select_all_beyond_the_cap_says_more_than_and_acts_on_all(
     client, admin_user, make_user, monkeypatch
 ):
-    import users.counting
+    import lms_admin.plumbing.counting
 
-    monkeypatch.setattr(users.counting, "COUNT_CAP", 30)
+    monkeypatch.setattr(lms_admin.plumbing.counting, "COUNT_CAP", 30)
     seasonal = [make_user(last_name="Seasonal") for _ in range(40)]
     sign_in(client, admin_user)
     response = client.get(CHANGELIST + "?q=Seasonal&per_page=25")

@@ -64,9 +64,9 @@ def test_tabs_show_each_status_with_counts(client, admin_user, make_user):
 
 
 def test_counts_are_capped(client, admin_user, make_user, monkeypatch):
-    import users.counting
+    import lms_admin.plumbing.counting
 
-    monkeypatch.setattr(users.counting, "COUNT_CAP", 3)
+    monkeypatch.setattr(lms_admin.plumbing.counting, "COUNT_CAP", 3)
     for _ in range(5):
         make_user()
     sign_in(client, admin_user)

@@ -22,7 +22,7 @@ from users.services.common import (
     password_reset_url,
     send_password_reset_link,
 )
-from users.services.imports import (
+from users.services.import_plan import (
     IMPORTABLE_FIELDS,
     ImportOutcome,
     segments_apply_import,

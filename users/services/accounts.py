@@ -14,23 +14,23 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
-from reports import ledger
-from users.exceptions import DomainError, NotPermitted
-from users.history import (
+from lms_admin.plumbing import figures
+from lms_admin.plumbing.errors import DomainError, NotPermitted
+from lms_admin.plumbing.history import (
     create_with_history,
     insert_history_rows,
     save_with_history,
+)
+from lms_admin.plumbing.scoping import (
+    TRAINING_ADMIN,
+    forget_cached_scope,
+    organisation_scope,
+    restricted_to_plain_accounts,
 )
 from users.models import (
     Organisation,
     User,
     UserStatus,
-)
-from users.scoping import (
-    TRAINING_ADMIN,
-    forget_cached_scope,
-    organisation_scope,
-    restricted_to_plain_accounts,
 )
 from users.services.common import (
     ACCESS_FIELDS,
@@ -111,7 +111,7 @@ def user_create(
     user._history_user = by
     user._change_reason = reason
     user.save()
-    ledger.people_added([user.pk])
+    figures.people_added([user.pk])
     if groups:
         user.groups.set(_groups_named(groups))
     enrollment_services.enrollments_create_for_new_user(user, by=by, reason=reason)
@@ -190,7 +190,7 @@ def user_update(user: User, *, by, reason: str, groups=None, **changes) -> User:
     if changed:
         # A new organisation moves everything the person counts under the old one.
         moves = [locked.pk] if "organisation" in changed else []
-        with ledger.people_changing(moves):
+        with figures.people_changing(moves):
             save_with_history(locked, changed, by=by, reason=reason)
     else:
         insert_history_rows(User, [locked.pk], by=by, reason=reason)

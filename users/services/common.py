@@ -16,17 +16,17 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from users.exceptions import DomainError, NotPermitted
-from users.models import (
-    User,
-    UserSession,
-    UserStatus,
-)
-from users.scoping import (
+from lms_admin.plumbing.errors import DomainError, NotPermitted
+from lms_admin.plumbing.scoping import (
     TRAINING_ADMIN,
     manage_refusal,
     manageable_users,
     restricted_to_plain_accounts,
+)
+from users.models import (
+    User,
+    UserSession,
+    UserStatus,
 )
 
 # Characters for temporary passwords: no 0/O or 1/l/I, so they can be read out on the phone.
@@ -87,7 +87,7 @@ def _refuse_anonymised(user: User) -> None:
 
 
 def _refuse_unless_may_manage(by, user: User) -> None:
-    """A power user changes only plain accounts of their organisation (see users.scoping)."""
+    """A power user changes only plain accounts of their organisation (see plumbing.scoping)."""
     refusal = manage_refusal(by, user)
     if refusal:
         raise NotPermitted(refusal)

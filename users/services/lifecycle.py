@@ -17,22 +17,22 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
-from reports import ledger
-from users.exceptions import DomainError
-from users.history import (
+from lms_admin.plumbing import figures
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import (
     batched,
     changed_fields,
     history_columns,
     insert_history_rows,
     save_with_history,
 )
+from lms_admin.plumbing.scoping import TRAINING_ADMIN
 from users.models import (
     Organisation,
     User,
     UserSession,
     UserStatus,
 )
-from users.scoping import TRAINING_ADMIN
 from users.services.accounts import user_update
 from users.services.common import (
     PROFILE_FIELDS,
@@ -68,7 +68,7 @@ def user_deactivate(user: User, *, by, reason: str) -> User:
     locked.status = UserStatus.INACTIVE
     locked.status_changed_at = timezone.now()
     locked.set_unusable_password()
-    with ledger.people_changing([locked.pk], now=locked.status_changed_at):
+    with figures.people_changing([locked.pk], now=locked.status_changed_at):
         save_with_history(locked, ["status", "status_changed_at", "password"], by=by, reason=reason)
     _end_sessions([locked.pk])
     _copy_fields(user, locked, ["status", "status_changed_at", "password"])
@@ -88,7 +88,7 @@ def user_reactivate(user: User, *, by, reason: str) -> Credentials:
     locked.status = UserStatus.ACTIVE
     locked.status_changed_at = timezone.now()
     credentials, fields = _issue_credentials(locked)
-    with ledger.people_changing([locked.pk], now=locked.status_changed_at):
+    with figures.people_changing([locked.pk], now=locked.status_changed_at):
         save_with_history(locked, ["status", "status_changed_at", *fields], by=by, reason=reason)
     _copy_fields(user, locked, ["status", "status_changed_at", *fields])
     return credentials
@@ -141,7 +141,7 @@ def user_delete(user: User, *, by, reason: str) -> User:
         "marked_for_deletion_at",
         "marked_for_deletion_by",
     ]
-    with ledger.people_changing([locked.pk], now=locked.status_changed_at, leaving=True):
+    with figures.people_changing([locked.pk], now=locked.status_changed_at):
         save_with_history(locked, fields, by=by, reason=reason)
         enrollment_services.enrollments_delete_for_users([locked.pk], by=by, reason=reason)
     _end_sessions([locked.pk])
@@ -165,7 +165,7 @@ def user_undelete(user: User, *, by, reason: str) -> Credentials:
     if locked.status == UserStatus.ACTIVE:
         credentials, credential_fields = _issue_credentials(locked)
         fields += credential_fields
-    with ledger.people_changing([locked.pk], now=locked.status_changed_at):
+    with figures.people_changing([locked.pk], now=locked.status_changed_at):
         save_with_history(locked, fields, by=by, reason=reason)
         enrollment_services.enrollments_undelete_for_users([locked.pk], by=by, reason=reason)
     _copy_fields(user, locked, fields)
@@ -290,14 +290,14 @@ def _change_status_in_bulk(
     columns = ", ".join(quote(column) for column in history_columns(User))
     setters = ", ".join(f"{quote(column)} = {sql}" for column, (sql, _) in assignments.items())
     set_params = [param for _, params in assignments.values() for param in params]
-    # Active people made inactive or deleted leave the figures (see reports.ledger): their
+    # Active people made inactive or deleted leave the figures (see reports.ledger_write): their
     # own count in this statement, what they own in one statement after it.
     leaving = (
         from_statuses == [UserStatus.ACTIVE] and UserStatus.ACTIVE not in (assignments["status"][1])
     )
     leaving_cte, leaving_params = "", []
     if leaving:
-        leaving_sql, leaving_params = ledger.leaving_users_cte("changed", now=now)
+        leaving_sql, leaving_params = figures.leaving_users_cte("changed", now=now)
         leaving_cte = f", leaving AS ({leaving_sql})"
     sql = f"""
         WITH changed AS (
@@ -340,12 +340,10 @@ def _change_status_in_bulk(
             if leaving:
                 cursor.execute(sql, params)
                 batch_changed, organisations, batch_admins = cursor.fetchone()
-                ledger.people_left(batch_changed, organisations, now=now)
+                figures.people_left(batch_changed, organisations, now=now)
             else:
                 # Deleting inactive people: afterwards they count for nothing either.
-                with ledger.people_changing(
-                    batch, now=now, leaving=UserStatus.ACTIVE not in assignments["status"][1]
-                ):
+                with figures.people_changing(batch, now=now):
                     cursor.execute(sql, params)
                     batch_changed, _, batch_admins = cursor.fetchone()
             changed += batch_changed
@@ -379,7 +377,7 @@ def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
     _refuse_removing_last_training_admins(ids)
     for batch in batched(ids):
-        with ledger.people_changing(batch, now=now, leaving=True):
+        with figures.people_changing(batch, now=now):
             User.objects.filter(id__in=batch).update(
                 status=UserStatus.INACTIVE, status_changed_at=now, password=unusable
             )
@@ -434,7 +432,7 @@ def users_reactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()
     for batch in batched(ids, 1000):
-        with ledger.people_changing(batch, now=now):
+        with figures.people_changing(batch, now=now):
             outcome.credentials += _reactivate_batch(
                 batch, restore_to=UserStatus.ACTIVE, by=by, reason=reason, now=now
             )
@@ -451,7 +449,7 @@ def users_delete(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     now = timezone.now()
     unusable = make_password(None)
     for batch in batched(ids):
-        with ledger.people_changing(batch, now=now, leaving=True):
+        with figures.people_changing(batch, now=now):
             User.objects.filter(id__in=batch).update(
                 status_before_delete=F("status"),
                 status=UserStatus.DELETED,
@@ -479,7 +477,7 @@ def users_undelete(
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()
     for batch in batched(ids, 1000):
-        with ledger.people_changing(batch, now=now):
+        with figures.people_changing(batch, now=now):
             outcome.credentials += _reactivate_batch(
                 batch, restore_to=to_status, by=by, reason=reason, now=now
             )

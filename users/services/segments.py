@@ -7,9 +7,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from reports import ledger
-from users.exceptions import DomainError
-from users.history import (
+from lms_admin.plumbing import figures
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import (
     batched,
     create_with_history,
     delete_with_history,
@@ -67,7 +67,7 @@ def segment_add_members(segment: Segment, users: QuerySet, *, by, reason: str) -
         insert_history_rows(
             SegmentMembership, ids, by=by, reason=reason, history_type="+", when=now
         )
-        ledger.memberships_added(ids, now=now)
+        figures.memberships_added(ids, now=now)
         added += len(ids)
     return added
 
@@ -85,7 +85,7 @@ def segment_remove_members(segment: Segment, users: QuerySet, *, by, reason: str
         insert_history_rows(
             SegmentMembership, batch, by=by, reason=reason, history_type="-", when=now
         )
-        ledger.memberships_removing(batch, now=now)
+        figures.memberships_removing(batch, now=now)
         # A raw delete: the ORM's delete() would send a signal per row and simple-history
         # would write a second "-" row for each one.
         SegmentMembership.objects.filter(id__in=batch)._raw_delete(SegmentMembership.objects.db)
@@ -94,5 +94,5 @@ def segment_remove_members(segment: Segment, users: QuerySet, *, by, reason: str
 
 @transaction.atomic
 def segment_membership_delete(membership: SegmentMembership, *, by, reason: str) -> None:
-    ledger.memberships_removing([membership.pk])
+    figures.memberships_removing([membership.pk])
     delete_with_history(membership, by=by, reason=reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from axes.models import AccessAttempt
 from django.db import transaction
 
-from users.history import insert_history_rows
+from lms_admin.plumbing.history import insert_history_rows
 from users.models import User
 from users.services.common import _lock, _refuse_unless_may_manage
 

@@ -18,9 +18,9 @@ from imports.kinds import KINDS
 from imports.models import ImportRow, ImportState, RowOutcome
 from imports.reading import ENCODINGS, FORMATS
 from imports.services import import_job_create, import_job_take_credentials
-from users.exceptions import DomainError
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.scoping import TRAINING_ADMIN
 from users.models import Organisation, User, UserStatus
-from users.scoping import TRAINING_ADMIN
 
 SHOWN_PER_OUTCOME = 20
 

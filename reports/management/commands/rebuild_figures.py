@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from reports.ledger_build import rebuild_ledger
+from reports.ledger_rebuild import rebuild_ledger
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ personal API token. It is shown this once; only its digest is stored."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from users.exceptions import DomainError
+from lms_admin.plumbing.errors import DomainError
 from users.models import User
 from users.tokens import DEFAULT_EXPIRES_IN_DAYS, token_create
 

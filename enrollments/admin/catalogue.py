@@ -1,0 +1,350 @@
+"""Admin pages for courses, sections, enrolments and certificates."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.urls import path
+from django.utils.html import format_html
+
+from enrollments import services
+from enrollments.admin.course_roster import CoursePages
+from enrollments.models import (
+    Enrollment,
+    EnrollmentMethod,
+    EnrollmentState,
+    Section,
+)
+from enrollments.search import search_certificates, search_enrolments
+from lms_admin.plumbing.admin import ScopedAdmin, reason_from
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
+
+
+class CatalogueAdmin(ScopedAdmin):
+    """Courses and sections: power users and managers may look, training admins change."""
+
+    def has_add_permission(self, request, *args):
+        return role_of(request.user) != POWER_USER and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+    fields = ("name", "sis_section_id", "is_default")
+    readonly_fields = ("is_default",)
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_change_permission(request, obj)
+
+
+class CourseAdmin(CoursePages, CatalogueAdmin):
+    list_display = ("code", "name", "sis_course_id", "organisation", "enrollment_method")
+    list_filter = ("enrollment_method", "organisation")
+    search_fields = ("code", "name", "=sis_course_id")
+    list_select_related = ("organisation",)
+    readonly_fields = ("enrollment_method",)
+    inlines = [SectionInline]
+    change_form_template = "admin/enrollments/course/change_form.html"
+    actions = ["enrol_everyone", "enrol_manually"]
+
+    def save_model(self, request, obj, form, change):
+        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
+        if change:
+            obj._history_user = request.user
+            obj._change_reason = reason
+            super().save_model(request, obj, form, change)
+            return
+        created = services.course_create(
+            code=obj.code,
+            name=obj.name,
+            organisation=obj.organisation,
+            sis_course_id=obj.sis_course_id,
+            start_date=obj.start_date,
+            end_date=obj.end_date,
+            by=request.user,
+            reason=reason,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            instance._history_user = request.user
+            instance._change_reason = reason_from(request, "Sections changed in the admin")
+            instance.save()
+
+    def _set_method(self, request, queryset, method):
+        total = 0
+        try:
+            for course in queryset:
+                total += services.course_set_enrollment_method(
+                    course,
+                    method,
+                    by=request.user,
+                    reason=reason_from(request, "Enrolment method changed in the admin"),
+                )
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Enrolment method set to {EnrollmentMethod(method).label}; {total} people enrolled.",
+            messages.SUCCESS,
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/roster/<int:enrollment_id>/state/",
+                wrap(self.set_state_view),
+                name="enrollments_course_roster_state",
+            ),
+            path(
+                "<path:object_id>/enrolment-method/",
+                wrap(self.enrolment_method_view),
+                name="enrollments_course_enrolment_method",
+            ),
+            path(
+                "<path:object_id>/sections/",
+                wrap(self.sections_view),
+                name="enrollments_course_sections",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        course = self.get_object(request, object_id)
+        context = {
+            "course": course,
+            **self.roster_context(request, course),
+            **self.method_context(request, course),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    @admin.action(description="Switch to manual enrolment", permissions=["change"])
+    def enrol_manually(self, request, queryset):
+        self._set_method(request, queryset, EnrollmentMethod.MANUAL)
+
+
+class SectionAdmin(CatalogueAdmin):
+    list_display = ("name", "course", "sis_section_id", "is_default")
+    search_fields = ("name", "=sis_section_id", "course__code")
+    list_select_related = ("course",)
+    autocomplete_fields = ("course",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            obj._change_reason = reason_from(request, "Changed in the admin")
+            super().save_model(request, obj, form, change)
+            return
+        created = services.section_create(
+            obj.course,
+            name=obj.name,
+            sis_section_id=obj.sis_section_id,
+            by=request.user,
+            reason=reason_from(request, "Created in the admin"),
+        )
+        obj.pk = created.pk
+
+
+class EnrollmentChangeForm(forms.ModelForm):
+    """An existing enrolment: its state and the learner's progress may change (through the
+    services); who, where and in which role it is stays as it is."""
+
+    # Not the model field itself (the state is not editable in plain forms): a choice that
+    # save_model hands to enrollment_set_state.
+    enrolment_state = forms.ChoiceField(
+        label="State",
+        choices=EnrollmentState.choices,
+        help_text="Changing the state keeps the enrolment in its section.",
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ("started_at", "last_activity_at", "score")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["enrolment_state"].initial = self.instance.state
+
+    def clean_score(self):
+        score = self.cleaned_data.get("score")
+        if score is not None and score < 0:
+            raise forms.ValidationError("A score cannot be negative.")
+        return score
+
+
+PROGRESS_FIELDS = ("started_at", "last_activity_at", "score")
+
+
+class EnrollmentAdmin(ScopedAdmin):
+    list_display = (
+        "user",
+        "course",
+        "section",
+        "type",
+        "state_label",
+        "source",
+        "started_at",
+        "completed_at",
+        "score",
+    )
+    list_filter = ("state", "type", "source")
+    # Served by get_search_results (enrollments.search), through people's search index.
+    search_fields = ("user__username", "user__last_name", "=user__sis_user_id", "course__code")
+    search_help_text = "A person's name, username, email or SIS ID, or a course's code or name."
+    list_select_related = ("user", "course", "section")
+    autocomplete_fields = ("user", "course", "section")
+    readonly_fields = ("state", "state_before_delete", "created_at", "updated_at")
+    actions = [f"set_{state}" for state in EnrollmentState.values]
+
+    @admin.display(description="State", ordering="state")
+    def state_label(self, obj):
+        return format_html('<span class="enrollment-state">{}</span>', obj.get_state_display())
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_enrolments(queryset, search_term), False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["form"] = EnrollmentChangeForm
+            kwargs["fields"] = ("enrolment_state", *PROGRESS_FIELDS)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return (
+            "user",
+            "course",
+            "section",
+            "type",
+            "source",
+            "enrolment_state",
+            "state_before_delete",
+            *PROGRESS_FIELDS,
+            "completed_at",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # An existing enrolment never moves to another section, course, person or role
+        # (seed 001): enrol again instead.
+        return (
+            "user",
+            "course",
+            "section",
+            "type",
+            "source",
+            "state_before_delete",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        )
+
+    def save_model(self, request, obj, form, change):
+        by = request.user
+        if role_of(by) == POWER_USER and obj.user.organisation_id not in organisation_scope(by):
+            raise PermissionDenied("You can only enrol users of your own organisation.")
+        reason = reason_from(request, "Changed in the admin" if change else "Enrolled in the admin")
+        if change:
+            self._save_changes(obj, form, by=by, reason=reason)
+            return
+        created = services.enrollment_create(
+            user=obj.user,
+            course=obj.course,
+            section=obj.section,
+            type=obj.type,
+            source=obj.source,
+            by=by,
+            reason=reason,
+        )
+        obj.pk = created.pk
+
+    def _save_changes(self, obj, form, *, by, reason):
+        """State and progress through the services, each writing its history row."""
+        enrollment = Enrollment.objects.get(pk=obj.pk)
+        changed = set(form.changed_data)
+        if "enrolment_state" in changed:
+            services.enrollment_set_state(
+                enrollment, form.cleaned_data["enrolment_state"], by=by, reason=reason
+            )
+        progress = {name: form.cleaned_data[name] for name in PROGRESS_FIELDS if name in changed}
+        if progress:
+            services.enrollment_record_progress(
+                enrollment,
+                **{name: value for name, value in progress.items() if value is not None},
+                clear=[name for name, value in progress.items() if value is None],
+                by=by,
+                reason=reason,
+            )
+        obj.refresh_from_db()
+
+    def _set_state(self, request, queryset, state):
+        count = services.enrollments_set_state(
+            queryset,
+            state,
+            by=request.user,
+            reason=reason_from(request, f"Set to {state} in the admin"),
+        )
+        self.message_user(
+            request, f"{count} enrolments set to {EnrollmentState(state).label}.", messages.SUCCESS
+        )
+
+
+def _state_action(state):
+    def action(self, request, queryset):
+        self._set_state(request, queryset, state)
+
+    action.__name__ = f"set_{state}"
+    return admin.action(
+        description=f"Set selected enrolments to {EnrollmentState(state).label}",
+        permissions=["change"],
+    )(action)
+
+
+for _state in EnrollmentState.values:
+    setattr(EnrollmentAdmin, f"set_{_state}", _state_action(_state))
+
+
+class CertificateAdmin(ScopedAdmin):
+    list_display = ("verification_code", "enrollment", "issued_at")
+    # Served by get_search_results (enrollments.search), through people's search index.
+    search_fields = ("=verification_code", "enrollment__user__username")
+    search_help_text = (
+        "A verification code, or a person's name, username, email or SIS ID, or a course's "
+        "code or name."
+    )
+    list_select_related = ("enrollment__user", "enrollment__course")
+    autocomplete_fields = ("enrollment",)
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_certificates(queryset, search_term), False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,213 @@
+"""The users list: tab counts, page sizes, search order, and what each row offers.
+
+Each row carries what the person looking may do with it (`row_may_change`,
+`row_may_delete`), worked out in the list's own query, so the switch and the row menu only
+offer what will be allowed: managers see the switch as a read-only indicator, and a power
+user sees no actions on accounts with admin access.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from html import escape
+
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import mark_safe
+
+from lms_admin.plumbing.counting import COUNT_CAP, capped_counts
+from lms_admin.plumbing.scoping import admin_account_condition, restricted_to_plain_accounts
+from users.admin.filters import StatusTabFilter
+from users.models import UserStatus
+from users.search import search_summary
+
+PAGE_SIZES = (25, 50, 100, 200)
+STATUS_COLOURS = {"active": "#1a7f37", "inactive": "#9a6700", "deleted": "#cf222e"}
+# A search's matches are read once for the tab counts and the page together (PostgreSQL),
+# when there are at most this many; beyond, the capped counts and Django's page query.
+SEARCH_SUMMARY_LIMIT = 50_000
+# Stands for the id while a row link is reversed once per page, not once per row.
+_ID = 918_273_645_546_372_819
+
+
+@lru_cache(maxsize=128)
+def _url_pattern(name: str, prefix: str, urlconf) -> str:
+    return reverse(name, args=[_ID], urlconf=urlconf)
+
+
+def object_url(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for a numeric id, without reversing for every row: a page
+    of 200 users has a thousand links, and reverse() is most of their cost."""
+    return _url_pattern(name, get_script_prefix(), get_urlconf()).replace(str(_ID), str(pk))
+
+
+def esc(value) -> str:
+    """Django's conditional_escape, with the same output, without its lazy-text wrapper:
+    a page of 200 rows escapes thousands of values, and the wrapper is most of the cost."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return escape(str(value))
+
+
+def status_badge(status: str, label: str):
+    colour = STATUS_COLOURS.get(status, "#57606a")
+    return mark_safe(
+        f'<span class="status-badge status-{esc(status)}" style="color:{esc(colour)};'
+        f'font-weight:600">{esc(label)}</span>'
+    )
+
+
+def row_permissions(model_admin, request) -> dict:
+    """Annotations saying, per row, whether the person may change or delete that account."""
+
+    def flag(allowed: bool):
+        if not allowed:
+            return Value(False, output_field=BooleanField())
+        if restricted_to_plain_accounts(request.user):
+            return ExpressionWrapper(~admin_account_condition(), output_field=BooleanField())
+        return Value(True, output_field=BooleanField())
+
+    return {
+        "row_may_change": flag(model_admin.has_change_permission(request)),
+        "row_may_delete": flag(model_admin.has_lifecycle_delete_permission(request)),
+    }
+
+
+class UserChangeList(ChangeList):
+    """The users list, with the Active / Inactive / Deleted / All tab counts worked out from
+    the same filters and search, in one capped query, and a page size people can choose."""
+
+    def __init__(self, request, *args, **kwargs):
+        chosen = request.GET.get("per_page", "")
+        self.page_sizes = PAGE_SIZES
+        if chosen.isdigit() and int(chosen) in PAGE_SIZES:
+            # ModelAdmin passes list_per_page as the eighth positional argument after request.
+            args = list(args)
+            args[7] = int(chosen)
+        super().__init__(request, *args, **kwargs)
+
+    def get_results(self, request):
+        super().get_results(request)
+        page_ids = getattr(self, "page_ids", None)
+        if page_ids is not None and not (self.show_all and self.can_show_all):
+            # The search summary already picked this page's rows, in the list's order.
+            rows = {row.pk: row for row in self.queryset.filter(pk__in=page_ids)}
+            self.result_list = [rows[pk] for pk in page_ids if pk in rows]
+        # Django adds the list's filters to each row's link through add_preserved_filters,
+        # which resolves the link again for every row; url_for_result adds them itself, the
+        # same query string built once (see ModelAdmin.get_preserved_filters).
+        self.row_link_query = self.preserved_filters
+        self.preserved_filters = ""
+
+    def url_for_result(self, result):
+        url = object_url("admin:users_user_change", result.pk)
+        query = getattr(self, "row_link_query", "")
+        return f"{url}?{query}" if query else url
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop("per_page", None)
+        return lookup_params
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        if exclude_parameters is None:
+            base = super().get_queryset(request, exclude_parameters=["status"])
+            self.tab_counts = self._search_summary(base) or self._capped_tab_counts(base)
+            request._users_tab_counts = self.tab_counts
+            queryset = queryset.annotate(**row_permissions(self.model_admin, request))
+        return queryset
+
+    def _capped_tab_counts(self, base) -> dict:
+        """Each status tab's count, capped, in one query. The statuses split the users, so
+        All is their sum (beyond the cap when any of them is)."""
+        counts = capped_counts({status: base.filter(status=status) for status in UserStatus.values})
+        total = sum(counts.values())
+        if any(count > COUNT_CAP for count in counts.values()):
+            total = COUNT_CAP + 1
+        counts[StatusTabFilter.ALL] = min(total, COUNT_CAP + 1)
+        return counts
+
+    def _current_tab(self) -> str:
+        chosen = self.params.get(StatusTabFilter.parameter_name) or UserStatus.ACTIVE
+        chosen = chosen[-1] if isinstance(chosen, list) else chosen
+        if chosen != StatusTabFilter.ALL and chosen not in UserStatus.values:
+            return UserStatus.ACTIVE  # as StatusTabFilter shows
+        return chosen
+
+    def _search_summary(self, base) -> dict | None:
+        """For a search on PostgreSQL, exact tab counts and this page's ids from one read
+        of the matches (users.search.search_summary); None otherwise, and the capped
+        counts and Django's page query are used instead."""
+        # The page's ids only in the list's default order when searching (get_ordering).
+        page = None
+        if ORDER_VAR not in self.params:
+            tab = self._current_tab()
+            page = (
+                None if tab == StatusTabFilter.ALL else tab,
+                self.list_per_page,
+                (self.page_num - 1) * self.list_per_page,
+            )
+        summary = search_summary(base, self.query, page=page, limit=SEARCH_SUMMARY_LIMIT)
+        if summary is None:
+            return None
+        found, page_ids = summary
+        if page_ids is not None:
+            self.page_ids = page_ids
+        counts = {status: found.get(status, 0) for status in UserStatus.values}
+        counts[StatusTabFilter.ALL] = sum(found.values())
+        return {name: min(count, COUNT_CAP + 1) for name, count in counts.items()}
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        term = self.query.strip()
+        if term:
+            # Exact SIS ID, email and username matches first.
+            exact = Q(sis_user_id=term) | Q(email__iexact=term) | Q(username__iexact=term)
+            return [Case(When(exact, then=Value(0)), default=Value(1)).asc(), *ordering]
+        return ordering
+
+
+def active_switch(obj):
+    if obj.status == UserStatus.DELETED:
+        return ""
+    checked = "true" if obj.status == UserStatus.ACTIVE else "false"
+    if not getattr(obj, "row_may_change", False):
+        # A status indicator, not a control: nothing to click for people who may not.
+        return mark_safe(
+            f'<span class="lifecycle-switch readonly" role="switch" aria-checked="{checked}" '
+            f'aria-disabled="true" aria-label="Active: {esc(obj.username)}" title="You cannot '
+            'change this account"><span class="track"><span class="thumb"></span></span></span>'
+        )
+    url = esc(object_url("admin:users_user_toggle", obj.pk))
+    return mark_safe(
+        f'<a class="lifecycle-switch" role="switch" aria-checked="{checked}" '
+        f'aria-label="Active: {esc(obj.username)}" href="{url}" data-url="{url}" '
+        f'data-name="{esc(obj.get_full_name())}" data-status="{esc(obj.status)}" '
+        f'data-email="{"yes" if obj.email else ""}"><span class="track"><span class="thumb">'
+        "</span></span></a>"
+    )
+
+
+def row_menu(obj):
+    may_change = getattr(obj, "row_may_change", False)
+    may_delete = getattr(obj, "row_may_delete", False)
+    links = [
+        (
+            "View/Edit user details" if may_change else "View user details",
+            object_url("admin:users_user_change", obj.pk),
+        ),
+        ("History", object_url("admin:users_user_history", obj.pk)),
+    ]
+    if may_change and obj.status == UserStatus.ACTIVE:
+        links.append(("Reset password", object_url("admin:users_user_reset_password", obj.pk)))
+    if may_delete and obj.status == UserStatus.DELETED:
+        links.append(("Undelete", object_url("admin:users_user_undelete", obj.pk)))
+    elif may_delete:
+        links.append(("Delete", object_url("admin:users_user_remove", obj.pk)))
+    items = "".join(f'<li><a href="{esc(url)}">{esc(text)}</a></li>' for text, url in links)
+    return mark_safe(
+        f'<details class="row-menu"><summary aria-label="Actions for {esc(obj.username)}">⋯'
+        f"</summary><ul>{items}</ul></details>"
+    )

@@ -1,0 +1,183 @@
+"""Filters for the users page. Every choice list is scoped to what the person may see."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
+
+from lms_admin.plumbing.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
+from users.models import Organisation, Segment, SegmentMembership, User, UserStatus
+
+
+def cached_choices(request, name, queryset):
+    """Choice lists are asked for twice per page (the list and its tab counts): query once."""
+    cache = request.__dict__.setdefault("_filter_choices", {})
+    if name not in cache:
+        cache[name] = [(str(pk), label) for pk, label in queryset.values_list("pk", "name")]
+    return cache[name]
+
+
+class StatusTabFilter(admin.SimpleListFilter):
+    """The Active / Inactive / Deleted / All tabs; the filter itself is shown as tabs."""
+
+    title = "status"
+    parameter_name = "status"
+    template = "admin/users/empty_filter.html"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*UserStatus.choices, (self.ALL, "All")]
+
+    def value(self):
+        return super().value() or UserStatus.ACTIVE
+
+    def queryset(self, request, queryset):
+        chosen = self.value()
+        if chosen == self.ALL:
+            return queryset
+        if chosen not in UserStatus.values:
+            messages.warning(request, f"There is no status called {chosen!r}; showing Active.")
+            chosen = UserStatus.ACTIVE
+        return queryset.filter(status=chosen)
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return [self.parameter_name]
+
+
+class OrganisationFilter(admin.SimpleListFilter):
+    title = "organisation"
+    parameter_name = "organisation"
+
+    def lookups(self, request, model_admin):
+        return cached_choices(request, "organisations", Organisation.objects.for_user(request.user))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(organisation_id=int(value))
+        return queryset
+
+
+class SegmentFilter(admin.SimpleListFilter):
+    title = "segment"
+    parameter_name = "segment"
+
+    def lookups(self, request, model_admin):
+        return cached_choices(request, "segments", Segment.objects.for_user(request.user))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            members = SegmentMembership.objects.filter(segment_id=int(value)).values("user_id")
+            return queryset.filter(id__in=members)
+        return queryset
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = "role"
+    parameter_name = "role"
+    LEARNER = "learner"
+
+    def lookups(self, request, model_admin):
+        return [
+            (TRAINING_ADMIN, "Training admin"),
+            (MANAGER, "Manager"),
+            (POWER_USER, "Power user"),
+            (self.LEARNER, "Learner (no admin access)"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.LEARNER:
+            return queryset.filter(is_staff=False, is_superuser=False)
+        if value == TRAINING_ADMIN:
+            return queryset.filter(Q(is_superuser=True) | Q(id__in=_group_members(value)))
+        if value in (MANAGER, POWER_USER):
+            return queryset.filter(id__in=_group_members(value))
+        return queryset
+
+
+def _group_members(name):
+    return User.groups.through.objects.filter(group__name=name).values("user_id")
+
+
+class LastSignInFilter(admin.SimpleListFilter):
+    title = "last sign-in"
+    parameter_name = "signed_in"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("never", "Never signed in"),
+            ("30", "More than 30 days ago"),
+            ("90", "More than 90 days ago"),
+            ("365", "More than a year ago"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "never":
+            return queryset.filter(last_login__isnull=True)
+        if value in {"30", "90", "365"}:
+            return queryset.filter(last_login__lt=timezone.now() - timedelta(days=int(value)))
+        return queryset
+
+
+class DateJoinedFilter(admin.ListFilter):
+    """Created before and/or after a date, typed into two date boxes."""
+
+    title = "created"
+    template = "admin/users/date_range_filter.html"
+    parameters = ("created_after", "created_before")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.values = {}
+        self.errors = []
+        for name in self.parameters:
+            raw = params.pop(name, None)
+            raw = raw[-1] if isinstance(raw, list) else raw
+            if not raw:
+                continue
+            try:
+                self.values[name] = date.fromisoformat(raw)
+            except ValueError:
+                self.errors.append(f"“{raw}” is not a date; use the form YYYY-MM-DD.")
+        after, before = self.values.get("created_after"), self.values.get("created_before")
+        if after and before and after > before:
+            self.errors.append("The “created after” date is later than the “created before” date.")
+        for error in self.errors:
+            messages.error(request, error)
+        self.raw = {name: request.GET.get(name, "") for name in self.parameters}
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def choices(self, changelist):
+        keep = [
+            (key, value)
+            for key, values in changelist.params.items()
+            if key not in self.parameters and key != "p"
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        return [{"raw": self.raw, "errors": self.errors, "keep": keep}]
+
+    def queryset(self, request, queryset):
+        if self.errors:
+            return queryset.none()
+        zone = timezone.get_current_timezone()
+        if after := self.values.get("created_after"):
+            queryset = queryset.filter(
+                date_joined__gte=datetime.combine(after, time.min, tzinfo=zone)
+            )
+        if before := self.values.get("created_before"):
+            queryset = queryset.filter(
+                date_joined__lt=datetime.combine(before + timedelta(days=1), time.min, tzinfo=zone)
+            )
+        return queryset

@@ -1,0 +1,31 @@
+"""The organisations admin page: partner organisations and their sub-organisations."""
+
+from lms_admin.plumbing.admin import ScopedAdmin, reason_from
+from lms_admin.plumbing.scoping import (
+    POWER_USER,
+    role_of,
+)
+
+
+class OrganisationAdmin(ScopedAdmin):
+    list_display = ("name", "slug", "sis_account_id", "parent", "seat_limit")
+    search_fields = ("name", "slug", "sis_account_id")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("parent",)
+    list_select_related = ("parent",)
+
+    def has_add_permission(self, request):
+        return role_of(request.user) != POWER_USER and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return role_of(request.user) != POWER_USER and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        obj._change_reason = reason_from(
+            request, "Changed in the admin" if change else "Created in the admin"
+        )
+        super().save_model(request, obj, form, change)

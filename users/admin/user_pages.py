@@ -1,0 +1,352 @@
+"""One-user pages of the users admin: the Active/Inactive toggle (JSON for the dialog, a
+confirmation page without JavaScript), reset password, delete, undelete, revert, and the
+one-time download of handed-out credentials."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from lms_admin.plumbing.errors import DomainError, NotPermitted
+from lms_admin.plumbing.scoping import MANAGER, manage_refusal, role_of
+from users import services
+from users.models import User, UserStatus
+
+CREDENTIALS_SESSION_KEY = "handed_out_credentials"
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def json_errors(view):
+    """Refusals as JSON for the dialog's fetch (which asks for JSON), as pages otherwise."""
+
+    @functools.wraps(view)
+    def wrapper(self, request, *args, **kwargs):
+        try:
+            return view(self, request, *args, **kwargs)
+        except (Http404, PermissionDenied) as error:
+            if not wants_json(request):
+                raise
+            status = 404 if isinstance(error, Http404) else 403
+            message = str(error) or (
+                "No such user." if status == 404 else "You do not have permission to do that."
+            )
+            return JsonResponse({"ok": False, "error": message}, status=status)
+
+    return wrapper
+
+
+def error_status(error: DomainError) -> int:
+    return 403 if isinstance(error, NotPermitted) else 400
+
+
+def credentials_payload(credentials: services.Credentials) -> dict:
+    if credentials.temporary_password:
+        return {
+            "temporary_password": credentials.temporary_password,
+            "expires_at": credentials.expires_at.isoformat(),
+            "expires_label": timezone.localtime(credentials.expires_at).strftime(
+                "%d %b %Y %H:%M %Z"
+            ),
+            "message": (
+                f"Temporary password for {credentials.user.username}. It is shown only once, "
+                "works once, and the user must choose a new password when they sign in."
+            ),
+        }
+    if credentials.reset_link_sent_to:
+        return {"message": f"Password reset link sent to {credentials.masked_email}."}
+    return {}
+
+
+def remember_credentials(request, handed_out: list[services.Credentials]) -> str | None:
+    """Keep temporary passwords for one CSV download; returns the download key."""
+    rows = [
+        {
+            "username": item.user.username,
+            "name": item.user.get_full_name(),
+            "email": item.reset_link_sent_to,
+            "temporary_password": item.temporary_password,
+            "expires_at": item.expires_at.isoformat() if item.expires_at else "",
+            "outcome": "temporary password" if item.temporary_password else "reset link emailed",
+        }
+        for item in handed_out
+        if item.temporary_password or item.reset_link_sent_to
+    ]
+    if not rows:
+        return None
+    key = secrets.token_urlsafe(12)
+    stash = request.session.get(CREDENTIALS_SESSION_KEY, {})
+    stash[key] = rows
+    request.session[CREDENTIALS_SESSION_KEY] = stash
+    return key
+
+
+class UserPages:
+    """Views mounted by UserAdmin.get_urls(); `admin` is the UserAdmin instance."""
+
+    def __init__(self, admin):
+        self.admin = admin
+
+    # helpers ---------------------------------------------------------------------------
+
+    def _user(self, request, object_id) -> User:
+        user = self.admin.get_queryset(request).filter(pk=object_id).first()
+        if user is None:
+            raise Http404("No such user, or they belong to another organisation.")
+        return user
+
+    def _require(self, request, allowed: bool, user: User | None = None):
+        if allowed:
+            return
+        if role_of(request.user) == MANAGER:
+            raise PermissionDenied("Managers can look at users but not change them.")
+        refusal = manage_refusal(request.user, user) if user is not None else None
+        raise PermissionDenied(refusal or "You do not have permission to do that.")
+
+    def _render(self, request, template, context):
+        context = {
+            **self.admin.admin_site.each_context(request),
+            "opts": User._meta,
+            **context,
+        }
+        return TemplateResponse(request, f"admin/users/user/{template}", context)
+
+    def _card_url(self, user):
+        return reverse("admin:users_user_change", args=[user.pk])
+
+    def _stale(self, request, user) -> str | None:
+        expected = request.POST.get("expected_status")
+        if expected and expected != user.status:
+            return (
+                f"Someone else changed {user.get_full_name()} meanwhile: they are now "
+                f"{user.get_status_display()}. Nothing was changed; look again and retry."
+            )
+        return None
+
+    def _finish(self, request, user, outcome_message, credentials=None, status=200):
+        payload = {
+            "ok": True,
+            "status": user.status,
+            "status_label": user.get_status_display(),
+            "message": outcome_message,
+            **(credentials_payload(credentials) if credentials else {}),
+        }
+        if wants_json(request):
+            return JsonResponse(payload, status=status)
+        if credentials and credentials.temporary_password:
+            return self._render(
+                request,
+                "credentials.html",
+                {"title": "Temporary password", "subject": user, "payload": payload},
+            )
+        messages.success(request, outcome_message)
+        if credentials and credentials.reset_link_sent_to:
+            messages.info(request, payload["message"])
+        return redirect(request.POST.get("next") or self._card_url(user))
+
+    def _refuse(self, request, user, message, status):
+        if wants_json(request):
+            return JsonResponse(
+                {
+                    "ok": False,
+                    "error": message,
+                    "status": user.status,
+                    "status_label": user.get_status_display(),
+                },
+                status=status,
+            )
+        messages.error(request, message)
+        return redirect(request.POST.get("next") or self._card_url(user))
+
+    # views -----------------------------------------------------------------------------
+
+    @json_errors
+    def toggle(self, request, object_id):
+        """Switch between Active and Inactive, with a reason and a confirmation."""
+        user = self._user(request, object_id)
+        self._require(request, self.admin.has_change_permission(request, user), user)
+        if user.status == UserStatus.DELETED:
+            raise Http404("A deleted user has no Active/Inactive switch; undelete them first.")
+        turning_on = user.status == UserStatus.INACTIVE
+        verb = "Reactivate" if turning_on else "Deactivate"
+        if request.method != "POST":
+            return self._render(
+                request,
+                "confirm_toggle.html",
+                {
+                    "title": f"{verb} {user.get_full_name()}?",
+                    "subject": user,
+                    "turning_on": turning_on,
+                    "next": request.GET.get("next", ""),
+                },
+            )
+        reason = (request.POST.get("reason") or "").strip()
+        try:
+            with transaction.atomic():
+                locked = User.objects.select_for_update().get(pk=user.pk)
+                stale = self._stale(request, locked)
+                if stale:
+                    return self._refuse(request, locked, stale, 409)
+                if locked.status == UserStatus.INACTIVE:
+                    credentials = services.user_reactivate(
+                        locked, by=request.user, reason=reason or "Reactivated in the admin"
+                    )
+                    message = f"{locked.get_full_name()} is active again."
+                else:
+                    credentials = None
+                    services.user_deactivate(
+                        locked, by=request.user, reason=reason or "Deactivated in the admin"
+                    )
+                    message = (
+                        f"{locked.get_full_name()} is inactive: no access from now on; "
+                        "enrolments and history are kept."
+                    )
+        except DomainError as error:
+            return self._refuse(request, user, str(error), error_status(error))
+        return self._finish(request, locked, message, credentials)
+
+    @json_errors
+    def reset_password(self, request, object_id):
+        user = self._user(request, object_id)
+        self._require(request, self.admin.has_change_permission(request, user), user)
+        if request.method != "POST":
+            return self._render(
+                request,
+                "confirm_one.html",
+                {
+                    "title": f"Reset the password of {user.get_full_name()}?",
+                    "subject": user,
+                    "explanation": (
+                        "Their current password stops working and they are signed out. "
+                        + (
+                            f"A reset link goes to {services.mask_email(user.email)}."
+                            if user.email
+                            else "They have no email, so you will see a temporary password "
+                            "to pass on; it is shown once."
+                        )
+                    ),
+                    "button": "Reset password",
+                },
+            )
+        try:
+            credentials = services.user_reset_password(
+                user,
+                by=request.user,
+                reason=request.POST.get("reason", "").strip() or "Password reset in the admin",
+            )
+        except DomainError as error:
+            return self._refuse(request, user, str(error), error_status(error))
+        return self._finish(request, user, "Password reset.", credentials)
+
+    @json_errors
+    def delete(self, request, object_id):
+        user = self._user(request, object_id)
+        self._require(request, self.admin.has_lifecycle_delete_permission(request, user), user)
+        if request.method != "POST":
+            return self._render(
+                request,
+                "confirm_one.html",
+                {
+                    "title": f"Delete {user.get_full_name()}?",
+                    "subject": user,
+                    "explanation": (
+                        "They lose access and disappear from lists. Each enrolment's state is "
+                        "remembered, so Undelete restores everything exactly. If they only left, "
+                        "Deactivate is usually the better choice."
+                    ),
+                    "button": "Delete",
+                    "danger": True,
+                },
+            )
+        try:
+            with transaction.atomic():
+                locked = User.objects.select_for_update().get(pk=user.pk)
+                stale = self._stale(request, locked)
+                if stale:
+                    return self._refuse(request, locked, stale, 409)
+                services.user_delete(
+                    locked,
+                    by=request.user,
+                    reason=request.POST.get("reason", "").strip() or "Deleted in the admin",
+                )
+        except DomainError as error:
+            return self._refuse(request, user, str(error), error_status(error))
+        return self._finish(request, locked, f"{locked.get_full_name()} is deleted.")
+
+    @json_errors
+    def undelete(self, request, object_id):
+        user = self._user(request, object_id)
+        self._require(request, self.admin.has_lifecycle_delete_permission(request, user), user)
+        if request.method != "POST":
+            return self._render(
+                request,
+                "confirm_one.html",
+                {
+                    "title": f"Undelete {user.get_full_name()}?",
+                    "subject": user,
+                    "explanation": (
+                        "They return to the status they had before deletion "
+                        f"({UserStatus(user.status_before_delete or 'inactive').label}), and "
+                        "every enrolment returns to its exact state."
+                    ),
+                    "button": "Undelete",
+                },
+            )
+        try:
+            credentials = services.user_undelete(
+                user,
+                by=request.user,
+                reason=request.POST.get("reason", "").strip() or "Undeleted in the admin",
+            )
+        except DomainError as error:
+            return self._refuse(request, user, str(error), error_status(error))
+        user.refresh_from_db()
+        return self._finish(request, user, f"{user.get_full_name()} is restored.", credentials)
+
+    @json_errors
+    def revert(self, request, object_id, history_id):
+        user = self._user(request, object_id)
+        self._require(request, self.admin.has_change_permission(request, user), user)
+        if request.method != "POST":
+            return redirect(self._card_url(user))
+        try:
+            credentials = services.user_revert_change(
+                user,
+                int(history_id),
+                by=request.user,
+                reason=request.POST.get("reason", "").strip() or f"Reverted change {history_id}",
+            )
+        except DomainError as error:
+            return self._refuse(request, user, str(error), error_status(error))
+        user.refresh_from_db()
+        return self._finish(request, user, "The change was reverted.", credentials)
+
+    def credentials_csv(self, request, key):
+        """The handed-out credentials of a bulk reactivation, downloadable once."""
+        stash = request.session.get(CREDENTIALS_SESSION_KEY, {})
+        rows = stash.pop(key, None)
+        request.session[CREDENTIALS_SESSION_KEY] = stash
+        if rows is None:
+            raise Http404("This download has already been used or has expired.")
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="reactivated-users-{stamp}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,28 @@
+"""Every non-trivial read of organisations and users, narrowed to what the viewer may see.
+
+- accounts: ids (Canvas's `sis_user_id:` forms), users and accounts as the API reads them,
+  a person's history entries;
+- card: what the user card shows (status timeline, training history, field changes) and
+  who has activity (never deletable from a review).
+"""
+
+from users.selectors.accounts import (  # noqa: F401
+    ACCOUNT_ID_KINDS,
+    HISTORY_SOURCES,
+    MAX_ID,
+    USER_ID_KINDS,
+    HistoryEntry,
+    HistorySource,
+    account_get,
+    account_users,
+    accounts_administered,
+    get_or_404,
+    id_lookup,
+    root_ids,
+    sub_accounts,
+    user_get,
+    user_history,
+    user_history_entries,
+    user_lookup,
+    visible_users,
+)

@@ -1,0 +1,218 @@
+"""Many people at once: deletion marks, and applying an import that has been previewed.
+
+An import arrives as a plan: people to create, field changes per person, and status
+changes. `users_apply_import` writes it set-based in one transaction, one history row per
+created or changed person with the importing admin as actor. Status changes go through the
+lifecycle services (sessions end, enrolments untouched, reactivated people get a new way to
+sign in); their history row also carries the person's field changes, so each person still
+gets exactly one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from enrollments import services as enrollment_services
+from lms_admin.plumbing import figures
+from lms_admin.plumbing.bulk import insert_rows, update_rows
+from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import batched, insert_history_rows
+from users.models import Segment, User, UserStatus
+from users.services.common import BulkOutcome, Credentials, _refuse_unless_may_manage_all
+from users.services.lifecycle import users_deactivate, users_reactivate, users_undelete
+from users.services.segments import segment_add_members, segment_remove_members
+
+# Fields an import may write on a person; the status has its own path.
+IMPORTABLE_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "sis_user_id",
+    "organisation_id",
+    "marked_for_deletion_at",
+    "marked_for_deletion_by_id",
+)
+# Rows per set-based statement.
+BATCH = 2000
+
+
+@dataclass
+class ImportOutcome:
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    reactivated: int = 0
+    undeleted: int = 0
+    enrolled_in_everyone_courses: int = 0
+    credentials: list[Credentials] = field(default_factory=list)
+
+
+@transaction.atomic
+def users_mark_for_deletion(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    """Mark people as candidates for deletion, to review on the Users page. Deletes nothing."""
+    _refuse_unless_may_manage_all(by, users)
+    ids = list(
+        User.objects.filter(
+            id__in=users.order_by().values("id"),
+            marked_for_deletion_at__isnull=True,
+            anonymised_at__isnull=True,
+        )
+        .exclude(status=UserStatus.DELETED)
+        .select_for_update()
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    now = timezone.now()
+    for batch in batched(ids):
+        User.objects.filter(id__in=batch).update(
+            marked_for_deletion_at=now, marked_for_deletion_by=by
+        )
+        insert_history_rows(User, batch, by=by, reason=reason, when=now)
+    return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids))
+
+
+@transaction.atomic
+def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    _refuse_unless_may_manage_all(by, users)
+    ids = list(
+        User.objects.filter(
+            id__in=users.order_by().values("id"), marked_for_deletion_at__isnull=False
+        )
+        .select_for_update()
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    now = timezone.now()
+    for batch in batched(ids):
+        User.objects.filter(id__in=batch).update(
+            marked_for_deletion_at=None, marked_for_deletion_by=None
+        )
+        insert_history_rows(User, batch, by=by, reason=reason, when=now)
+    return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids))
+
+
+def _create_people(rows: list[dict], *, by, reason: str, now) -> list[int]:
+    """Insert new people with their "+" history rows; no usable password yet."""
+    values = [row if row.get("status") else {**row, "status": UserStatus.ACTIVE} for row in rows]
+    common = {"password": make_password(None), "date_joined": now, "status_changed_at": now}
+    ids = insert_rows(User, values, common=common)
+    for batch in batched(ids):
+        insert_history_rows(User, batch, by=by, reason=reason, history_type="+", when=now)
+    figures.people_added(ids, now=now)
+    return ids
+
+
+def _update_people(changes: dict[int, dict], *, now) -> None:
+    """Write field changes, grouped by the set of fields each person changes."""
+    by_fields: dict[tuple[str, ...], list[int]] = {}
+    for user_id, values in changes.items():
+        unknown = set(values) - set(IMPORTABLE_FIELDS)
+        if unknown:
+            raise DomainError(f"An import cannot change {', '.join(sorted(unknown))}.")
+        by_fields.setdefault(tuple(sorted(values)), []).append(user_id)
+    for fields, ids in by_fields.items():
+        # A new organisation moves everything the person counts under the old one.
+        moving = ids if "organisation_id" in fields else []
+        with figures.people_changing(moving, now=now):
+            update_rows(
+                User,
+                fields,
+                [(user_id, *(changes[user_id][name] for name in fields)) for user_id in ids],
+            )
+
+
+@transaction.atomic
+def users_apply_import(
+    *,
+    create: list[dict],
+    update: dict[int, dict],
+    status: dict[str, list[int]],
+    undelete: dict[str, list[int]],
+    by,
+    reason: str,
+) -> ImportOutcome:
+    """Apply a previewed import of people, all of it or (on any error) none of it.
+
+    create: field values of new people (status included: a person may arrive inactive).
+    update: person id -> {field: new value}.
+    status: "active" or "inactive" -> ids of existing people moving there.
+    undelete: "active" or "inactive" -> ids of deleted people coming back there.
+    """
+    now = timezone.now()
+    outcome = ImportOutcome()
+    touched = sorted({*update, *(i for ids in [*status.values(), *undelete.values()] for i in ids)})
+    for batch in batched(touched):
+        _refuse_unless_may_manage_all(by, User.objects.filter(id__any_of=batch))
+    for batch in batched(touched):
+        list(User.objects.filter(id__any_of=batch).select_for_update().values_list("id", flat=True))
+
+    new_ids = _create_people(create, by=by, reason=reason, now=now)
+    outcome.created = len(new_ids)
+    outcome.enrolled_in_everyone_courses = enrollment_services.enrollments_create_for_new_users(
+        new_ids, by=by, reason=reason
+    )
+
+    _update_people(update, now=now)
+    moving = {i for ids in [*status.values(), *undelete.values()] for i in ids}
+    only_fields = [user_id for user_id in update if user_id not in moving]
+    for batch in batched(only_fields):
+        insert_history_rows(User, batch, by=by, reason=reason, when=now)
+    outcome.updated = len(update)
+
+    for target, ids in status.items():
+        for batch in batched(ids, 1000):
+            selection = User.objects.filter(id__in=batch)
+            if target == UserStatus.INACTIVE:
+                done = users_deactivate(selection, by=by, reason=reason)
+                outcome.deactivated += done.changed
+            elif target == UserStatus.ACTIVE:
+                done = users_reactivate(selection, by=by, reason=reason)
+                outcome.reactivated += done.changed
+                outcome.credentials += done.credentials
+            else:
+                raise DomainError(f"An import cannot move people to {target!r}.")
+            if done.skipped:
+                raise DomainError(
+                    f"{done.skipped} people changed status while the import ran; "
+                    "nothing was imported. Preview the file again."
+                )
+    for target, ids in undelete.items():
+        for batch in batched(ids, 1000):
+            done = users_undelete(
+                User.objects.filter(id__in=batch), by=by, reason=reason, to_status=target
+            )
+            if done.skipped:
+                raise DomainError(
+                    f"{done.skipped} people were undeleted while the import ran; "
+                    "nothing was imported. Preview the file again."
+                )
+            outcome.undeleted += done.changed
+            outcome.credentials += done.credentials
+    return outcome
+
+
+@transaction.atomic
+def segments_apply_import(
+    *, add: dict[int, list[int]], remove: dict[int, list[int]], by, reason: str
+) -> tuple[int, int]:
+    """Segment id -> people to add, and to remove. Returns (added, removed)."""
+    added = removed = 0
+    for segment_id, user_ids in add.items():
+        segment = Segment.objects.get(pk=segment_id)
+        for batch in batched(user_ids):
+            added += segment_add_members(
+                segment, User.objects.filter(id__in=batch), by=by, reason=reason
+            )
+    for segment_id, user_ids in remove.items():
+        segment = Segment.objects.get(pk=segment_id)
+        for batch in batched(user_ids):
+            removed += segment_remove_members(
+                segment, User.objects.filter(id__in=batch), by=by, reason=reason
+            )
+    return added, removed
