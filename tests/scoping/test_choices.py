@@ -92,3 +92,20 @@ def test_every_bulk_action_page_offers_nothing_of_org_b(world):
             tried += response.status_code == 200
     assert tried >= 5
     assert fingerprint(b) == before
+
+
+def test_adding_org_b_people_to_a_segment_reads_as_adding_nobody(world):
+    """The segment page's "add people" box answers another organisation's username or SIS
+    id exactly as one that does not exist, and adds no one."""
+    a, b = world
+    client = signed_in(a.power)
+    url = f"/admin/users/segment/{a.segment.pk}/members/"
+
+    def answer(typed: str) -> str:
+        response = client.post(url, {"people": typed}, follow=True)
+        assert response.status_code == 200
+        return " ".join(str(m) for m in response.context["messages"]).replace(typed, "<typed>")
+
+    for typed in (b.person.username, b.person.sis_user_id):
+        assert answer(typed) == answer("nobody-by-that-name")
+    assert not a.segment.memberships.filter(user=b.person).exists()
