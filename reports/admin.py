@@ -14,6 +14,11 @@ class ExportRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = [field.name for field in ExportRecord._meta.fields]
 
+    def get_queryset(self, request):
+        # Without scoping, the history page answered 403 for another organisation's record
+        # and a redirect for a missing one: a way to tell which ids exist.
+        return super().get_queryset(request).for_user(request.user)
+
     def has_add_permission(self, request):
         return False
 

@@ -57,6 +57,11 @@ class ExportRecord(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     rows = models.PositiveBigIntegerField(null=True, blank=True)
 
+    # Scoped by the person who exported: a power user asking for another organisation's
+    # record is answered as for one that does not exist.
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [
