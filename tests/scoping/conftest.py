@@ -13,10 +13,10 @@ from django.contrib.auth.models import Group
 from enrollments import services as enrollment_services
 from enrollments.models import EnrollmentState
 from imports import services as import_services
+from lms_admin.plumbing.scoping import POWER_USER, TRAINING_ADMIN
 from reports.models import ExportRecord
 from users import services
 from users.models import SegmentMembership
-from users.scoping import POWER_USER, TRAINING_ADMIN
 from users.tokens import token_create
 
 PASSWORD = "correct-horse-battery-staple"

@@ -7,9 +7,9 @@ from django.test import Client
 
 from enrollments.models import Certificate, Course, Enrollment, Section
 from imports.models import ImportJob
+from lms_admin.plumbing.admin import ScopedRelatedFieldListFilter
 from tests.scoping.test_matrix import fingerprint, leaks
 from users import services
-from users.admin_scoping import ScopedRelatedFieldListFilter
 from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
 
 pytestmark = pytest.mark.django_db
