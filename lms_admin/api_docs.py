@@ -8,6 +8,7 @@ swagger-ui from drf-spectacular-sidecar, its start-up script served as a file of
 """
 
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
@@ -34,3 +35,8 @@ class DocsView(SpectacularSwaggerSplitView):
         if signed_out and isinstance(exc, exceptions.NotAuthenticated):
             return redirect_to_login(self.request.get_full_path())
         return super().handle_exception(exc)
+
+    def options(self, request, *args, **kwargs):
+        # DRF's metadata answer would need a template for this HTML page; the Allow header
+        # (added to every answer) says all there is to say.
+        return HttpResponse()

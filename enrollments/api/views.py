@@ -18,7 +18,7 @@ from enrollments.api.serializers import CourseSerializer, EnrollmentSerializer, 
 from enrollments.filters import COURSE_SORTS, STATE_VALUES
 from enrollments.models import EnrollmentSource, EnrollmentState, EnrollmentType
 from users import selectors as user_selectors
-from users.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, unescape
+from users.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, path_lookup, unescape
 from users.api.views import ACCOUNT_ID, USER_ID, filter_errors
 
 COURSE_ID = OpenApiParameter(
@@ -55,6 +55,21 @@ ENROLLMENT_FILTERS = [
     OpenApiParameter("sis_section_id[]", str, many=True),
     *PAGE_PARAMETERS,
 ]
+
+
+@path_lookup("course_id")
+def _course_in_path(viewer, value, found):
+    return selectors.course_get(viewer, value)
+
+
+@path_lookup("section_id")
+def _section_in_path(viewer, value, found):
+    return selectors.section_get(viewer, value, course=found.get("course_id"))
+
+
+@path_lookup("enrollment_id")
+def _enrollment_in_path(viewer, value, found):
+    return selectors.enrollment_get(viewer, found["course_id"], value)
 
 
 def parse_date(params, *path):

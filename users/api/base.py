@@ -7,6 +7,7 @@ body (for PUT and DELETE too) or as nested JSON; `Params` reads all three the sa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote, unquote
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,6 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -331,6 +333,32 @@ PAGE_PARAMETERS = [
 ]
 
 
+# OPTIONS ---------------------------------------------------------------------------------
+
+# How each id in a path is found: {"course_id": lookup(viewer, value, found_so_far)}. The
+# apps register their own (path_lookup below), so OPTIONS finds what a route names the way
+# its other methods do, and answers 404 where they would: out of scope reads as nonexistent.
+PATH_LOOKUPS: dict[str, Callable] = {}
+
+
+def path_lookup(name: str):
+    def register(lookup: Callable) -> Callable:
+        PATH_LOOKUPS[name] = lookup
+        return lookup
+
+    return register
+
+
+class CanvasMetadata(SimpleMetadata):
+    """OPTIONS answers the route's name, description and media types. DRF's default also
+    builds a form from the view's serializer and object, which our views do not have (one
+    small serializer per operation, objects found by id kind); the OpenAPI schema
+    (/api/schema/) describes each operation's body instead."""
+
+    def determine_actions(self, request, view):
+        return {}
+
+
 # Views -----------------------------------------------------------------------------------
 
 
@@ -341,9 +369,17 @@ class CanvasView(GenericAPIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     permission_classes = [IsAuthenticated]
     pagination_class = CanvasPagination
+    metadata_class = CanvasMetadata
 
     def get_exception_handler(self):
         return canvas_exception_handler
+
+    def options(self, request, *args, **kwargs):
+        found: dict = {}
+        for name, value in kwargs.items():
+            if name in PATH_LOOKUPS:
+                found[name] = PATH_LOOKUPS[name](request.user, value, found)
+        return super().options(request, *args, **kwargs)
 
     @property
     def params(self) -> Params:

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from users import selectors, services
-from users.api.base import PAGE_PARAMETERS, BadRequest, CanvasView
+from users.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, path_lookup
 from users.api.serializers import (
     AccountSerializer,
     HistorySerializer,
@@ -67,6 +67,19 @@ def user_in_account(viewer, account, user_id):
     if user.organisation_id not in organisation_tree_ids(account.pk):
         raise Http404
     return user
+
+
+@path_lookup("account_id")
+def _account_in_path(viewer, value, found):
+    return selectors.account_get(viewer, value)
+
+
+@path_lookup("user_id")
+def _user_in_path(viewer, value, found):
+    account = found.get("account_id")
+    if account is not None:
+        return user_in_account(viewer, account, value)
+    return selectors.user_get(viewer, value)
 
 
 class AccountListView(CanvasView):
