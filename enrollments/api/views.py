@@ -357,7 +357,7 @@ class EnrollmentDetailView(EnrollmentLookup):
             ENROLLMENT_ID,
             OpenApiParameter("task", str, enum=list(TASKS), description="Default: conclude."),
         ],
-        responses=EnrollmentSerializer,
+        responses={200: EnrollmentSerializer},
     )
     def delete(self, request, course_id, enrollment_id):
         self.require("enrollments.change_enrollment")

@@ -15,7 +15,6 @@ from django.db import DataError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
@@ -27,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from users.api.schema import CanvasAutoSchema
 from users.exceptions import DomainError, NotPermitted
 from users.scoping import MANAGER, role_of
 
@@ -244,6 +244,9 @@ def unescape(value: str) -> str:
 # Pagination ------------------------------------------------------------------------------
 
 
+MAX_PAGE = 1_000_000
+
+
 class CanvasPagination(BasePagination):
     """Canvas's page/per_page pagination with an absolute `Link` header.
 
@@ -270,7 +273,7 @@ class CanvasPagination(BasePagination):
         per_page = self._number(request, "per_page", self.default_per_page)
         self.per_page = min(max(per_page, 1), self.max_per_page)
         self.page = self._number(request, "page", 1)
-        if not 1 <= self.page <= 1_000_000:
+        if not 1 <= self.page <= MAX_PAGE:
             raise BadRequest("page must be a whole number from 1.", "page")
         offset = (self.page - 1) * self.per_page
         rows = list(queryset[offset : offset + self.per_page + 1])
@@ -328,8 +331,16 @@ class CanvasPagination(BasePagination):
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (see Link header)."),
-    OpenApiParameter("per_page", OpenApiTypes.INT, description="Rows per page: 10, at most 100."),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description="Page number (see Link header).",
+    ),
+    OpenApiParameter(
+        "per_page",
+        {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+        description="Rows per page: 10 by default, at most 100 (more is served as 100).",
+    ),
 ]
 
 
@@ -370,6 +381,7 @@ class CanvasView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = CanvasPagination
     metadata_class = CanvasMetadata
+    schema = CanvasAutoSchema()
 
     def get_exception_handler(self):
         return canvas_exception_handler

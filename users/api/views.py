@@ -285,7 +285,7 @@ class AccountUserDeleteView(CanvasView):
     @extend_schema(
         summary="Delete a user (their records are kept; restore undoes it)",
         parameters=[ACCOUNT_ID, USER_ID],
-        responses=UserSerializer,
+        responses={200: UserSerializer},
     )
     def delete(self, request, account_id, user_id):
         self.require("users.delete_user")
