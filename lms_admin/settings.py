@@ -205,6 +205,37 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Content-Security-Policy and the API docs (issue 13, items 6 and 19) ----------------
+# django-csp 4 (dict format). Scripts only from our own static files: no inline script and no
+# event-handler attribute anywhere (tests/lms_admin/test_security_headers.py checks each page).
+# Inline *styles* stay allowed: Django admin's change list and swagger-ui write a few, and CSS
+# cannot run script. The docs page serves swagger-ui from drf-spectacular-sidecar, not a CDN.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+INSTALLED_APPS += ["csp", "drf_spectacular_sidecar"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
+# --- end of Content-Security-Policy ----------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

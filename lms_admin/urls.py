@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from enrollments.views import learner_home
+from lms_admin.api.docs import DocsView, SchemaView
 from users.forms import ResetLinkPasswordForm
 from users.views import choose_password
 
@@ -30,7 +30,7 @@ urlpatterns = [
     ),
     path("api/v1/", include("lms_admin.api.urls")),
     path("account/tokens/", include("users.views_tokens")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("rest_framework.urls")),
 ]

@@ -7,6 +7,7 @@ body (for PUT and DELETE too) or as nested JSON; `Params` reads all three the sa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote, unquote
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,10 +15,10 @@ from django.db import DataError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -25,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from lms_admin.api.schema import CanvasAutoSchema
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, role_of
 
@@ -242,6 +244,9 @@ def unescape(value: str) -> str:
 # Pagination ------------------------------------------------------------------------------
 
 
+MAX_PAGE = 1_000_000
+
+
 class CanvasPagination(BasePagination):
     """Canvas's page/per_page pagination with an absolute `Link` header.
 
@@ -268,7 +273,7 @@ class CanvasPagination(BasePagination):
         per_page = self._number(request, "per_page", self.default_per_page)
         self.per_page = min(max(per_page, 1), self.max_per_page)
         self.page = self._number(request, "page", 1)
-        if not 1 <= self.page <= 1_000_000:
+        if not 1 <= self.page <= MAX_PAGE:
             raise BadRequest("page must be a whole number from 1.", "page")
         offset = (self.page - 1) * self.per_page
         rows = list(queryset[offset : offset + self.per_page + 1])
@@ -326,9 +331,43 @@ class CanvasPagination(BasePagination):
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (see Link header)."),
-    OpenApiParameter("per_page", OpenApiTypes.INT, description="Rows per page: 10, at most 100."),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description="Page number (see Link header).",
+    ),
+    OpenApiParameter(
+        "per_page",
+        {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+        description="Rows per page: 10 by default, at most 100 (more is served as 100).",
+    ),
 ]
+
+
+# OPTIONS ---------------------------------------------------------------------------------
+
+# How each id in a path is found: {"course_id": lookup(viewer, value, found_so_far)}. The
+# apps register their own (path_lookup below), so OPTIONS finds what a route names the way
+# its other methods do, and answers 404 where they would: out of scope reads as nonexistent.
+PATH_LOOKUPS: dict[str, Callable] = {}
+
+
+def path_lookup(name: str):
+    def register(lookup: Callable) -> Callable:
+        PATH_LOOKUPS[name] = lookup
+        return lookup
+
+    return register
+
+
+class CanvasMetadata(SimpleMetadata):
+    """OPTIONS answers the route's name, description and media types. DRF's default also
+    builds a form from the view's serializer and object, which our views do not have (one
+    small serializer per operation, objects found by id kind); the OpenAPI schema
+    (/api/schema/) describes each operation's body instead."""
+
+    def determine_actions(self, request, view):
+        return {}
 
 
 # Views -----------------------------------------------------------------------------------
@@ -341,9 +380,18 @@ class CanvasView(GenericAPIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     permission_classes = [IsAuthenticated]
     pagination_class = CanvasPagination
+    metadata_class = CanvasMetadata
+    schema = CanvasAutoSchema()
 
     def get_exception_handler(self):
         return canvas_exception_handler
+
+    def options(self, request, *args, **kwargs):
+        found: dict = {}
+        for name, value in kwargs.items():
+            if name in PATH_LOOKUPS:
+                found[name] = PATH_LOOKUPS[name](request.user, value, found)
+        return super().options(request, *args, **kwargs)
 
     @property
     def params(self) -> Params:

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from enrollments import selectors, services
 from enrollments.filters import COURSE_SORTS, STATE_VALUES
 from enrollments.models import EnrollmentSource, EnrollmentState, EnrollmentType
-from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, unescape
+from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, path_lookup, unescape
 from lms_admin.api.enrollment_serializers import (
     CourseSerializer,
     EnrollmentSerializer,
@@ -59,6 +59,21 @@ ENROLLMENT_FILTERS = [
     OpenApiParameter("sis_section_id[]", str, many=True),
     *PAGE_PARAMETERS,
 ]
+
+
+@path_lookup("course_id")
+def _course_in_path(viewer, value, found):
+    return selectors.course_get(viewer, value)
+
+
+@path_lookup("section_id")
+def _section_in_path(viewer, value, found):
+    return selectors.section_get(viewer, value, course=found.get("course_id"))
+
+
+@path_lookup("enrollment_id")
+def _enrollment_in_path(viewer, value, found):
+    return selectors.enrollment_get(viewer, found["course_id"], value)
 
 
 def parse_date(params, *path):
@@ -346,7 +361,7 @@ class EnrollmentDetailView(EnrollmentLookup):
             ENROLLMENT_ID,
             OpenApiParameter("task", str, enum=list(TASKS), description="Default: conclude."),
         ],
-        responses=EnrollmentSerializer,
+        responses={200: EnrollmentSerializer},
     )
     def delete(self, request, course_id, enrollment_id):
         self.require("enrollments.change_enrollment")

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView
+from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, path_lookup
 from lms_admin.api.user_serializers import (
     AccountSerializer,
     HistorySerializer,
@@ -67,6 +67,19 @@ def user_in_account(viewer, account, user_id):
     if user.organisation_id not in organisation_tree_ids(account.pk):
         raise Http404
     return user
+
+
+@path_lookup("account_id")
+def _account_in_path(viewer, value, found):
+    return selectors.account_get(viewer, value)
+
+
+@path_lookup("user_id")
+def _user_in_path(viewer, value, found):
+    account = found.get("account_id")
+    if account is not None:
+        return user_in_account(viewer, account, value)
+    return selectors.user_get(viewer, value)
 
 
 class AccountListView(CanvasView):
@@ -272,7 +285,7 @@ class AccountUserDeleteView(CanvasView):
     @extend_schema(
         summary="Delete a user (their records are kept; restore undoes it)",
         parameters=[ACCOUNT_ID, USER_ID],
-        responses=UserSerializer,
+        responses={200: UserSerializer},
     )
     def delete(self, request, account_id, user_id):
         self.require("users.delete_user")
