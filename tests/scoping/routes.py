@@ -142,6 +142,9 @@ ROUTES = {
     "admin/users/user/<path:object_id>/toggle/": Probe(
         "admin/users/user/{b.person}/toggle/", ("GET", "POST")
     ),
+    "admin/users/user/<path:object_id>/unlock-sign-in/": Probe(
+        "admin/users/user/{b.person}/unlock-sign-in/", ("GET", "POST")
+    ),
     "admin/users/user/<path:object_id>/reset-password/": Probe(
         "admin/users/user/{b.person}/reset-password/", ("GET", "POST")
     ),
