@@ -121,29 +121,3 @@ def test_editing_someone_to_a_taken_identifier(
     assert form_errors(outside) == [message]
     pam.refresh_from_db()
     assert (pam.username, pam.sis_user_id) == ("pam", None)
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ({"pseudonym[unique_id]": "kim"}, "This username is not available."),
-        (
-            {"pseudonym[unique_id]": "newcomer", "pseudonym[sis_user_id]": "ACME-0042"},
-            "This SIS user ID is not available.",
-        ),
-    ],
-)
-def test_the_api_creating_someone_with_a_taken_identifier(
-    power_user, holder, partner, body, message
-):
-    from tests.api.conftest import client_for
-
-    api = client_for(power_user)
-    url = f"/api/v1/accounts/{partner.pk}/users"
-
-    outside, inside = twice(holder, partner, lambda: api.post(url, body))
-
-    assert outside.status_code == inside.status_code == 400
-    assert outside.content == inside.content
-    assert [error["message"] for error in outside.json()["errors"]] == [message]
-    assert not User.objects.filter(username="newcomer").exists()
