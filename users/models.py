@@ -88,7 +88,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         unique=True,
         validators=[UnicodeUsernameValidator()],
         help_text="The sign-in name. Letters, digits and @/./+/-/_ only.",
-        error_messages={"unique": "Someone already signs in with that username."},
+        # The same words whoever holds it: a power user learns nothing of other organisations.
+        error_messages={"unique": "This username is not available."},
     )
     email = models.EmailField(blank=True, help_text="Optional: some people sign in by username.")
     first_name = models.CharField(max_length=150, blank=True)
@@ -153,7 +154,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 fields=["sis_user_id"],
                 condition=Q(sis_user_id__isnull=False),
                 name="user_sis_user_id_unique",
-                violation_error_message="Another user already has this SIS user ID.",
+                violation_error_message="This SIS user ID is not available.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=UserStatus.values), name="user_status_valid"

@@ -420,6 +420,13 @@ class Context:
         return self.memory[name]
 
 
+def unavailable(what: str) -> str:
+    """The one refusal for an identifier an importer cannot use, whether nobody has it or
+    someone outside their organisation does: the two read the same, so a file cannot look
+    people up in other organisations (SIS ids run in sequence)."""
+    return f"The {what} is not available."
+
+
 class Organisations:
     """Organisations by SIS account ID or short name (slug), read once per import."""
 

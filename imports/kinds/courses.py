@@ -20,6 +20,7 @@ from imports.kinds.base import (
     clean_date,
     clean_length,
     formula_notes,
+    unavailable,
 )
 from imports.models import RowOutcome
 
@@ -51,6 +52,21 @@ COURSES_CANVAS = Layout(
     required=("course_id", "short_name", "long_name", "status"),
     signature=("course_id", "short_name", "long_name"),
 )
+
+
+def visible_to(context: Context, organisation_id) -> bool:
+    """Whether the importer may see a course of this organisation: their own, or the shared
+    catalogue's (as `Course.objects.for_user`)."""
+    return organisation_id is None or context.in_scope(organisation_id)
+
+
+def refuse_taken_elsewhere(plan: RowPlan, what: str, value: str, taken: set) -> None:
+    """Refuse a row that would otherwise give a course or section an SIS id held outside the
+    importer's organisation, in the words used for an id nobody has."""
+    if value and value in taken and not plan.errors:
+        plan.error(unavailable(f"{what} {value}"))
+
+
 CANVAS_LIVE = {"active", "published", "completed", "concluded", "unpublished"}
 METHODS = {"manual": EnrollmentMethod.MANUAL, "everyone": EnrollmentMethod.EVERYONE}
 
@@ -80,8 +96,11 @@ class CoursesKind(Kind):
         sis = {row["sis_course_id"] for _, row, _ in rows if row.get("sis_course_id")}
         codes = {row["code"] for _, row, _ in rows if row.get("code")}
         found = Course.objects.filter(Q(sis_course_id__any_of=sis) | Q(code__any_of=codes))
-        by_sis, by_code = {}, {}
+        by_sis, by_code, taken = {}, {}, set()
         for course in found.order_by("id").values("id", "enrollment_method", *self.FIELDS):
+            if not visible_to(context, course["organisation_id"]):
+                taken.add(course["sis_course_id"])  # nothing else of it reaches the preview
+                continue
             if course["sis_course_id"]:
                 by_sis[course["sis_course_id"]] = course
             by_code.setdefault(course["code"], []).append(course)
@@ -137,6 +156,7 @@ class CoursesKind(Kind):
                 for name, value in values.items():
                     if value not in (None, ""):
                         plan.change(name, "", value)
+                refuse_taken_elsewhere(plan, "SIS course ID", sis, taken)
                 plans.append(plan.settle(new=True))
                 continue
             plan.target, plan.seen = existing["id"], self.fingerprint(existing)
@@ -252,8 +272,11 @@ class SectionsKind(Kind):
         found = Section.objects.filter(
             Q(sis_section_id__any_of=sis) | Q(course_id__any_of=course_ids)
         )
-        by_sis, by_name = {}, {}
-        for section in found.values(*self.state_fields):
+        by_sis, by_name, taken = {}, {}, set()
+        for section in found.values(*self.state_fields, "course__organisation_id"):
+            if not visible_to(context, section.pop("course__organisation_id")):
+                taken.add(section["sis_section_id"])  # nothing else of it reaches the preview
+                continue
             if section["sis_section_id"]:
                 by_sis[section["sis_section_id"]] = section
             by_name.setdefault((section["course_id"], section["name"]), section)
@@ -284,6 +307,7 @@ class SectionsKind(Kind):
                 plan.change("course", "", course["code"])
                 for field, value in values.items():
                     plan.change(field, "", value)
+                refuse_taken_elsewhere(plan, "SIS section ID", section_sis, taken)
                 plans.append(plan.settle(new=True))
                 continue
             plan.target, plan.seen = existing["id"], self.fingerprint(existing)
@@ -296,6 +320,8 @@ class SectionsKind(Kind):
                 if existing[field] != value:
                     plan.values[field] = value
                     plan.change(field, existing[field], value)
+            if "sis_section_id" in plan.values:
+                refuse_taken_elsewhere(plan, "SIS section ID", section_sis, taken)
             plans.append(plan.settle(new=False))
         return plans
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from imports.kinds.base import Context, RowPlan
+from imports.kinds.base import Context, RowPlan, unavailable
 from users.models import User
 
 PERSON_FIELDS = ("id", "username", "sis_user_id", "organisation_id", "status")
@@ -18,6 +18,8 @@ class People:
         self.by_sis, self.by_username = {}, {}
         found = User.objects.filter(Q(sis_user_id__any_of=sis) | Q(username__any_of=names))
         for person in found.values(*PERSON_FIELDS):
+            if not context.in_scope(person["organisation_id"]):
+                continue  # someone outside the importer's organisation is nobody to them
             if person["sis_user_id"]:
                 self.by_sis[person["sis_user_id"]] = person
             self.by_username[person["username"]] = person
@@ -29,7 +31,7 @@ class People:
             return None
         person = self.by_sis.get(sis) if sis else self.by_username.get(username)
         what = f"SIS user ID {sis}" if sis else f"username {username}"
-        if person is None or not self.context.in_scope(person["organisation_id"]):
-            plan.error(f"Nobody in your organisation has the {what}.")
+        if person is None:
+            plan.error(unavailable(what))
             return None
         return person

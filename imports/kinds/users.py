@@ -24,6 +24,7 @@ from imports.kinds.base import (
     clean_length,
     clean_yes_no,
     formula_notes,
+    unavailable,
 )
 from imports.models import RowOutcome, StatusApplies
 from lms_admin.plumbing.scoping import admin_account_condition
@@ -86,12 +87,18 @@ class UsersKind(Kind):
             extra["admin_account"] = ExpressionWrapper(
                 admin_account_condition(), output_field=BooleanField()
             )
-        by_sis, by_username = {}, {}
+        by_sis, by_username, taken = {}, {}, set()
         for row in found.order_by("id").values(*FIELDS, **extra):
+            if not context.in_scope(row["organisation_id"]):
+                # Someone the importer may not see: a row matches them no more than it would
+                # match nobody. Only that their identifiers are taken is kept, so nothing of
+                # theirs reaches a row's changes, messages, stored plan or report.
+                taken.update({("sis_user_id", row["sis_user_id"]), ("username", row["username"])})
+                continue
             if row["sis_user_id"]:
                 by_sis[row["sis_user_id"]] = row
             by_username[row["username"]] = row
-        return by_sis, by_username
+        return by_sis, by_username, taken
 
     def plan(self, context: Context, records) -> list[RowPlan]:
         layout = context.memory["layout"]
@@ -102,7 +109,7 @@ class UsersKind(Kind):
         has_profile = bool(PROFILE_COLUMNS & set(layout.columns) & set(context.memory["names"]))
         translate = self.translator(layout, context.memory["names"])
         rows = [(line, translate(record), record) for line, record in records]
-        by_sis, by_username = self._lookup(context, [row for _, row, _ in rows])
+        by_sis, by_username, taken = self._lookup(context, [row for _, row, _ in rows])
         plans = []
         for line, row, record in rows:
             sis, username = row.get("sis_user_id", ""), row.get("username", "")
@@ -114,31 +121,30 @@ class UsersKind(Kind):
                 continue
             duplicate_sis.check(sis, plan)
             duplicate_names.check(username, plan)
-            existing = self._match(context, plan, sis, username, by_sis, by_username)
+            existing = self._match(plan, sis, username, by_sis, by_username)
             self._plan_row(context, plan, row, existing, organisations, words, has_profile)
+            if not plan.errors:
+                # Only a row that would otherwise be imported says so: one that is refused
+                # anyway reads the same as for an identifier nobody has.
+                refuse_taken_elsewhere(plan, taken)
             plans.append(plan)
         return plans
 
-    def _match(self, context, plan, sis, username, by_sis, by_username):
+    def _match(self, plan, sis, username, by_sis, by_username):
+        """The person a row names, among those the importer may see (see `_lookup`)."""
         existing = by_sis.get(sis) if sis else None
         holder = by_username.get(username) if username else None
-        outside = context.scope is not None
         if existing is None and holder is not None:
             if sis and holder["sis_user_id"] and holder["sis_user_id"] != sis:
                 plan.error(
-                    f"The username {username} is taken by someone outside your organisation."
-                    if outside and not context.in_scope(holder["organisation_id"])
-                    else f"The username {username} belongs to someone with another SIS user "
+                    f"The username {username} belongs to someone with another SIS user "
                     f"ID ({holder['sis_user_id']})."
                 )
                 return None
             existing = holder
         elif existing is not None and holder is not None and holder["id"] != existing["id"]:
             plan.error(f"The username {username} already belongs to someone else.")
-        if existing is not None and not context.in_scope(existing["organisation_id"]):
-            what = f"SIS user ID {sis}" if sis else f"username {username}"
-            plan.error(f"The {what} is already used by someone outside your organisation.")
-        elif existing is not None and existing.get("admin_account"):
+        if existing is not None and existing.get("admin_account"):
             plan.error(
                 f"{existing['username']} has admin access; only a training admin can change "
                 "that account."
@@ -184,9 +190,11 @@ class UsersKind(Kind):
         if existing is None:
             self._plan_new(context, plan, values, organisation_id, meaning, to_be_deleted)
             if not has_profile and not plan.errors:
+                sis = row.get("sis_user_id")
                 plan.error(
-                    f"{username or row.get('sis_user_id')} is not in the system, and this file "
-                    "has no name or email columns, so it can only change existing people."
+                    unavailable(f"SIS user ID {sis}" if sis else f"username {username}")
+                    + " This file has no name or email columns, so it can only change people "
+                    "who are already here."
                 )
             plan.settle(new=True)
             if plan.errors:
@@ -305,3 +313,16 @@ class UsersKind(Kind):
             "reset links sent": sum(1 for c in outcome.credentials if c.reset_link_sent_to),
             "enrolled in “everyone” courses": outcome.enrolled_in_everyone_courses,
         }
+
+
+IDENTIFIERS = (("sis_user_id", "SIS user ID"), ("username", "username"))
+
+
+def refuse_taken_elsewhere(plan: RowPlan, taken: set) -> None:
+    """Refuse a row that would give someone an SIS user ID or username held outside the
+    importer's organisation, with the words used for an identifier nobody has."""
+    for name, what in IDENTIFIERS:
+        value = plan.values.get(name)
+        if value and (name, value) in taken:
+            plan.error(unavailable(f"{what} {value}"))
+            plan.outcome = RowOutcome.ERROR

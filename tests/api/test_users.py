@@ -155,7 +155,7 @@ def test_create_user_bad_input(api, make_user):
     assert response.json()["errors"][0]["attribute"] == "pseudonym[unique_id]"
     response = api.post(f"{ACME}/users", {"pseudonym[unique_id]": "taken"})
     assert response.status_code == 400
-    assert "already signs in" in response.json()["errors"][0]["message"]
+    assert "This username is not available." in response.json()["errors"][0]["message"]
     response = api.post(
         f"{ACME}/users", {"pseudonym[unique_id]": "x", "pseudonym[sis_user_id]": "S-T"}
     )

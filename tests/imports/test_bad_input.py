@@ -225,7 +225,7 @@ def test_the_sis_id_of_someone_outside_a_power_users_organisation(power_user, ma
     job = import_file("users", content, by=power_user)
 
     assert counts(job) == {"error": 1}
-    assert "outside your organisation" in all_messages(job)
+    assert "The SIS user ID ACME-10 is not available." in all_messages(job)
     assert_refused(job, before, admin=power_user)
     outsider.refresh_from_db()
     assert outsider.username != "anybody"

@@ -161,7 +161,7 @@ def test_power_user_rows_for_another_organisation_are_errors(
     rows = by_key(job)
     outcome = {key.split(" ")[0]: row.outcome for key, row in rows.items()}
     assert outcome == {outsider.username: "error", "newbie": "new", "stranger": "error"}
-    assert "outside your organisation" in " ".join(
+    assert "is not available" in " ".join(
         next(r for k, r in rows.items() if k.startswith(outsider.username)).messages
     )
     assert "not your organisation" in " ".join(
