@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("users", "0011_search_trigger_per_row"),
+        ("users", "0012_drop_blank_sign_in_history"),
     ]
 
     operations = [
