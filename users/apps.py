@@ -6,4 +6,4 @@ class UsersConfig(AppConfig):
     verbose_name = "Users and organisations"
 
     def ready(self):
-        from users import lookups, signals  # noqa: F401
+        from users import folding, lookups, signals  # noqa: F401
