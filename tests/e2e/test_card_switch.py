@@ -42,12 +42,12 @@ def test_deactivate_from_the_card_with_a_reason(page, admin_user, make_user):
     page.get_by_role("button", name="Close").click()
 
     assert card_switch.get_attribute("aria-checked") == "false"
-    assert page.locator("#card-status-badge").inner_text() == "Inactive"
+    assert page.locator(".user-card-status .status-badge").inner_text() == "Inactive"
     learner.refresh_from_db()
     assert learner.status == UserStatus.INACTIVE
     assert learner.history.first().history_change_reason == "Left the company"
     page.reload()
-    assert page.locator("#card-status-badge").inner_text() == "Inactive"
+    assert page.locator(".user-card-status .status-badge").inner_text() == "Inactive"
 
 
 def test_reactivate_someone_without_email_shows_the_password_once(page, admin_user, make_user):
@@ -69,7 +69,7 @@ def test_reactivate_someone_without_email_shows_the_password_once(page, admin_us
     page.get_by_role("button", name="Close").click()
     assert password not in page.content()
     assert card_switch.get_attribute("aria-checked") == "true"
-    assert page.locator("#card-status-badge").inner_text() == "Active"
+    assert page.locator(".user-card-status .status-badge").inner_text() == "Active"
     page.reload()
     assert password not in page.content()
     assert User.objects.get(pk=learner.pk).status == UserStatus.ACTIVE

@@ -90,7 +90,7 @@
       link.setAttribute("aria-checked", on ? "true" : "false");
       link.dataset.status = data.status;
       const row = link.closest("tr");
-      const badge = row ? row.querySelector(".status-badge") : document.getElementById("card-status-badge");
+      const badge = row ? row.querySelector(".status-badge") : document.querySelector(".user-card-status .status-badge");
       if (badge) {
         badge.textContent = data.status_label;
         badge.className = "status-badge status-" + data.status;
