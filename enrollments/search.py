@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from enrollments.models import Certificate, Course, Enrollment
+from users.folding import folded_contains
 from users.models import User
 from users.search import search_words, users_matching_words
 
@@ -36,8 +37,9 @@ def people_matching(words: list[str], field: str) -> Q:
 
 
 def course_text_matches(text: str) -> Q:
-    """A course whose code or name contains `text`, or whose SIS ID is `text`."""
-    return Q(code__icontains=text) | Q(name__icontains=text) | Q(sis_course_id=text)
+    """A course whose code or name contains `text` (case and accents folded, as people's
+    search does), or whose SIS ID is `text`."""
+    return folded_contains("code", text) | folded_contains("name", text) | Q(sis_course_id=text)
 
 
 def courses_matching(word: str) -> list[int]:

@@ -7,12 +7,17 @@ cannot do (seed 001: "you have to use the enrollment_id").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
 from enrollments.filters import CourseFilter, EnrollmentFilter
 from enrollments.models import Course, Enrollment, EnrollmentState, Section
+from enrollments.services.courses import default_section
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import organisation_tree_ids
+from users.models import User, UserStatus
 from users.selectors import USER_ID_KINDS, get_or_404, id_lookup
 
 COURSE_ID_KINDS = {"sis_course_id": "sis_course_id"}
@@ -106,3 +111,46 @@ def enrollment_find(*, user, section, type: str) -> Enrollment | None:
         .select_related("user", "course", "section")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class EnrolPlan:
+    """What enrolling a selection in a section will do (enrollments_create), person by
+    person: the same partition that service makes, counted before anything changes."""
+
+    enrolled: int = 0  # new enrolments, active people and, if asked for, inactive ones
+    already_enrolled: int = 0
+    told_by_email: int = 0
+    no_email: int = 0  # active, newly enrolled, not told: no email address
+    enrolled_silently: int = 0  # inactive, newly enrolled, not told
+    skipped_inactive: int = 0
+    skipped_deleted: int = 0
+
+
+def enrolment_plan(
+    users, *, course: Course, section: Section | None, type: str, include_inactive: bool
+) -> EnrolPlan:
+    """Count what `enrollments_create(users, course=…, section=…, type=…,
+    include_inactive=…)` would do, in one read of the selection."""
+    section = section or default_section(course)
+    selection = User.objects.filter(id__in=users.order_by().values("id")).annotate(
+        enrolled_here=Exists(
+            Enrollment.objects.filter(section=section, type=type, user_id=OuterRef("pk"))
+        )
+    )
+    active, inactive = Q(status=UserStatus.ACTIVE), Q(status=UserStatus.INACTIVE)
+    eligible = active | inactive if include_inactive else active
+    new = Q(enrolled_here=False)
+    counts = selection.aggregate(
+        enrolled=Count("id", filter=eligible & new),
+        already_enrolled=Count("id", filter=eligible & Q(enrolled_here=True)),
+        told_by_email=Count("id", filter=active & new & ~Q(email="")),
+        no_email=Count("id", filter=active & new & Q(email="")),
+        inactive_new=Count("id", filter=inactive & new),
+        inactive=Count("id", filter=inactive),
+        skipped_deleted=Count("id", filter=Q(status=UserStatus.DELETED)),
+    )
+    inactive_new, inactive_count = counts.pop("inactive_new"), counts.pop("inactive")
+    counts["enrolled_silently"] = inactive_new if include_inactive else 0
+    counts["skipped_inactive"] = 0 if include_inactive else inactive_count
+    return EnrolPlan(**counts)

@@ -6,4 +6,5 @@ class UsersConfig(AppConfig):
     verbose_name = "Users and organisations"
 
     def ready(self):
-        from users import signals  # noqa: F401
+        from lms_admin.plumbing import lookups  # noqa: F401
+        from users import folding, signals  # noqa: F401

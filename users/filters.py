@@ -10,6 +10,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from users.folding import folded_contains
 from users.models import UserStatus
 from users.search import candidate_ids, uses_search_table
 
@@ -62,10 +63,10 @@ def search_condition(term: str, *, indexed_on: str | None = None) -> Q:
     condition = Q(pk__in=candidate_ids(words, using=indexed_on)) if indexed_on and words else Q()
     for word in words:
         condition &= (
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(username__icontains=word)
-            | Q(email__icontains=word)
+            folded_contains("first_name", word)
+            | folded_contains("last_name", word)
+            | folded_contains("username", word)
+            | folded_contains("email", word)
             | Q(sis_user_id=word)
         )
     if term.strip().isdigit() and len(term.strip()) < 19:

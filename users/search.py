@@ -1,22 +1,25 @@
 """Searching users by name, username, email and SIS ID.
 
-A search word matches a user when one of those columns contains it (case-insensitively).
+A search word matches a user when one of those columns contains it, both folded (lower
+case, no accents: users.folding), so that "łukasz" finds "Łukasz" on either database.
 On PostgreSQL the candidates come from users_usersearch (users.models.UserSearch): the five
-columns joined with a space, one row per user kept by triggers (migration 0008), under a
+columns joined with a space and folded, one row per user kept by triggers (migration 0008), under a
 GIN trigram index, so that a word is one index scan however many columns it may be in.
 A word without a space can only be found in the joined text inside one of the columns, so
 "the joined text contains the word" is exactly "some column contains it"; a quoted phrase
 with a space in it is then checked column by column, so that it never spans two columns.
-SQLite has no trigram index: it checks the columns themselves.
+SQLite has no trigram index: it checks the columns themselves, folded.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.lookups import IContains
 from django.utils.text import smart_split, unescape_string_literal
 
+from users.folding import Fold, folded_contains
 from users.models import UserSearch
 
 SEARCHED = ("username", "first_name", "last_name", "email", "sis_user_id")
@@ -37,7 +40,7 @@ def search_words(term: str) -> list[str]:
 def _in_some_column(word: str) -> Q:
     condition = Q()
     for field in SEARCHED:
-        condition |= Q(**{f"{field}__icontains": word})
+        condition |= folded_contains(field, word)
     return condition
 
 
@@ -46,10 +49,13 @@ def uses_search_table(queryset: QuerySet) -> bool:
 
 
 def candidate_ids(words: list[str], *, using: str) -> QuerySet:
-    """The ids of the users whose joined text holds every word (PostgreSQL)."""
+    """The ids of the users whose joined text holds every word, folded (PostgreSQL).
+
+    The text is stored folded; matching it as UPPER(text) LIKE UPPER(…) is what its trigram
+    index was built for (migration 0008), and the word is folded once, at planning."""
     found = UserSearch.objects.using(using)
     for word in words:
-        found = found.filter(text__icontains=word)
+        found = found.filter(IContains(F("text"), Fold(Value(word))))
     return found.values("user_id")
 
 

@@ -40,6 +40,13 @@ class SectionInline(admin.TabularInline):
     readonly_fields = ("is_default",)
     can_delete = False
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A table's inputs have a column heading but no label of their own: name each.
+        for field in formset.form.base_fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+        return formset
+
     def has_add_permission(self, request, obj=None):
         return role_of(request.user) != POWER_USER and super().has_add_permission(request, obj)
 

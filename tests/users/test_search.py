@@ -119,9 +119,9 @@ def search_text_of(user) -> tuple[str, int]:
 @postgresql_only
 def test_the_search_table_follows_every_change_of_a_searched_column(admin_user, make_user):
     learner = make_user(username="jo.k", first_name="Jo", last_name="King", email="jo@a.test")
-    assert search_text_of(learner)[0] == "jo.k Jo King jo@a.test "
+    assert search_text_of(learner)[0] == "jo.k jo king jo@a.test "  # folded
     services.user_update(learner, last_name="Queen", sis_user_id="S-9", by=admin_user, reason="t")
-    assert search_text_of(learner)[0] == "jo.k Jo Queen jo@a.test S-9"
+    assert search_text_of(learner)[0] == "jo.k jo queen jo@a.test s-9"
     assert names(users_matching(User.objects.all(), "queen")) == ["jo.k"]
     assert names(users_matching(User.objects.all(), "king")) == []
 
@@ -148,7 +148,7 @@ def test_one_statement_changing_many_users_rewrites_only_the_changed_texts(make_
     untouched = search_text_of(people[4])
     User.objects.filter(pk__in=[p.pk for p in people[:3]]).update(last_name="Renamed")
     User.objects.filter(pk__in=[p.pk for p in people]).update(is_staff=False)
-    assert all("Renamed" in search_text_of(p)[0] for p in people[:3])
+    assert all("renamed" in search_text_of(p)[0] for p in people[:3])
     assert search_text_of(people[4]) == untouched
     assert names(users_matching(User.objects.all(), "renamed")) == sorted(
         p.username for p in people[:3]

@@ -8,11 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from enrollments import services as enrollment_services
 from enrollments.models import Course, EnrollmentType, Section
+from enrollments.selectors import EnrolPlan, enrolment_plan
 from lms_admin.plumbing.counting import capped_count
 from lms_admin.plumbing.errors import DomainError
 from users import services
@@ -69,6 +71,21 @@ class EnrolForm(ReasonForm):
         if course and section and section.course_id != course.pk:
             self.add_error("section", f"This section belongs to another course, not {course}.")
         return data
+
+
+def enrol_plan_facts(plan: EnrolPlan) -> list[str]:
+    """What enrolling will do, in the words of the bulk pages."""
+    silently = f", {plan.enrolled_silently:,} inactive enrolled silently" * bool(
+        plan.enrolled_silently
+    )
+    facts = [
+        f"{plan.enrolled:,} users are enrolled: {plan.told_by_email:,} told by email, "
+        f"{plan.no_email:,} not told because they have no email address{silently}."
+    ]
+    facts.append(f"{plan.already_enrolled:,} are already enrolled and stay as they are.")
+    facts.append(f"{plan.skipped_inactive:,} inactive users are skipped.")
+    facts.append(f"{plan.skipped_deleted:,} deleted users are never enrolled.")
+    return facts
 
 
 class EmailForm(ReasonForm):
@@ -346,6 +363,16 @@ class BulkActions:
     def remove_from_segment(self, request, queryset):
         return self._segment_action(request, queryset, adding=False)
 
+    def _plan(self, queryset, form) -> EnrolPlan:
+        data = form.cleaned_data
+        return enrolment_plan(
+            queryset,
+            course=data["course"],
+            section=data.get("section"),
+            type=data.get("role") or EnrollmentType.STUDENT,
+            include_inactive=data.get("inactive") == "include",
+        )
+
     @admin.action(description="Enrol in course…", permissions=["change"])
     def enrol_in_course(self, request, queryset):
         if self._empty(request, queryset):
@@ -363,20 +390,33 @@ class BulkActions:
             if chosen.isdigit()
             else Section.objects.none()
         )
+        if "plan" in request.POST:
+            # bulk_enrol.js asks, whenever the course, section, role or choice for inactive
+            # people changes, what enrolling would do.
+            form = EnrolForm(request.POST)
+            form.fields["course"].queryset = courses
+            form.fields["section"].queryset = Section.objects.filter(course__in=courses)
+            if not form.is_valid():
+                return JsonResponse({"facts": []})
+            return JsonResponse({"facts": enrol_plan_facts(self._plan(queryset, form))})
         if not form.is_valid():
             counts = self._status_counts(queryset)
+            facts = [
+                f"{counts['active']:,} of the selected users are active: choose a course to "
+                "see how many will be enrolled and told by email.",
+                f"{counts['inactive']:,} of the selected users are inactive: choose below "
+                "whether to skip them (the default) or enrol them silently.",
+                f"{counts['deleted']:,} deleted users are never enrolled.",
+            ]
+            if form.is_bound and form.cleaned_data.get("course") and not form.has_error("section"):
+                facts = enrol_plan_facts(self._plan(queryset, form))
             return self._bulk_page(
                 request,
                 queryset,
                 action="enrol_in_course",
                 title="Enrol in a course",
                 form=form,
-                facts=[
-                    f"{counts['active']:,} active users are enrolled and told by email.",
-                    f"{counts['inactive']:,} of the selected users are inactive: choose below "
-                    "whether to skip them (the default) or enrol them silently.",
-                    f"{counts['deleted']:,} deleted users are never enrolled.",
-                ],
+                facts=facts,
                 names=_names(queryset),
                 inactive_count=counts["inactive"],
                 sections_url=reverse("admin:enrollments_course_sections", args=[0]),

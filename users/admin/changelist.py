@@ -169,21 +169,26 @@ class UserChangeList(ChangeList):
         return ordering
 
 
-def active_switch(obj):
+def active_switch(obj, *, may_change: bool | None = None):
+    """The Active/Inactive switch of a users page row or of the user card (toggle.js opens
+    its dialog). `may_change` defaults to what the row's query worked out."""
     if obj.status == UserStatus.DELETED:
         return ""
     checked = "true" if obj.status == UserStatus.ACTIVE else "false"
-    if not getattr(obj, "row_may_change", False):
+    label = f"Active: {esc(obj.username)}"
+    if may_change is None:
+        may_change = getattr(obj, "row_may_change", False)
+    if not may_change:
         # A status indicator, not a control: nothing to click for people who may not.
         return mark_safe(
             f'<span class="lifecycle-switch readonly" role="switch" aria-checked="{checked}" '
-            f'aria-disabled="true" aria-label="Active: {esc(obj.username)}" title="You cannot '
+            f'aria-disabled="true" aria-label="{label}" title="You cannot '
             'change this account"><span class="track"><span class="thumb"></span></span></span>'
         )
     url = esc(object_url("admin:users_user_toggle", obj.pk))
     return mark_safe(
         f'<a class="lifecycle-switch" role="switch" aria-checked="{checked}" '
-        f'aria-label="Active: {esc(obj.username)}" href="{url}" data-url="{url}" '
+        f'aria-label="{label}" href="{url}" data-url="{url}" '
         f'data-name="{esc(obj.get_full_name())}" data-status="{esc(obj.status)}" '
         f'data-email="{"yes" if obj.email else ""}"><span class="track"><span class="thumb">'
         "</span></span></a>"

@@ -367,6 +367,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             tabs.append(
                 {
                     "label": label,
+                    "status": value,
                     "url": "?" + params.urlencode(),
                     "count": count_label(counts.get(value, 0)),
                     "current": value == current,
@@ -399,13 +400,15 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         user = self.get_object(request, object_id)
+        may_change = self.has_change_permission(request, user)
         context = {
             "subject": user,
+            "card_switch": user and active_switch(user, may_change=may_change),
             "status_timeline": user_status_timeline(user),
             "training_history": user_training_history(user),
             "changes": user_changes(user),
             "memberships": user.segment_memberships.select_related("segment"),
-            "can_change": self.has_change_permission(request, user),
+            "can_change": may_change,
             "can_delete_user": self.has_lifecycle_delete_permission(request, user),
             # What the form was loaded from; a save compares it with the latest history row.
             "version": request.POST.get("expected_version") or latest_version(user.pk),

@@ -28,6 +28,7 @@ from users.models import (
     UserSession,
     UserStatus,
 )
+from users.site_url import site_url
 
 # Characters for temporary passwords: no 0/O or 1/l/I, so they can be read out on the phone.
 TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -149,7 +150,8 @@ def _issue_credentials(user: User) -> tuple[Credentials, list[str]]:
         user.must_change_password = False
         user.temporary_password_expires_at = None
         credentials = Credentials(user=user, reset_link_sent_to=user.email)
-        transaction.on_commit(lambda: send_password_reset_link(user))
+        link_site = site_url()  # the request's host, noted now: mail goes after commit
+        transaction.on_commit(lambda: send_password_reset_link(user, site=link_site))
     else:
         password = "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(12))
         expires_at = timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
@@ -160,21 +162,23 @@ def _issue_credentials(user: User) -> tuple[Credentials, list[str]]:
     return credentials, ["password", "must_change_password", "temporary_password_expires_at"]
 
 
-def password_reset_url(user: User) -> str:
+def password_reset_url(user: User, *, site: str | None = None) -> str:
+    """The reset link, on `site`, else the host of the request being answered (SITE_URL
+    without one: users.site_url)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    return f"{settings.SITE_URL}{path}"
+    return f"{site or site_url()}{path}"
 
 
-def send_password_reset_link(user: User) -> None:
+def send_password_reset_link(user: User, *, site: str | None = None) -> None:
     send_mail(
         subject="Your training account is active again",
         message=(
             f"Hello {user.get_short_name()},\n\n"
             "Your training account has been reactivated. Your courses and certificates are "
             "as you left them. Choose a new password here:\n\n"
-            f"{password_reset_url(user)}\n\n"
+            f"{password_reset_url(user, site=site)}\n\n"
             f"Your username is {user.username}. The link works once and expires in "
             f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"
         ),

@@ -1,5 +1,7 @@
 // The bulk-enrol form: the Section list holds only the chosen course's sections, fetched
 // when a course is chosen. Without JavaScript it stays at the course's default section.
+// Whenever the course, section, role or choice for inactive people changes, the facts at
+// the top say what enrolling will do (the action answers a "plan" request with them).
 (function () {
   "use strict";
 
@@ -41,8 +43,39 @@
         });
     }
 
+    const facts = document.querySelector(".bulk-facts");
+
+    function showPlan() {
+      if (!course.value || !facts) return;
+      const body = new FormData(form);
+      body.set("plan", "yes");
+      fetch(form.action, {
+        method: "POST",
+        body: body,
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : { facts: [] };
+        })
+        .then(function (data) {
+          if (!data.facts.length) return;
+          facts.replaceChildren.apply(
+            facts,
+            data.facts.map(function (text) {
+              const item = document.createElement("li");
+              item.textContent = text;
+              return item;
+            }),
+          );
+        })
+        .catch(function () {});
+    }
+
     course.addEventListener("change", fill);
+    form.addEventListener("change", showPlan);
     if (course.value && section.options.length <= 1) fill();
+    showPlan();
   }
 
   if (document.readyState === "loading") {

@@ -81,16 +81,31 @@
       reason.focus();
     }
 
+    // The row's badge (users page) or the card's, and the tabs' counts when the status
+    // changed: the person moves from one tab to the other. A capped count ("10,000+") is
+    // left as it is.
     function updateRow(link, data) {
+      const before = link.dataset.status;
       const on = data.status === "active";
       link.setAttribute("aria-checked", on ? "true" : "false");
       link.dataset.status = data.status;
       const row = link.closest("tr");
-      const badge = row && row.querySelector(".status-badge");
+      const badge = row ? row.querySelector(".status-badge") : document.querySelector(".user-card-status .status-badge");
       if (badge) {
         badge.textContent = data.status_label;
         badge.className = "status-badge status-" + data.status;
       }
+      if (before !== data.status) {
+        changeTabCount(before, -1);
+        changeTabCount(data.status, 1);
+      }
+    }
+
+    function changeTabCount(status, by) {
+      const count = document.querySelector('[data-status-tab="' + status + '"] .count');
+      if (!count || !/^[\d,]+$/.test(count.textContent.trim())) return;
+      const value = parseInt(count.textContent.replace(/,/g, ""), 10) + by;
+      count.textContent = Math.max(value, 0).toLocaleString("en-GB");
     }
 
     function showOutcome(data) {
