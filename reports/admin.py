@@ -1,8 +1,21 @@
 """The reports' own records in the admin: read-only, for training admins."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 
 from reports.models import ExportRecord
+
+
+class DateHierarchyChangeList(ChangeList):
+    """Django's date hierarchy steps past 31 Dec 9999 (?started_at__year=9999) and fails
+    with a 500; such a date is a bad lookup, which the admin answers with its usual notice."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 @admin.register(ExportRecord)
@@ -13,6 +26,9 @@ class ExportRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     show_full_result_count = False
     readonly_fields = [field.name for field in ExportRecord._meta.fields]
+
+    def get_changelist(self, request, **kwargs):
+        return DateHierarchyChangeList
 
     def has_add_permission(self, request):
         return False
