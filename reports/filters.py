@@ -130,7 +130,7 @@ class AnalyticsFilterSet(ScopedFilterSet):
 
 
 class AsOfForm(ReportForm):
-    date_pairs = (("period_from", "period_to"),)
+    date_pairs = (("date_from", "date_to"), ("period_from", "period_to"))
 
 
 class AsOfFilterSet(AnalyticsFilterSet):
@@ -140,14 +140,46 @@ class AsOfFilterSet(AnalyticsFilterSet):
         widget=DATE_WIDGET,
         help_text="The figures as they stood at midnight at the end of this day.",
     )
-    period_from = django_filters.DateFilter(
-        method="ignore", label="Period from", widget=DATE_WIDGET
+    # Two date ranges on one form: each label says which table it belongs to.
+    date_from = django_filters.DateFilter(
+        method="ignore",
+        label="As-of figures: counted from",
+        widget=DATE_WIDGET,
+        help_text="Optional. Narrows the as-of figures to enrolments made, people who joined "
+        "and sign-ins from this day.",
     )
-    period_to = django_filters.DateFilter(method="ignore", label="Period to", widget=DATE_WIDGET)
+    date_to = django_filters.DateFilter(
+        method="ignore",
+        label="As-of figures: counted to",
+        widget=DATE_WIDGET,
+        help_text="Optional. …and up to the end of this day.",
+    )
+    period_from = django_filters.DateFilter(
+        method="ignore",
+        label="Period report: from",
+        widget=DATE_WIDGET,
+        help_text="A separate table: the enrolments made, completions and deactivations "
+        "between these two days.",
+    )
+    period_to = django_filters.DateFilter(
+        method="ignore",
+        label="Period report: to",
+        widget=DATE_WIDGET,
+        help_text="The last day of the period, included.",
+    )
 
     class Meta:
         model = User
-        fields = ["as_of", "organisation", "segment", "course", "period_from", "period_to"]
+        fields = [
+            "as_of",
+            "date_from",
+            "date_to",
+            "period_from",
+            "period_to",
+            "organisation",
+            "segment",
+            "course",
+        ]
         form = AsOfForm
 
 

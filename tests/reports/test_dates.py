@@ -155,3 +155,23 @@ def test_export_log_date_hierarchy_on_the_last_day_of_9998_works(admin_client):
     query = {"started_at__year": "9998", "started_at__month": "12", "started_at__day": "31"}
     response = admin_client.get("/admin/reports/exportrecord/", query)
     assert response.status_code == 200
+
+
+def test_the_as_of_forms_two_date_ranges_say_which_is_which(admin_client):
+    html = admin_client.get("/admin/reports/history/").content.decode()
+    for words in (
+        "As of the end of",
+        "As-of figures: counted from",
+        "As-of figures: counted to",
+        "Period report: from",
+        "Period report: to",
+        "A separate table: the enrolments made, completions and deactivations",
+    ):
+        assert words in html
+    assert ">From<" not in html and ">Period from<" not in html
+
+
+def test_the_as_of_figures_range_must_run_forwards(admin_client):
+    query = {"as_of": "2024-06-30", "date_from": "2024-06-10", "date_to": "2024-06-01"}
+    response = admin_client.get("/admin/reports/history/", query)
+    assert errors_of(response) == {"date_to": ["The end date is before the start date."]}
