@@ -28,6 +28,7 @@ from bench.scale_indexes import indexes_built_after
 from enrollments.models import Certificate, Course, Enrollment, Section
 from lms_admin.plumbing.history import HISTORY_META_FIELDS
 from reports import ledger_write as ledger
+from reports.models import SignInEvent
 from users.models import Organisation, Segment, SegmentMembership, User
 
 REASON = "Scale data for benchmarks"
@@ -583,6 +584,12 @@ def seed_scale(
         with timed("figures"), transaction.atomic():
             # The rows went in without the services, so the analytics ledger hears of them
             # here: everything they count for, on the day of their "+" history rows.
+            # Their last sign-in is a sign-in too: the event the analytics count.
+            _execute(
+                f"INSERT INTO {_table(SignInEvent)} (user_id, at) SELECT id, last_login "
+                f"FROM {_table(User)} WHERE id > %s AND last_login IS NOT NULL",
+                [last_user_before],
+            )
             ledger.people_loaded(User.objects.filter(id__gt=last_user_before), now=now)
     seconds["total"] = time.monotonic() - started
     for step in ("users", "memberships", "enrollments", "certificates", "history"):

@@ -13,6 +13,7 @@ from datetime import date
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from enrollments.models import Course
@@ -130,7 +131,7 @@ class AnalyticsFilterSet(ScopedFilterSet):
 
 
 class AsOfForm(ReportForm):
-    date_pairs = (("period_from", "period_to"),)
+    date_pairs = (("date_from", "date_to"), ("period_from", "period_to"))
 
 
 class AsOfFilterSet(AnalyticsFilterSet):
@@ -140,14 +141,46 @@ class AsOfFilterSet(AnalyticsFilterSet):
         widget=DATE_WIDGET,
         help_text="The figures as they stood at midnight at the end of this day.",
     )
-    period_from = django_filters.DateFilter(
-        method="ignore", label="Period from", widget=DATE_WIDGET
+    # Two date ranges on one form: each label says which table it belongs to.
+    date_from = django_filters.DateFilter(
+        method="ignore",
+        label="As-of figures: counted from",
+        widget=DATE_WIDGET,
+        help_text="Optional. Narrows the as-of figures to enrolments made, people who joined "
+        "and sign-ins from this day.",
     )
-    period_to = django_filters.DateFilter(method="ignore", label="Period to", widget=DATE_WIDGET)
+    date_to = django_filters.DateFilter(
+        method="ignore",
+        label="As-of figures: counted to",
+        widget=DATE_WIDGET,
+        help_text="Optional. …and up to the end of this day.",
+    )
+    period_from = django_filters.DateFilter(
+        method="ignore",
+        label="Period report: from",
+        widget=DATE_WIDGET,
+        help_text="A separate table: the enrolments made, completions and deactivations "
+        "between these two days.",
+    )
+    period_to = django_filters.DateFilter(
+        method="ignore",
+        label="Period report: to",
+        widget=DATE_WIDGET,
+        help_text="The last day of the period, included.",
+    )
 
     class Meta:
         model = User
-        fields = ["as_of", "organisation", "segment", "course", "period_from", "period_to"]
+        fields = [
+            "as_of",
+            "date_from",
+            "date_to",
+            "period_from",
+            "period_to",
+            "organisation",
+            "segment",
+            "course",
+        ]
         form = AsOfForm
 
 
@@ -180,26 +213,77 @@ class ArchivedFilterSet(ScopedFilterSet):
         return super().filter_queryset(queryset.filter(status=UserStatus.INACTIVE))
 
 
-def actor_queryset(request):
+def admins_seen_by(viewer):
     """Anyone who can sign in to the admin: the people whose changes the log records."""
-    if request is None:
+    if viewer is None:
         return User.objects.none()
-    return get_user_model().objects.for_user(request.user).filter(is_staff=True)
+    return get_user_model().objects.for_user(viewer).filter(is_staff=True)
+
+
+def people_seen_by(viewer):
+    return User.objects.for_user(viewer) if viewer is not None else User.objects.none()
+
+
+NOBODY_FOUND = "No one you can see has that username, email or SIS ID."
+
+
+def find_person(people, text: str):
+    """The one person among `people` whose username, email or SIS ID is `text` (or whose
+    id it is); None when there is none. Out of scope reads the same as nonexistent."""
+    text = text.strip()
+    condition = Q(username__iexact=text) | Q(email__iexact=text) | Q(sis_user_id=text)
+    if text.isdigit() and len(text) < 19:
+        condition |= Q(pk=int(text))
+    found = list(people.filter(condition).order_by("pk")[:2])
+    return found[0] if len(found) == 1 else None
 
 
 class ChangeLogForm(ReportForm):
+    """Typed names rather than drop-downs of every person: they are looked up within the
+    viewer's scope (`viewer` is set by the FilterSet)."""
+
     date_pairs = (("date_from", "date_to"),)
+    viewer = None
+
+    def clean(self):
+        data = super().clean()
+        for name, people in (
+            ("actor", admins_seen_by(self.viewer)),
+            ("person", people_seen_by(self.viewer)),
+        ):
+            text = data.get(name)
+            data[name] = find_person(people, text) if text else None
+            if text and data[name] is None:
+                self.add_error(name, NOBODY_FOUND)
+        if data.get("object_id") and not data.get("object_type"):
+            self.add_error("object_type", "Choose what the object ID belongs to.")
+        return data
 
 
 class ChangeLogFilterSet(ScopedFilterSet):
-    actor = django_filters.ModelChoiceFilter(
-        queryset=actor_queryset, method="ignore", label="Changed by"
+    actor = django_filters.CharFilter(
+        method="ignore",
+        label="Changed by",
+        help_text="Username, email or SIS ID of the admin who made the change.",
+    )
+    person = django_filters.CharFilter(
+        method="ignore",
+        label="About person",
+        help_text="Username, email or SIS ID: their account, enrolments, certificates, "
+        "segment memberships and API tokens.",
     )
     object_type = django_filters.ChoiceFilter(
         choices=[(key, spec.label) for key, spec in TRACKED_MODELS.items()],
         method="ignore",
         label="What",
         empty_label="Everything",
+    )
+    object_id = django_filters.NumberFilter(
+        method="ignore",
+        label="Object ID",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="One object: the number after # in the Object column.",
     )
     action = django_filters.ChoiceFilter(
         choices=list(ACTIONS.items()), method="ignore", label="Action", empty_label="Any"
@@ -209,5 +293,11 @@ class ChangeLogFilterSet(ScopedFilterSet):
 
     class Meta:
         model = User
-        fields = ["actor", "object_type", "action", "date_from", "date_to"]
+        fields = ["actor", "person", "object_type", "object_id", "action", "date_from", "date_to"]
         form = ChangeLogForm
+
+    @property
+    def form(self):
+        form = super().form
+        form.viewer = getattr(self.request, "user", None)
+        return form

@@ -14,10 +14,11 @@ from datetime import datetime
 from itertools import islice
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.urls import NoReverseMatch, reverse
 
 from enrollments.models import Certificate, Course, Enrollment, Section
 from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
-from reports.exports import Source
+from reports.exports import Source, display
 from reports.selectors.changes_sql import change_query, writes_changes_of
 from reports.selectors.sql_export import is_postgresql
 from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
@@ -60,6 +61,8 @@ class Tracked:
     model: type
     describe: object
     related: tuple = ()
+    # The history row's path to the person it is about; None: it is about no one person.
+    person_path: str | None = None
 
     @property
     def history(self):
@@ -69,9 +72,22 @@ class Tracked:
 TRACKED_MODELS = {
     spec.key: spec
     for spec in (
-        Tracked("user", "User", User, _label_user),
-        Tracked("enrollment", "Enrolment", Enrollment, _label_enrollment, ("user", "course")),
-        Tracked("certificate", "Certificate", Certificate, lambda row: row.verification_code),
+        Tracked("user", "User", User, _label_user, person_path="id"),
+        Tracked(
+            "enrollment",
+            "Enrolment",
+            Enrollment,
+            _label_enrollment,
+            ("user", "course"),
+            person_path="user_id",
+        ),
+        Tracked(
+            "certificate",
+            "Certificate",
+            Certificate,
+            lambda row: row.verification_code,
+            person_path="enrollment__user_id",
+        ),
         Tracked("course", "Course", Course, lambda row: row.code),
         Tracked("section", "Section", Section, lambda row: row.name),
         Tracked("organisation", "Organisation", Organisation, lambda row: row.name),
@@ -82,8 +98,11 @@ TRACKED_MODELS = {
             SegmentMembership,
             _label_membership,
             ("user", "segment"),
+            person_path="user_id",
         ),
-        Tracked("accesstoken", "API token", AccessToken, _label_token, ("user",)),
+        Tracked(
+            "accesstoken", "API token", AccessToken, _label_token, ("user",), person_path="user_id"
+        ),
     )
 }
 # Ties on history_date are broken by table, then by history id: a total order for cursors.
@@ -141,6 +160,12 @@ def _history(spec: Tracked, filters: dict, person) -> QuerySet:
     rows = _scoped(spec, spec.history.objects.all(), person)
     if filters.get("actor"):
         rows = rows.filter(history_user_id=filters["actor"].pk)
+    if filters.get("person"):
+        if spec.person_path is None:
+            return rows.none()
+        rows = rows.filter(**{spec.person_path: filters["person"].pk})
+    if filters.get("object_id"):
+        rows = rows.filter(id=int(filters["object_id"]))
     if filters.get("action"):
         rows = rows.filter(history_type=filters["action"])
     if filters.get("date_from"):
@@ -179,22 +204,65 @@ def _field_names(spec: Tracked) -> list:
     ]
 
 
-def _show(field, value) -> str:
+class Shown(str):
+    """A value as the log writes it. On the page it links to its object when `url` is
+    set; files keep the text."""
+
+    url: str | None = None
+
+
+def _linked(text: str, url: str | None) -> Shown:
+    shown = Shown(text)
+    shown.url = url
+    return shown
+
+
+def _admin_url(model, pk) -> str | None:
+    opts = model._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+# How a row that another row points at is named: (rows to read, its name).
+NAMED = {
+    User: (lambda rows: rows, lambda user: user.username),
+    Enrollment: (
+        lambda rows: rows.select_related("user", "course"),
+        lambda row: f"{row.user.username} in {row.course.code}",
+    ),
+    Course: (lambda rows: rows, lambda course: course.code),
+}
+
+
+def _names(model, ids, person) -> dict[int, Shown]:
+    """{id: name linked to its page} for the rows of `model` among `ids` that the person
+    may see, in one query. Others (out of scope, or since purged) are left out and read
+    as a bare number: out of scope and nonexistent look the same."""
+    rows_of, name_of = NAMED.get(model, (lambda rows: rows, str))
+    rows = rows_of(model.objects.for_user(person).filter(pk__in=ids))
+    return {row.pk: _linked(name_of(row), _admin_url(model, row.pk)) for row in rows}
+
+
+def _show(field, value, names: dict | None = None) -> str:
     if value is None or value == "":
         return "—"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        return (names or {}).get(field.related_model, {}).get(value) or f"#{value}"
     if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
+        return display(value)
     return str(value)
 
 
-def _diff(spec: Tracked, row, previous) -> list[tuple[str, str, str]]:
+def _diff(spec: Tracked, row, previous, names: dict) -> list[tuple[str, str, str]]:
     fields = _field_names(spec)
     if row.history_type == "+" or previous is None:
         return (
             [
-                (str(field.verbose_name), "—", _show(field, getattr(row, field.attname)))
+                (str(field.verbose_name), "—", _show(field, getattr(row, field.attname), names))
                 for field in fields
                 if getattr(row, field.attname) not in (None, "", False)
             ]
@@ -207,13 +275,28 @@ def _diff(spec: Tracked, row, previous) -> list[tuple[str, str, str]]:
     for field in fields:
         old, new = getattr(previous, field.attname), getattr(row, field.attname)
         if old != new:
-            changes.append((str(field.verbose_name), _show(field, old), _show(field, new)))
+            changes.append(
+                (str(field.verbose_name), _show(field, old, names), _show(field, new, names))
+            )
     return changes
 
 
-def _changes(spec: Tracked, rows: list) -> list[Change]:
+def _related_names(spec: Tracked, rows: list, person) -> dict:
+    """The names of every object these history rows point at (and of the objects
+    themselves), one query per kind of object: {model: {id: name}}."""
+    wanted: dict = {spec.model: {row.id for row in rows}}
+    for field in _field_names(spec):
+        if field.is_relation:
+            ids = wanted.setdefault(field.related_model, set())
+            ids.update(getattr(row, field.attname) for row in rows)
+    return {model: _names(model, ids - {None}, person) for model, ids in wanted.items() if ids}
+
+
+def _changes(spec: Tracked, rows: list, person) -> list[Change]:
     previous_ids = [row.previous_id for row in rows if row.previous_id]
     previous = {p.history_id: p for p in spec.history.objects.filter(history_id__in=previous_ids)}
+    names = _related_names(spec, [*rows, *previous.values()], person)
+    objects = names.get(spec.model, {})
     changes = []
     for row in rows:
         actor = row.history_user.get_full_name() if row.history_user else "System"
@@ -223,9 +306,11 @@ def _changes(spec: Tracked, rows: list) -> list[Change]:
                 actor=actor,
                 action=ACTIONS.get(row.history_type, row.history_type),
                 what=spec.label,
-                object_label=spec.describe(row),
+                object_label=_linked(
+                    spec.describe(row), objects[row.id].url if row.id in objects else None
+                ),
                 object_id=row.id,
-                changes=_diff(spec, row, previous.get(row.previous_id)),
+                changes=_diff(spec, row, previous.get(row.previous_id), names),
                 why=row.history_change_reason or "",
                 key=spec.key,
                 history_id=row.history_id,
@@ -261,7 +346,7 @@ def change_page(*, person, filters: dict, cursor=None, size: int = PAGE_SIZE):
         rows = _history(spec, filters, person)
         if cursor:
             rows = rows.filter(_after(spec, cursor))
-        found += _changes(spec, list(_with_previous(spec, _ordered(rows))[: size + 1]))
+        found += _changes(spec, list(_with_previous(spec, _ordered(rows))[: size + 1]), person)
     found.sort(key=Change.sort_key)
     page, more = found[:size], len(found) > size
     last = page[-1] if page else None
@@ -288,7 +373,7 @@ def _stream(spec: Tracked, filters: dict, person) -> Iterator[Change]:
         batch = list(_with_previous(spec, _ordered(rows))[:EXPORT_CHUNK])
         if not batch:
             return
-        yield from _changes(spec, batch)
+        yield from _changes(spec, batch, person)
         last = batch[-1]
         cursor = (last.history_date, ORDER[spec.key], last.history_id)
 

@@ -24,13 +24,14 @@ from reports.selectors.sql_export import (
 from users.models import Segment, User
 
 USER = User._meta.db_table
-# Fields whose `str()` in Python is PostgreSQL's text of the column.
+# Fields whose `str()` in Python is PostgreSQL's text of the column. A foreign key is
+# written as the name of the row it points at, scoped to the viewer (`changes._show`):
+# a table with one is written by the Python path.
 WRITTEN_AS_TEXT = (
     models.CharField,
     models.TextField,
     models.IntegerField,
     models.DecimalField,
-    models.ForeignKey,
 )
 
 
@@ -83,9 +84,12 @@ def _shown(field, column: str) -> str | None:
             for value, label in field.flatchoices
         )
         text = f"(CASE {column} {cases} ELSE {column}::text END)"
+    elif field.is_relation:
+        return None
     elif isinstance(field, models.DateTimeField):
-        # isoformat(timespec="seconds") of the UTC time Django reads from the database.
-        text = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'"
+        # `display()`: local time to the second (the zone is the server's setting).
+        zone = literal(local_zone())
+        text = f"to_char({column} AT TIME ZONE {zone}, 'YYYY-MM-DD HH24:MI:SS')"
     elif isinstance(field, models.DateField):
         text = f"to_char({column}, 'YYYY-MM-DD')"
     elif isinstance(field, models.BooleanField):

@@ -101,3 +101,77 @@ def test_an_open_ended_range_within_ten_years_is_fine(admin_client):
     start = (timezone.localdate() - timedelta(days=365 * 9)).isoformat()
     response = admin_client.get("/admin/reports/analytics/", {"date_from": start})
     assert response.status_code == 200 and response.context["valid"]
+
+
+# The British forms take 31/12/9999 as typed.
+LATE = ["9999-12-31", "31/12/9999"]
+NOT_DATES = ["2026-02-30", "9999-12-32", "10000-01-01", "garbage"]
+
+
+@pytest.mark.parametrize(("url", "name"), DATE_FIELDS)
+@pytest.mark.parametrize("value", LATE)
+def test_dates_after_today_up_to_9999_are_a_form_error(admin_client, url, name, value):
+    for export in ({}, {"export": "csv"}):
+        response = admin_client.get(url, {name: value, **export})
+        assert response.status_code == 200 and not response.streaming
+        assert errors_of(response)[name][0].startswith("Choose a date up to today")
+
+
+@pytest.mark.parametrize(("url", "name"), DATE_FIELDS)
+@pytest.mark.parametrize("value", NOT_DATES)
+def test_text_that_is_not_a_date_is_a_form_error(admin_client, url, name, value):
+    for export in ({}, {"export": "xlsx"}):
+        response = admin_client.get(url, {name: value, **export})
+        assert response.status_code == 200 and not response.streaming
+        assert errors_of(response)[name] == ["Enter a valid date."]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_whole_browser_range_together_is_a_form_error(admin_client, url):
+    names = [other for page, other in DATE_FIELDS if page == url]
+    query = {other: ["0001-01-01", "9999-12-31"][n % 2] for n, other in enumerate(names)}
+    response = admin_client.get(url, query)
+    assert response.status_code == 200
+    assert set(errors_of(response)) == set(names)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"started_at__year": "9999", "started_at__month": "12", "started_at__day": "31"},
+        {"started_at__year": "9999", "started_at__month": "12"},
+        {"started_at__year": "9999"},
+        {"started_at__year": "0"},
+        {"started_at__year": "2026", "started_at__month": "2", "started_at__day": "30"},
+    ],
+)
+def test_export_log_date_hierarchy_at_the_ends_of_time_is_a_notice(admin_client, query):
+    response = admin_client.get("/admin/reports/exportrecord/", query, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].endswith("?e=1")
+
+
+def test_export_log_date_hierarchy_on_the_last_day_of_9998_works(admin_client):
+    query = {"started_at__year": "9998", "started_at__month": "12", "started_at__day": "31"}
+    response = admin_client.get("/admin/reports/exportrecord/", query)
+    assert response.status_code == 200
+
+
+def test_the_as_of_forms_two_date_ranges_say_which_is_which(admin_client):
+    html = admin_client.get("/admin/reports/history/").content.decode()
+    for words in (
+        "As of the end of",
+        "As-of figures: counted from",
+        "As-of figures: counted to",
+        "Period report: from",
+        "Period report: to",
+        "A separate table: the enrolments made, completions and deactivations",
+    ):
+        assert words in html
+    assert ">From<" not in html and ">Period from<" not in html
+
+
+def test_the_as_of_figures_range_must_run_forwards(admin_client):
+    query = {"as_of": "2024-06-30", "date_from": "2024-06-10", "date_to": "2024-06-01"}
+    response = admin_client.get("/admin/reports/history/", query)
+    assert errors_of(response) == {"date_to": ["The end date is before the start date."]}

@@ -1,6 +1,6 @@
 """Filters for the users page. Every choice list is scoped to what the person may see."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib import admin, messages
 from django.db.models import Q
@@ -171,13 +171,22 @@ class DateJoinedFilter(admin.ListFilter):
     def queryset(self, request, queryset):
         if self.errors:
             return queryset.none()
-        zone = timezone.get_current_timezone()
-        if after := self.values.get("created_after"):
-            queryset = queryset.filter(
-                date_joined__gte=datetime.combine(after, time.min, tzinfo=zone)
-            )
-        if before := self.values.get("created_before"):
-            queryset = queryset.filter(
-                date_joined__lt=datetime.combine(before + timedelta(days=1), time.min, tzinfo=zone)
-            )
+        after, before = self.values.get("created_after"), self.values.get("created_before")
+        if after and (start := start_of_local_day(after)):
+            queryset = queryset.filter(date_joined__gte=start)
+        if before and (end := start_of_local_day(before, days_later=1)):
+            queryset = queryset.filter(date_joined__lt=end)
         return queryset
+
+
+def start_of_local_day(day: date, *, days_later: int = 0) -> datetime | None:
+    """Midnight at the start of `day` (plus `days_later`) in the local time zone, or None
+    when that instant lies beyond what a datetime can hold (the day after 31 Dec 9999, or
+    1 Jan 0001 east of Greenwich): a bound past the end of time bounds nothing."""
+    try:
+        moment = datetime.combine(day + timedelta(days=days_later), time.min)
+        moment = moment.replace(tzinfo=timezone.get_current_timezone())
+        moment.astimezone(UTC)  # the database compares in UTC
+    except OverflowError:
+        return None
+    return moment

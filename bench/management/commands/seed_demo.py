@@ -20,8 +20,9 @@ from enrollments import services as enrollment_services
 from enrollments.models import EnrollmentMethod, EnrollmentState
 from lms_admin.plumbing.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 from reports.ledger_rebuild import rebuild_ledger
+from reports.models import SignInEvent
 from users import services
-from users.models import Organisation, User
+from users.models import Organisation, User, UserStatus
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_ACCOUNTS = [
@@ -173,7 +174,7 @@ class Command(BaseCommand):
                 name="Northwind field staff", organisation=northwind, by=trainer, reason=reason
             ),
         ]
-        learners = []
+        learners, last_sign_ins = [], {}
         for n in range(300):
             joined = start + timedelta(days=rng.randint(10, 700), hours=rng.randint(0, 23))
             at(joined)
@@ -192,9 +193,7 @@ class Command(BaseCommand):
                 reason="Imported from the previous LMS" if n < 150 else "Joined",
             )
             if n % 5:
-                User.objects.filter(pk=learner.pk).update(
-                    last_login=min(joined + timedelta(days=rng.randint(1, 400)), now)
-                )
+                last_sign_ins[learner.pk] = min(joined + timedelta(days=rng.randint(1, 400)), now)
             learners.append((learner, joined))
             self._enrol(rng, at, learner, joined, courses, trainer, now)
             if n % 4 == 0:
@@ -203,6 +202,31 @@ class Command(BaseCommand):
                     segment, User.objects.filter(pk=learner.pk), by=trainer, reason=reason
                 )
         self._lifecycle(rng, at, learners, trainer, now)
+        self._sign_ins({learner.pk: joined for learner, joined in learners}, last_sign_ins)
+
+    def _sign_ins(self, joined_on: dict, last_sign_ins: dict):
+        """Each sign-in is an event, as a real one is (reports.signals): the analytics count
+        the events, the Users page each person's last sign-in, so both come from the same
+        sign-ins. Nobody signs in while inactive or deleted."""
+        events = []
+        left = dict(
+            User.objects.filter(pk__in=last_sign_ins)
+            .exclude(status=UserStatus.ACTIVE)
+            .values_list("pk", "status_changed_at")
+        )
+        for user_id, last in last_sign_ins.items():
+            joined = joined_on[user_id]
+            if left.get(user_id):
+                last = min(last, left[user_id] - timedelta(hours=1))
+            if last <= joined:
+                continue
+            rng = random.Random(user_id)  # the rest of the story keeps its own random draws
+            moments = sorted(
+                joined + (last - joined) * rng.random() for _ in range(rng.randint(0, 5))
+            )
+            events += [SignInEvent(user_id=user_id, at=moment) for moment in [*moments, last]]
+            User.objects.filter(pk=user_id).update(last_login=last)
+        SignInEvent.objects.bulk_create(events, batch_size=1000)
 
     def _enrol(self, rng, at, learner, joined, courses, trainer, now):
         for course in rng.sample(courses[1:], rng.randint(1, 4)):
