@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from enrollments.models import Course
+from enrollments.models import Course, SeatCreditEntry
 from lms_admin.plumbing.scoping import organisation_tree_ids
 from reports.selectors.changes import ACTIONS, TRACKED_MODELS
 from users.models import Organisation, Segment, User, UserStatus
@@ -211,3 +211,17 @@ class ChangeLogFilterSet(ScopedFilterSet):
         model = User
         fields = ["actor", "object_type", "action", "date_from", "date_to"]
         form = ChangeLogForm
+
+
+class SeatsFilterSet(ScopedFilterSet):
+    """The seats report: one organisation at a time (a power user's choices are their own)."""
+
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=scoped_queryset(Organisation),
+        field_name="organisation",
+        label="Organisation",
+    )
+
+    class Meta:
+        model = SeatCreditEntry
+        fields = ["organisation"]
