@@ -126,8 +126,7 @@ ROUTES = {
         "learn/enrolments/{b.enrollment}/accept/", ("GET", "POST")
     ),
     "learn/certificates/<str:code>.pdf": Elsewhere(
-        "another person's certificate file answers as a forged code: "
-        "tests/scoping/test_learner.py"
+        "another person's certificate file answers as a forged code: tests/scoping/test_learner.py"
     ),
     "certificates/verify/<str:code>": Elsewhere(
         "public by design (name, course, date, valid or revoked of a known code): "
