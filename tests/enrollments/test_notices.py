@@ -111,5 +111,5 @@ def test_notices_are_not_sent_when_the_transaction_rolls_back(
         transaction.atomic(),
     ):
         services.enrollment_create(user=people[0], course=course, by=admin_user, reason="t")
-            raise RuntimeError
+        raise RuntimeError
     assert callbacks == [] and mail.outbox == []
