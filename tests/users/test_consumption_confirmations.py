@@ -31,7 +31,7 @@ def signed_in(client, admin_user):
     return client
 
 
-@pytest.mark.parametrize("page", ["toggle", "delete"])
+@pytest.mark.parametrize("page", ["toggle", "remove"])
 def test_single_confirmation_says_what_was_consumed(signed_in, started, page):
     url = reverse(f"admin:users_user_{page}", args=[started[0].pk])
     text = signed_in.get(url).content.decode()
