@@ -36,6 +36,11 @@ class Course(models.Model):
     )
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    credit_cost = models.PositiveIntegerField(
+        default=0,
+        help_text="Credits a learner's organisation spends when the learner starts the course. "
+        "0: free.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords()
@@ -265,3 +270,98 @@ class Certificate(models.Model):
 
     def __str__(self):
         return self.verification_code
+
+
+class LedgerKind(models.TextChoices):
+    SEAT = "seat", "Seat used"
+    CREDITS_SPENT = "credits_spent", "Credits spent"
+    CREDITS_ADDED = "credits_added", "Credits added"
+
+
+class SeatCreditEntry(models.Model):
+    """One line of an organisation's seat and credit ledger: append-only, never changed or
+    removed (deactivating or deleting a person refunds nothing). It is its own history: who
+    acted, when and why. It holds ids, not a person's details, so erasure leaves it be.
+
+    A seat is used once per person per organisation, ever (the unique constraint makes a
+    second one impossible, even from two tabs at once); credits are spent once per
+    enrolment."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
+    # For a seat or credits spent: whose start it was, and on which enrolment.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # Credits moved: negative when spent, positive when added; 0 for a seat.
+    credits = models.IntegerField(default=0)
+    balance_after = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    reason = models.TextField(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+
+    class Meta:
+        verbose_name = "seat and credit entry"
+        verbose_name_plural = "seat and credit ledger"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user"],
+                condition=Q(kind="seat"),
+                name="ledger_one_seat_per_person_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(kind="credits_spent"),
+                name="ledger_credits_spent_once_per_enrolment",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=LedgerKind.values), name="ledger_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="seat", credits=0)
+                | Q(kind="credits_spent", credits__lt=0)
+                | Q(kind="credits_added", credits__gt=0),
+                name="ledger_credits_match_kind",
+            ),
+        ]
+        indexes = [
+            # The seats report and seats_used(): an organisation's entries of one kind, newest
+            # first; a person's consumptions for the confirmation pages.
+            models.Index(fields=["organisation", "kind", "created_at"], name="ledger_org_kind_idx"),
+            models.Index(fields=["user", "kind"], name="ledger_user_kind_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.organisation_id})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The seat and credit ledger is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The seat and credit ledger is append-only.")

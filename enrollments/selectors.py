@@ -154,3 +154,147 @@ def enrolment_plan(
     counts["enrolled_silently"] = inactive_new if include_inactive else 0
     counts["skipped_inactive"] = 0 if include_inactive else inactive_count
     return EnrolPlan(**counts)
+
+
+# Seats and credits ----------------------------------------------------------------------
+
+
+def seats_used(organisation) -> int:
+    """Seats an organisation has used: people who ever started a course as its members.
+    The seats report, the start check and the API all count with this."""
+    from enrollments.models import LedgerKind, SeatCreditEntry
+
+    return SeatCreditEntry.objects.filter(
+        organisation_id=getattr(organisation, "pk", organisation), kind=LedgerKind.SEAT
+    ).count()
+
+
+def seats_remaining(organisation) -> int | None:
+    """None: no limit."""
+    if organisation.seat_limit is None:
+        return None
+    return max(organisation.seat_limit - seats_used(organisation), 0)
+
+
+def seat_entries(viewer, organisation):
+    """The organisation's ledger (seats, credits spent and added), newest first, with the
+    person and course of each row; empty for an organisation outside the viewer's scope."""
+    from enrollments.models import SeatCreditEntry
+
+    return (
+        SeatCreditEntry.objects.for_user(viewer)
+        .filter(organisation=organisation)
+        .select_related("user", "course", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def consumption_of(user_ids) -> dict:
+    """What these people have consumed, for the deactivate and delete confirmations:
+    {"people": how many hold a seat, "seats": seats, "credits": credits spent}. Set-based."""
+    from django.db.models import Count, Q, Sum
+
+    from enrollments.models import LedgerKind, SeatCreditEntry
+
+    totals = SeatCreditEntry.objects.filter(
+        user_id__in=user_ids, kind__in=[LedgerKind.SEAT, LedgerKind.CREDITS_SPENT]
+    ).aggregate(
+        seats=Count("id", filter=Q(kind=LedgerKind.SEAT)),
+        people=Count("user_id", filter=Q(kind=LedgerKind.SEAT), distinct=True),
+        credits=Sum("credits", filter=Q(kind=LedgerKind.CREDITS_SPENT)),
+    )
+    return {
+        "people": totals["people"],
+        "seats": totals["seats"],
+        "credits": -(totals["credits"] or 0),
+    }
+
+
+def consumption_sentence(user_ids, *, single: bool) -> str:
+    """The confirmation pages' words on what will not come back."""
+    used = consumption_of(user_ids)
+    if not used["seats"] and not used["credits"]:
+        who = "This person has" if single else "These people have"
+        return f"{who} used no seats or credits."
+    parts = []
+    if used["seats"]:
+        parts.append(f"{used['seats']:,} seat{'s' if used['seats'] != 1 else ''}")
+    if used["credits"]:
+        parts.append(f"{used['credits']:,} credit{'s' if used['credits'] != 1 else ''}")
+    who = "This person has" if single else f"{used['people']:,} of these people have"
+    if not used["people"]:
+        who = "This person has" if single else "These people have"
+    return (
+        f"{who} used {' and '.join(parts)}. Deactivating or deleting gives none of them back: "
+        "they stay used."
+    )
+
+
+# The learner's own pages ------------------------------------------------------------------
+
+
+LEARNER_STATES = (EnrollmentState.INVITED, EnrollmentState.ACTIVE, EnrollmentState.COMPLETED)
+
+
+def learner_enrollments(user):
+    """A learner's own enrolments to show on My learning, in two queries whatever their
+    number (the enrolments with their courses, then their certificates)."""
+    return (
+        Enrollment.objects.filter(user=user, state__in=LEARNER_STATES)
+        .select_related("course")
+        .prefetch_related("certificates")
+        .order_by("course__name", "id")
+    )
+
+
+def learner_enrollment(user, enrollment_id) -> Enrollment:
+    """One of the learner's own enrolments; anyone else's answers 404."""
+    found = (
+        Enrollment.objects.filter(user=user, state__in=LEARNER_STATES, pk=enrollment_id)
+        .select_related("course")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def learner_certificates(user):
+    from enrollments.models import Certificate
+
+    return (
+        Certificate.objects.filter(enrollment__user=user, enrollment__state__in=LEARNER_STATES)
+        .select_related("enrollment__course")
+        .order_by("-issued_at")
+    )
+
+
+def learner_certificate(user, code: str):
+    """The learner's own certificate by its code; another person's answers 404."""
+    found = learner_certificates(user).filter(verification_code=code).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def certificate_verification(code: str) -> dict:
+    """What the public verification page shows, and nothing more: name, course, date, and
+    whether it is valid. A code that was never issued answers 404. A certificate whose
+    enrolment was deleted, or whose holder was deleted, is revoked."""
+    from enrollments.models import Certificate
+
+    found = (
+        Certificate.objects.filter(verification_code=code.upper())
+        .select_related("enrollment__user", "enrollment__course")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    enrollment = found.enrollment
+    return {
+        "name": enrollment.user.get_full_name(),
+        "course": enrollment.course.name,
+        "issued_on": found.issued_at,
+        "valid": enrollment.state == EnrollmentState.COMPLETED
+        and enrollment.user.status != "deleted",
+    }

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from enrollments.views import learner_home
+from enrollments.views import learner_home, verify
 from lms_admin.api.docs import DocsView, SchemaView
-from users.forms import ResetLinkPasswordForm
-from users.views import choose_password
+from users.forms import ResetLinkPasswordForm, SignInForm
+from users.views import ForgotPasswordView, SignOutView, choose_password
 
 admin.site.site_header = "Learner lifecycle admin"
 admin.site.site_title = "Learner lifecycle admin"
@@ -13,19 +13,38 @@ admin.site.index_title = "Training administration"
 
 urlpatterns = [
     path("", learner_home, name="learner_home"),
-    path("account/login/", auth_views.LoginView.as_view(), name="login"),
+    path("learn/", include("enrollments.urls")),
+    path("certificates/verify/<str:code>", verify, name="certificate_verify"),
+    path(
+        "account/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
+    path("account/password-reset/", ForgotPasswordView.as_view(), name="password_reset"),
+    path(
+        "account/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/forgot_password_sent.html"
+        ),
+        name="password_reset_done",
+    ),
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
-    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/logout/", SignOutView.as_view(), name="logout"),
     path(
         "account/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(form_class=ResetLinkPasswordForm),
+        auth_views.PasswordResetConfirmView.as_view(
+            form_class=ResetLinkPasswordForm,
+            template_name="registration/reset_confirm.html",
+        ),
         name="password_reset_confirm",
     ),
     path(
         "account/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/reset_complete.html"
+        ),
         name="password_reset_complete",
     ),
     path("api/v1/", include("lms_admin.api.urls")),

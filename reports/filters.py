@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from enrollments.models import Course
+from enrollments.models import Course, SeatCreditEntry
 from lms_admin.plumbing.scoping import organisation_tree_ids
 from reports.selectors.changes import ACTIONS, TRACKED_MODELS
 from users.models import Organisation, Segment, User, UserStatus
@@ -301,3 +301,17 @@ class ChangeLogFilterSet(ScopedFilterSet):
         form = super().form
         form.viewer = getattr(self.request, "user", None)
         return form
+
+
+class SeatsFilterSet(ScopedFilterSet):
+    """The seats report: one organisation at a time (a power user's choices are their own)."""
+
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=scoped_queryset(Organisation),
+        field_name="organisation",
+        label="Organisation",
+    )
+
+    class Meta:
+        model = SeatCreditEntry
+        fields = ["organisation"]

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from reports.views.pages import AnalyticsView, ArchivedView, ChangesView, HistoryView, IndexView
+from reports.views.seats import SeatsView
 
 app_name = "reports"
 
@@ -22,4 +23,5 @@ urlpatterns = [
     *_page("archived/", ArchivedView, "archived"),
     *_page("history/", HistoryView, "history"),
     *_page("changes/", ChangesView, "changes"),
+    *_page("seats/", SeatsView, "seats"),
 ]

@@ -10,3 +10,25 @@ class LifecycleBackend(ModelBackend):
             return False
         expires_at = getattr(user, "temporary_password_expires_at", None)
         return not (user.must_change_password and expires_at and expires_at <= timezone.now())
+
+
+def inactive_account_organisation(username, password):
+    """For the sign-in page: the organisation (or None) of an inactive account whose
+    password before deactivation is `password`; False for anything else (no such account,
+    another status, a wrong password), so the page says no more than "wrong"."""
+    from django.contrib.auth.hashers import check_password
+
+    from users.models import User, UserStatus
+
+    if not username or not password:
+        return False
+    user = (
+        User.objects.filter(username=username, status=UserStatus.INACTIVE)
+        .select_related("organisation")
+        .first()
+    )
+    if user is None or not user.password_while_inactive:
+        return False
+    if not check_password(password, user.password_while_inactive):
+        return False
+    return user.organisation

@@ -34,6 +34,15 @@ class Organisation(models.Model):
     seat_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="How many learners may start courses. Empty: no limit."
     )
+    # Changed only through enrollments.services (top-ups and course starts), each change with
+    # a row in the seat and credit ledger; never below zero.
+    credit_balance = models.PositiveIntegerField(default=0, editable=False)
+    contact = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Whom learners should contact about their account or seats, e.g. "
+        "“Jo Smith, training@acme.example”. Shown to learners.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords()
@@ -43,6 +52,11 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_balance__gte=0), name="organisation_credits_not_negative"
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -127,6 +141,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Nothing looks people up by who marked them; an index would only slow imports.
         db_index=False,
     )
+    # The password hash an inactive person had, kept only so that the sign-in page can tell
+    # someone who types the right password that the account is inactive (never for a wrong
+    # one). It signs no one in; reactivation, deletion and erasure empty it.
+    password_while_inactive = models.CharField(max_length=128, blank=True, editable=False)
     must_change_password = models.BooleanField(default=False, editable=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(
@@ -137,7 +155,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Nothing looks history up by username or by who marked a person for deletion, and each
     # index there is paid for by every history row a bulk change writes.
     history = HistoricalRecords(
-        excluded_fields=["password", "last_login"],
+        excluded_fields=["password", "password_while_inactive", "last_login"],
         no_db_index=["username", "marked_for_deletion_by"],
     )
     objects = UserManager()

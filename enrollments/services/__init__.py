@@ -29,6 +29,12 @@ from enrollments.services.import_plan import (
     enrollments_apply_import,
     sections_apply_import,
 )
+from enrollments.services.seats import (
+    contact_of,
+    enrollment_accept,
+    enrollment_start,
+    organisation_add_credits,
+)
 
 __all__ = [
     "courses_apply_import",
@@ -36,6 +42,10 @@ __all__ = [
     "sections_apply_import",
     "EnrolOutcome",
     "certificate_issue",
+    "contact_of",
+    "enrollment_accept",
+    "enrollment_start",
+    "organisation_add_credits",
     "course_create",
     "course_set_enrollment_method",
     "default_section",

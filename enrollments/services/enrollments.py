@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from enrollments import notices
 from enrollments.models import (
     Certificate,
     Course,
@@ -45,22 +45,6 @@ def _check_section(course: Course, section: Section | None) -> Section:
     if section.course_id != course.pk:
         raise DomainError(f"The section {section.name} belongs to another course.")
     return section
-
-
-def _notify_enrolled(enrollment: Enrollment) -> None:
-    user = enrollment.user
-    if not (user.is_active and user.email):
-        return
-    send_mail(
-        subject=f"You have been enrolled in {enrollment.course.name}",
-        message=(
-            f"Hello {user.get_short_name()},\n\n"
-            f"You are now enrolled in {enrollment.course.name} ({enrollment.course.code}).\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-        fail_silently=True,
-    )
 
 
 @transaction.atomic
@@ -116,7 +100,8 @@ def enrollment_create(
         ) from error
     figures.enrollments_added([enrollment.pk], now=now)
     if notify and user.is_active:
-        transaction.on_commit(lambda: _notify_enrolled(enrollment))
+        kind = notices.INVITATION if state == EnrollmentState.INVITED else notices.ENROLMENT
+        notices.notify_after_commit(kind, [enrollment.pk])
     return enrollment
 
 
@@ -231,9 +216,11 @@ def certificate_issue(enrollment: Enrollment, *, by, reason: str) -> Certificate
     locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if locked.state != EnrollmentState.COMPLETED:
         raise DomainError("Only a completed enrolment can earn a certificate.")
-    return create_with_history(
+    certificate = create_with_history(
         Certificate, by=by, reason=reason, enrollment=locked, issued_at=timezone.now()
     )
+    notices.notify_after_commit(notices.CERTIFICATE, [certificate.pk])
+    return certificate
 
 
 @dataclass
@@ -278,19 +265,13 @@ def enrollments_create(
         ids, section=section, type=type, source=source, by=by, reason=reason
     )
     new_ids = [user_id for user_id in ids if user_id not in before]
-    recipients = list(
-        User.objects.filter(id__in=new_ids, status=UserStatus.ACTIVE)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    if recipients:
-        subject = f"You have been enrolled in {course.name}"
-        message = f"You are now enrolled in {course.name} ({course.code})."
-        transaction.on_commit(
-            lambda: send_mass_mail(
-                [(subject, message, None, [address]) for address in recipients],
-                fail_silently=True,
-            )
+    # Only active people are told (the task checks again when it sends).
+    told = Enrollment.objects.filter(
+        section=section, type=type, user__status=UserStatus.ACTIVE
+    ).exclude(user__email="")
+    for batch in batched(new_ids):
+        notices.notify_after_commit(
+            notices.ENROLMENT, told.filter(user_id__in=batch).values_list("id", flat=True)
         )
     return outcome
 

@@ -78,6 +78,23 @@ class AccountSerializer(serializers.Serializer):
         return "active"
 
 
+class AccountDetailSerializer(AccountSerializer):
+    """One account, with its seats and credits (not in lists: each count is a query)."""
+
+    seats_used = serializers.SerializerMethodField()
+    seats_remaining = serializers.SerializerMethodField()
+    credit_balance = serializers.IntegerField()
+    contact = serializers.CharField()
+
+    def get_seats_used(self, account) -> int:
+        return self.context["seats_used"]
+
+    def get_seats_remaining(self, account) -> int | None:
+        if account.seat_limit is None:
+            return None
+        return max(account.seat_limit - self.context["seats_used"], 0)
+
+
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField(source="get_full_name")

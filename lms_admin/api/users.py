@@ -12,8 +12,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from enrollments.selectors import seats_used
 from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, path_lookup
 from lms_admin.api.user_serializers import (
+    AccountDetailSerializer,
     AccountSerializer,
     HistorySerializer,
     UserSerializer,
@@ -99,11 +101,15 @@ class AccountListView(CanvasView):
 
 
 class AccountDetailView(CanvasView):
-    @extend_schema(summary="Get an account", parameters=[ACCOUNT_ID], responses=AccountSerializer)
+    @extend_schema(
+        summary="Get an account, with its seats and credits",
+        parameters=[ACCOUNT_ID],
+        responses=AccountDetailSerializer,
+    )
     def get(self, request, account_id):
         account = selectors.account_get(request.user, account_id)
-        roots = selectors.root_ids([account])
-        return Response(AccountSerializer(account, context={"roots": roots}).data)
+        context = {"roots": selectors.root_ids([account]), "seats_used": seats_used(account)}
+        return Response(AccountDetailSerializer(account, context=context).data)
 
 
 class SubAccountListView(AccountListView):

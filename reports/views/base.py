@@ -21,6 +21,7 @@ TABS = (
     ("reports:archived", "Archived"),
     ("reports:history", "As of a date"),
     ("reports:changes", "Change log"),
+    ("reports:seats", "Seats and credits"),
 )
 # Query parameters that steer the page rather than filter it: which file format, which
 # page, and on a page with several tables, which table the file holds.

@@ -232,6 +232,8 @@ BLURBS = (
     "The same figures as they stood at the end of any past day, and what happened "
     "between two dates.",
     "Every change to every record: when, who, what and why.",
+    "Each organisation's seats and credits: used, remaining, by whom and when. Nothing "
+    "used comes back when people are deactivated or deleted.",
 )
 
 

@@ -129,13 +129,19 @@ def test_learner_and_account_pages_have_the_policy_and_no_inline_script(
 ):
     learner = make_user(username="learner-csp")
     enrolled_in_every_state(learner)
-    for url in [reverse("login")]:
+    for url in [reverse("login"), reverse("password_reset"), reverse("logout")]:
         response = client.get(url)
         assert response.status_code == 200
         assert_strict_csp(response)
         assert inline_scripts(response.content.decode()) == [], url
     client.force_login(learner)
-    for url in [reverse("learner_home"), "/account/tokens/"]:
+    for url in [
+        reverse("learner_home"),
+        reverse("learner:home"),
+        reverse("learner:certificates"),
+        reverse("logout"),
+        "/account/tokens/",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_strict_csp(response)

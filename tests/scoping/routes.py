@@ -112,6 +112,28 @@ ROUTES = {
     "admin/reports/^changes/export/(?P<fmt>csv|xlsx|json)/$": Page(
         "admin/reports/changes/export/csv/"
     ),
+    "admin/reports/seats/": Page("admin/reports/seats/", queries=("", "organisation={a.org}")),
+    "admin/reports/^seats/export/(?P<fmt>csv|xlsx|json)/$": Page(
+        "admin/reports/seats/export/csv/", queries=("organisation={a.org}",)
+    ),
+    # The learner's pages show the signed-in person's own enrolments and certificates only.
+    "learn/": Page("learn/"),
+    "learn/certificates/": Page("learn/certificates/"),
+    "learn/enrolments/<int:enrollment_id>/start/": Probe(
+        "learn/enrolments/{b.enrollment}/start/", ("GET", "POST")
+    ),
+    "learn/enrolments/<int:enrollment_id>/accept/": Probe(
+        "learn/enrolments/{b.enrollment}/accept/", ("GET", "POST")
+    ),
+    "learn/certificates/<str:code>.pdf": Elsewhere(
+        "another person's certificate file answers as a forged code: tests/scoping/test_learner.py"
+    ),
+    "certificates/verify/<str:code>": Elsewhere(
+        "public by design (name, course, date, valid or revoked of a known code): "
+        "tests/scoping/test_learner.py"
+    ),
+    "account/password-reset/": Page("account/password-reset/"),
+    "account/password-reset/sent/": Page("account/password-reset/sent/"),
     # Models.
     **forbidden_admin("auth/group", reason="roles belong to no organisation"),
     **forbidden_admin(
@@ -301,6 +323,8 @@ ADMIN_PROBES = (
     Probe("admin/users/segmentmembership/?segment__id__exact={b.segment}"),
     Probe("admin/enrollments/course/?organisation__id__exact={b.org}"),
     Probe("admin/reports/analytics/?organisation={b.org}"),
+    Probe("admin/reports/seats/?organisation={b.org}"),
+    Probe("admin/reports/seats/export/csv/?organisation={b.org}"),
     Probe("admin/reports/analytics/?segment={b.segment}"),
     Probe("admin/reports/analytics/?course={b.course}"),
     Probe("admin/reports/archived/?organisation={b.org}"),

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from enrollments import services as enrollment_services
 from enrollments.models import Course, EnrollmentType, Section
-from enrollments.selectors import EnrolPlan, enrolment_plan
+from enrollments.selectors import EnrolPlan, consumption_sentence, enrolment_plan
 from lms_admin.plumbing.counting import capped_count
 from lms_admin.plumbing.errors import DomainError
 from users import services
@@ -93,6 +93,10 @@ class EmailForm(ReasonForm):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8, "cols": 70}))
 
 
+def _consumption(queryset) -> str:
+    return consumption_sentence(queryset.order_by().values("id"), single=False)
+
+
 def _names(queryset, limit=PREVIEW_NAMES):
     return list(queryset.order_by("username")[:limit])
 
@@ -158,6 +162,7 @@ class BulkActions:
                     "once; their enrolments and history are kept.",
                     f"{counts['inactive']:,} are already inactive and "
                     f"{counts['deleted']:,} are deleted: they are left as they are.",
+                    _consumption(queryset.filter(status=UserStatus.ACTIVE)),
                 ],
                 names=_names(queryset.filter(status=UserStatus.ACTIVE)),
                 button="Deactivate",
@@ -248,6 +253,7 @@ class BulkActions:
                     f"{activity_count:,} users have activity and are listed apart below: they "
                     "are deleted only if you tick the box; otherwise they are left as they are.",
                     "Undelete restores anyone deleted here, with every enrolment exactly.",
+                    _consumption(live),
                 ],
                 names=_names(live.exclude(pk__in=active_people.values("pk"))),
                 apart=_names(active_people),

@@ -8,7 +8,10 @@ from lms_admin.plumbing.scoping import (
 
 
 class OrganisationAdmin(ScopedAdmin):
-    list_display = ("name", "slug", "sis_account_id", "parent", "seat_limit")
+    list_display = ("name", "slug", "sis_account_id", "parent", "seat_limit", "credit_balance")
+    fields = ("name", "slug", "sis_account_id", "parent", "contact", "seat_limit", "credit_balance")
+    # Credits change only through the ledger (enrollments.services.organisation_add_credits).
+    readonly_fields = ("credit_balance",)
     search_fields = ("name", "slug", "sis_account_id")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("parent",)

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from enrollments.selectors import consumption_sentence
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, manage_refusal, role_of
 from users import services
@@ -190,6 +191,9 @@ class UserPages:
                     "title": f"{verb} {user.get_full_name()}?",
                     "subject": user,
                     "turning_on": turning_on,
+                    "consumption": ""
+                    if turning_on
+                    else consumption_sentence([user.pk], single=True),
                     "next": request.GET.get("next", ""),
                 },
             )
@@ -267,6 +271,7 @@ class UserPages:
                         "remembered, so Undelete restores everything exactly. If they only left, "
                         "Deactivate is usually the better choice."
                     ),
+                    "consumption": consumption_sentence([user.pk], single=True),
                     "button": "Delete",
                     "danger": True,
                 },

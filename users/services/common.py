@@ -159,7 +159,9 @@ def _issue_credentials(user: User) -> tuple[Credentials, list[str]]:
         user.must_change_password = True
         user.temporary_password_expires_at = expires_at
         credentials = Credentials(user=user, temporary_password=password, expires_at=expires_at)
-    return credentials, ["password", "must_change_password", "temporary_password_expires_at"]
+    user.password_while_inactive = ""
+    fields = ["password", "must_change_password", "temporary_password_expires_at"]
+    return credentials, [*fields, "password_while_inactive"]
 
 
 def password_reset_url(user: User, *, site: str | None = None) -> str:
@@ -171,13 +173,26 @@ def password_reset_url(user: User, *, site: str | None = None) -> str:
     return f"{site or site_url()}{path}"
 
 
-def send_password_reset_link(user: User, *, site: str | None = None) -> None:
+def send_password_reset_link(
+    user: User, *, site: str | None = None, reactivated: bool = True
+) -> None:
+    if reactivated:
+        subject = "Your training account is active again"
+        opening = (
+            "Your training account has been reactivated. Your courses and certificates are "
+            "as you left them. Choose a new password here:"
+        )
+    else:
+        subject = "Choose a new password for your training account"
+        opening = (
+            "Someone asked to reset the password of your training account. If it was you, "
+            "choose a new password here; if not, ignore this email:"
+        )
     send_mail(
-        subject="Your training account is active again",
+        subject=subject,
         message=(
             f"Hello {user.get_short_name()},\n\n"
-            "Your training account has been reactivated. Your courses and certificates are "
-            "as you left them. Choose a new password here:\n\n"
+            f"{opening}\n\n"
             f"{password_reset_url(user, site=site)}\n\n"
             f"Your username is {user.username}. The link works once and expires in "
             f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"

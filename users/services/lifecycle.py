@@ -67,11 +67,13 @@ def user_deactivate(user: User, *, by, reason: str) -> User:
     _refuse_removing_last_training_admins([locked.pk])
     locked.status = UserStatus.INACTIVE
     locked.status_changed_at = timezone.now()
+    locked.password_while_inactive = locked.password
     locked.set_unusable_password()
+    fields = ["status", "status_changed_at", "password", "password_while_inactive"]
     with figures.people_changing([locked.pk], now=locked.status_changed_at):
-        save_with_history(locked, ["status", "status_changed_at", "password"], by=by, reason=reason)
+        save_with_history(locked, fields, by=by, reason=reason)
     _end_sessions([locked.pk])
-    _copy_fields(user, locked, ["status", "status_changed_at", "password"])
+    _copy_fields(user, locked, fields)
     return locked
 
 
@@ -130,6 +132,7 @@ def user_delete(user: User, *, by, reason: str) -> User:
     locked.status = UserStatus.DELETED
     locked.status_changed_at = timezone.now()
     locked.set_unusable_password()
+    locked.password_while_inactive = ""
     # A deletion candidate that is deleted is no longer a candidate.
     locked.marked_for_deletion_at = None
     locked.marked_for_deletion_by = None
@@ -138,6 +141,7 @@ def user_delete(user: User, *, by, reason: str) -> User:
         "status_before_delete",
         "status_changed_at",
         "password",
+        "password_while_inactive",
         "marked_for_deletion_at",
         "marked_for_deletion_by",
     ]
@@ -367,6 +371,8 @@ def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
             assignments={
                 "status": ("%s", [UserStatus.INACTIVE]),
                 "status_changed_at": ("%s", [now]),
+                # Both read the row as it was: the old hash is kept, then voided.
+                "password_while_inactive": ('"password"', []),
                 "password": ("%s", [unusable]),
             },
             by=by,
@@ -379,7 +385,10 @@ def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
     for batch in batched(ids):
         with figures.people_changing(batch, now=now):
             User.objects.filter(id__in=batch).update(
-                status=UserStatus.INACTIVE, status_changed_at=now, password=unusable
+                status=UserStatus.INACTIVE,
+                status_changed_at=now,
+                password_while_inactive=F("password"),
+                password=unusable,
             )
         insert_history_rows(User, batch, by=by, reason=reason, when=now)
         _end_sessions(batch)
@@ -417,6 +426,7 @@ def _reactivate_batch(ids: list[int], *, restore_to: str | None, by, reason: str
             "status_before_delete",
             "status_changed_at",
             "password",
+            "password_while_inactive",
             "must_change_password",
             "temporary_password_expires_at",
         ],
@@ -455,6 +465,7 @@ def users_delete(users: QuerySet, *, by, reason: str) -> BulkOutcome:
                 status=UserStatus.DELETED,
                 status_changed_at=now,
                 password=unusable,
+                password_while_inactive="",
                 marked_for_deletion_at=None,
                 marked_for_deletion_by=None,
             )
