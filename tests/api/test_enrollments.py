@@ -222,9 +222,19 @@ def test_power_user_cannot_touch_another_organisations_enrollment(
     power_api, make_user, course, enrol
 ):
     enrollment = enrol(make_user(), course)
+    state = enrollment.state
     response = power_api.delete(f"/api/v1/courses/{course.pk}/enrollments/{enrollment.pk}")
-    assert response.status_code == 404
-    assert power_api.get(f"/api/v1/courses/{course.pk}/enrollments").status_code == 404
+    nothing = power_api.delete("/api/v1/courses/999999/enrollments/999999")
+    # Not any 404: the very answer a course that does not exist gets, and nothing changed.
+    assert (response.status_code, response.json()) == (404, nothing.json())
+    assert nothing.json() == {"errors": [{"message": "The specified resource does not exist."}]}
+    enrollment.refresh_from_db()
+    assert enrollment.state == state
+    listing = power_api.get(f"/api/v1/courses/{course.pk}/enrollments")
+    assert (listing.status_code, listing.json()) == (
+        404,
+        power_api.get("/api/v1/courses/999999/enrollments").json(),
+    )
 
 
 def test_user_and_section_enrollment_lists(api, make_user, section, enrol, course):

@@ -17,15 +17,19 @@ def test_switching_to_everyone_shows_how_many_first(client, admin_user, make_use
     make_user()
     inactive = make_user()
     user_services.user_deactivate(inactive, by=admin_user, reason="Leave")
+    # Someone already enrolled is neither counted nor enrolled again.
+    already = make_user()
+    services.enrollment_create(user=already, course=course, by=admin_user, reason="Earlier")
     sign_in(client, admin_user)
     url = reverse("admin:enrollments_course_changelist")
     data = {"action": "enrol_everyone", "index": "0", "_selected_action": [course.pk]}
     page = client.post(url, data).content.decode()
     assert "3 people will be enrolled — 2 active, 1 inactive." in page
-    assert not Enrollment.objects.filter(course=course).exists()
+    assert Enrollment.objects.filter(course=course).count() == 1
     response = client.post(url, {**data, "confirm": "yes"})
     assert response.status_code == 302
-    assert Enrollment.objects.filter(course=course).count() == 3
+    assert Enrollment.objects.filter(course=course).count() == 4
+    assert Enrollment.objects.filter(course=course, user=already).count() == 1
     assert Course.objects.get(pk=course.pk).enrollment_method == "everyone"
 
 

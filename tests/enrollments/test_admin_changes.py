@@ -167,6 +167,9 @@ def test_course_page_switches_to_everyone_after_showing_how_many(
     make_user()
     inactive = make_user()
     user_services.user_deactivate(inactive, by=admin_user, reason="Leave")
+    # Someone already enrolled is neither counted nor enrolled again.
+    already = make_user()
+    services.enrollment_create(user=already, course=course, by=admin_user, reason="Earlier")
     sign_in(client, admin_user)
     page = client.get(reverse("admin:enrollments_course_change", args=[course.pk]))
     url = reverse("admin:enrollments_course_enrolment_method", args=[course.pk])
@@ -174,7 +177,7 @@ def test_course_page_switches_to_everyone_after_showing_how_many(
 
     confirm = client.get(url + "?method=everyone").content.decode()
     assert "3 people will be enrolled — 2 active, 1 inactive." in confirm
-    assert not Enrollment.objects.filter(course=course).exists()
+    assert Enrollment.objects.filter(course=course).count() == 1
 
     response = client.post(url, {"method": "everyone", "reason": "All staff"}, follow=True)
     assert "SAFE101 now uses “everyone” enrolment; 3 people enrolled." in (
@@ -182,13 +185,14 @@ def test_course_page_switches_to_everyone_after_showing_how_many(
     )
     assert Course.objects.get(pk=course.pk).enrollment_method == "everyone"
     assert Course.objects.get(pk=course.pk).history.first().history_change_reason == "All staff"
-    assert Enrollment.objects.filter(course=course).count() == 3
+    assert Enrollment.objects.filter(course=course).count() == 4
+    assert Enrollment.objects.filter(course=course, user=already).count() == 1
 
     page = client.get(reverse("admin:enrollments_course_change", args=[course.pk]))
     assert f"{url}?method=manual" in page.content.decode()
     client.post(url, {"method": "manual"})
     assert Course.objects.get(pk=course.pk).enrollment_method == "manual"
-    assert Enrollment.objects.filter(course=course).count() == 3
+    assert Enrollment.objects.filter(course=course).count() == 4  # switching back un-enrols nobody
 
 
 def test_only_training_admins_switch_the_method(client, manager, course):

@@ -365,4 +365,11 @@ def test_a_power_users_file_cannot_change_an_account_with_admin_rights(
     job = ImportJob.objects.get()
     assert job.counts["error"] == 1
     assert "only a training admin" in client.get(job_url(job)).content.decode()
-    assert User.objects.get(username="partner_admin").first_name == ""
+    # Confirming anyway (a forged POST) applies nothing: the row stays refused.
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(client, job)
+    job.refresh_from_db()
+    assert job.state == ImportState.CHECKED
+    partner_admin = User.objects.get(username="partner_admin")
+    assert (partner_admin.first_name, partner_admin.status) == ("", UserStatus.ACTIVE)
+    assert partner_admin.history.count() == 1
