@@ -73,11 +73,22 @@ class Command(BaseCommand):
     help = "Measure page, bulk, report, import and API speeds on the current database."
 
     def add_arguments(self, parser):
-        parser.add_argument("sections", nargs="*", help="Sections to run (default: all).")
+        parser.add_argument(
+            "sections",
+            nargs="*",
+            help="Sections to run (default: all but load). `load` measures a running server.",
+        )
+        load = parser.add_argument_group("load", "bench load: a running server on this machine")
+        load.add_argument("--url", default="http://127.0.0.1:8000", help="127.0.0.1 only.")
+        load.add_argument("--clients", type=int, default=16, help="Concurrent clients.")
+        load.add_argument("--requests", type=int, default=300, help="Requests per page.")
+        load.add_argument("--seconds", type=float, default=30, help="At most, per page.")
+        load.add_argument("--username", default="trainer", help="A training admin.")
+        load.add_argument("--password", default="demo-password-2026")
 
     def handle(self, *args, sections, **options):
-        available = load_sections()
-        chosen = sections or list(available)
+        available = {**load_sections(), "load": None}
+        chosen = sections or [name for name in available if name != "load"]
         unknown = set(chosen) - set(available)
         if unknown:
             raise CommandError(
@@ -89,6 +100,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Server: {server_settings()}")
         for name in chosen:
             self.stdout.write(self.style.MIGRATE_HEADING(f"\n{name}"))
+            if name == "load":
+                from bench.load import bench_load
+
+                bench_load(self.stdout, options)
+                continue
             for measurement in available[name](self.stdout):
                 self.stdout.write(measurement.line())
 
