@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from enrollments.views import learner_home
 from lms_admin.api.docs import DocsView, SchemaView
+from reports.views.reviews import review_download
+from users.admin.reviews import review_urls
 from users.forms import ResetLinkPasswordForm
 from users.views import choose_password
 
@@ -15,6 +17,12 @@ urlpatterns = [
     path("", learner_home, name="learner_home"),
     path("account/login/", auth_views.LoginView.as_view(), name="login"),
     path("admin/reports/", include("reports.urls")),
+    path("admin/users/review/", include(review_urls())),
+    path(
+        "admin/users/review/<int:run_id>/download.csv",
+        admin.site.admin_view(review_download),
+        name="users_review_download",
+    ),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
