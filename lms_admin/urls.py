@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from enrollments.views import learner_home, verify
 from lms_admin.api.docs import DocsView, SchemaView
+from reports.views.reviews import review_download
+from users.admin.reviews import review_urls
 from users.forms import ResetLinkPasswordForm, SignInForm
 from users.views import ForgotPasswordView, SignOutView, choose_password
 
@@ -29,6 +31,12 @@ urlpatterns = [
         name="password_reset_done",
     ),
     path("admin/reports/", include("reports.urls")),
+    path("admin/users/review/", include(review_urls())),
+    path(
+        "admin/users/review/<int:run_id>/download.csv",
+        admin.site.admin_view(review_download),
+        name="users_review_download",
+    ),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
     path("account/logout/", SignOutView.as_view(), name="logout"),

@@ -387,3 +387,185 @@ class AccessToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+# Reviews of dormant accounts (issue 16) -------------------------------------------------
+
+
+class ReviewCadence(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    YEARLY = "yearly", "Yearly"
+
+
+class ReviewPolicy(models.Model):
+    """How an organisation reviews its dormant accounts: thresholds, how often, who reviews,
+    how long they have, and whether an unanswered review deactivates (never deletes)."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="review_policy"
+    )
+    enabled = models.BooleanField(default=True, help_text="Start reviews on the schedule.")
+    never_signed_in_days = models.PositiveIntegerField(
+        default=365, help_text="Never signed in and created more than this many days ago."
+    )
+    no_sign_in_days = models.PositiveIntegerField(
+        default=540, help_text="Active, but no sign-in for more than this many days."
+    )
+    include_marked = models.BooleanField(
+        default=True, help_text="Also review people marked “to be deleted”."
+    )
+    cadence = models.CharField(
+        max_length=10, choices=ReviewCadence.choices, default=ReviewCadence.QUARTERLY
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the organisation's power users review.",
+    )
+    deadline_days = models.PositiveIntegerField(
+        default=14, help_text="Days the reviewer has to answer."
+    )
+    reminder_days = models.PositiveIntegerField(
+        default=3, help_text="Send a reminder this many days before the deadline."
+    )
+    deactivate_when_unanswered = models.BooleanField(
+        default=False,
+        help_text="When the deadline passes unanswered, deactivate the people not yet kept "
+        "(never delete). Otherwise the training admins are told.",
+    )
+    next_run_on = models.DateField(
+        null=True, blank=True, help_text="Empty: at the next scheduled check."
+    )
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+
+    class Meta:
+        verbose_name_plural = "review policies"
+        indexes = [models.Index(fields=["enabled", "next_run_on"], name="reviewpolicy_due_idx")]
+
+    def __str__(self):
+        return f"Review policy of {self.organisation}"
+
+
+class ReviewKind(models.TextChoices):
+    MANUAL = "manual", "Review by an admin"
+    NEVER_USED = "never_used", "Deletion of never-used accounts"
+    SCHEDULED = "scheduled", "Scheduled review"
+
+
+class ReviewOutcome(models.TextChoices):
+    OPEN = "", "Open"
+    APPLIED = "applied", "Applied"
+    ATTESTED = "attested", "Reviewed and attested"
+    DEFAULTED = "defaulted", "Unanswered: undecided people deactivated"
+    ESCALATED = "escalated", "Unanswered: training admins told"
+
+
+class ReviewRun(models.Model):
+    """One review: its candidates (a snapshot taken when it started) and what became of it.
+    Holds no names or emails: only references to people."""
+
+    kind = models.CharField(max_length=12, choices=ReviewKind.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="review_runs",
+        help_text="Empty: every organisation (a training admin's review).",
+    )
+    criteria = models.JSONField(default=dict, blank=True)
+    candidate_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deadline = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    downloaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(
+        max_length=10, choices=ReviewOutcome.choices, default=ReviewOutcome.OPEN, blank=True
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["deadline"],
+                name="reviewrun_open_deadline_idx",
+                condition=Q(completed_at__isnull=True),
+            ),
+            models.Index(fields=["organisation", "-started_at"], name="reviewrun_org_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {timezone.localtime(self.started_at):%d %b %Y}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None
+
+
+class ReviewReason(models.TextChoices):
+    MARKED = "marked", "Marked “to be deleted”"
+    NEVER_SIGNED_IN = "never_signed_in", "Never signed in"
+    NO_SIGN_IN = "no_sign_in", "No sign-in for a long time"
+
+
+class ReviewAction(models.TextChoices):
+    KEEP = "keep", "Keep"
+    DEACTIVATE = "deactivate", "Deactivate"
+    DELETE = "delete", "Delete"
+
+
+class ReviewCandidate(models.Model):
+    """A person in a review: why they are in it, what the policy proposes, and who decided
+    what, when."""
+
+    run = models.ForeignKey(ReviewRun, on_delete=models.CASCADE, related_name="candidates")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_candidacies"
+    )
+    reason = models.CharField(max_length=16, choices=ReviewReason.choices)
+    # No activity: delete; any activity: deactivate (never delete from a review).
+    proposal = models.CharField(max_length=10, choices=ReviewAction.choices)
+    decision = models.CharField(max_length=10, choices=ReviewAction.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "user"], name="reviewcandidate_unique")
+        ]
+        indexes = [models.Index(fields=["user"], name="reviewcandidate_user_idx")]
+
+    def __str__(self):
+        return f"{self.user} in {self.run}"

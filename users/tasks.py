@@ -1,9 +1,15 @@
-"""Background work of the users app, through the Django Tasks API (django-tasks)."""
+"""Background work of the users app, through the Django Tasks API (django-tasks).
+
+The "Forgot password" email, and the dormant-account reviews: `manage.py run_reviews` (from
+cron) enqueues `run_scheduled_reviews`; notices to reviewers and training admins are enqueued
+by the services after their change commits. Each task is safe to run again: a started review
+moves the policy's next date, a reminder is sent once, and a closed review is left alone.
+"""
 
 from django_tasks import task
 
+from users import services
 from users.models import User
-from users.services import send_password_reset_link
 
 
 @task()
@@ -13,5 +19,15 @@ def send_password_reset(user_id: int) -> bool:
     user = User.objects.active().exclude(email="").filter(pk=user_id).first()
     if user is None:
         return False
-    send_password_reset_link(user, reactivated=False)
+    services.send_password_reset_link(user, reactivated=False)
     return True
+
+
+@task()
+def run_scheduled_reviews() -> list[str]:
+    return services.review_runs_tick()
+
+
+@task()
+def send_review_notice(run_id: int, notice: str) -> int:
+    return services.review_notice_send(run_id, notice)

@@ -16,7 +16,8 @@ from imports import services as import_services
 from lms_admin.plumbing.scoping import POWER_USER, TRAINING_ADMIN
 from reports.models import ExportRecord
 from users import services
-from users.models import SegmentMembership
+from users.models import ReviewKind, ReviewPolicy, SegmentMembership
+from users.selectors.reviews import Criteria
 from users.tokens import token_create
 
 PASSWORD = "correct-horse-battery-staple"
@@ -41,6 +42,8 @@ class Side:
     export: object
     token: object
     history_id: int
+    review: object = None
+    review_policy: object = None
 
 
 def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by) -> Side:
@@ -117,6 +120,14 @@ def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by
         rows=1,
     )
     token, _ = token_create(person, by=by, reason="Test set-up", purpose=f"{name} script")
+    review_policy = ReviewPolicy.objects.create(organisation=organisation)
+    review = services.review_run_start(
+        kind=ReviewKind.SCHEDULED,
+        criteria=Criteria(never_signed_in_days=0, no_sign_in_days=0),
+        organisation=organisation,
+        by=None,
+        reason="Test set-up",
+    )
     return Side(
         organisation=organisation,
         person=person,
@@ -131,6 +142,8 @@ def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by
         export=export,
         token=token,
         history_id=person.history.order_by("-history_id").first().history_id,
+        review=review,
+        review_policy=review_policy,
     )
 
 

@@ -182,6 +182,30 @@ ROUTES = {
     "admin/users/user/credentials/<str:key>.csv": Elsewhere(
         "keyed by a one-time key kept in the signed-in person's own session"
     ),
+    # Reviews of dormant accounts (issue 16).
+    **admin_model("users/reviewpolicy", key="review_policy", may_add=False),
+    "admin/users/review/": Page(
+        "admin/users/review/",
+        queries=("", "list=no_sign_in", "list=marked", "created_before=2025-01-01"),
+    ),
+    "admin/users/review/start/": Elsewhere(
+        "POST only; starts a review of the person's own people: "
+        "tests/users/admin/test_review_pages.py::"
+        "test_a_power_user_sees_only_their_organisation_and_gets_404_for_another"
+    ),
+    "admin/users/review/<int:run_id>/": Probe("admin/users/review/{b.review}/"),
+    "admin/users/review/<int:run_id>/download.csv": Probe(
+        "admin/users/review/{b.review}/download.csv"
+    ),
+    "admin/users/review/<int:run_id>/apply/": Probe(
+        "admin/users/review/{b.review}/apply/", ("GET", "POST")
+    ),
+    "admin/users/review/<int:run_id>/decide/": Probe(
+        "admin/users/review/{b.review}/decide/", ("GET", "POST")
+    ),
+    "admin/users/review/<int:run_id>/attest/": Probe(
+        "admin/users/review/{b.review}/attest/", ("GET", "POST")
+    ),
     "admin/users/segment/<path:object_id>/members/": Probe(
         "admin/users/segment/{b.segment}/members/", ("GET", "POST")
     ),

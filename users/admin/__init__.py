@@ -6,7 +6,9 @@
   their confirmation pages), marks (people marked "to be deleted") and user_pages (one-user
   pages: toggle, reset password, delete, undelete, revert, credentials download);
 - segments: segments and their members;
-- tokens: API tokens.
+- tokens: API tokens;
+- reviews: reviews of dormant accounts (mounted at admin/users/review/ by lms_admin/urls.py)
+  and review_policies: each organisation's review policy.
 
 Every model is registered here, in one place, so nothing depends on an import's side effect.
 """
@@ -14,13 +16,22 @@ Every model is registered here, in one place, so nothing depends on an import's 
 from django.contrib import admin
 
 from users.admin.organisations import OrganisationAdmin
+from users.admin.review_policies import ReviewPolicyAdmin
 from users.admin.segments import SegmentAdmin, SegmentMembershipAdmin
 from users.admin.tokens import AccessTokenAdmin
 from users.admin.users import UserAdmin
-from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
+from users.models import (
+    AccessToken,
+    Organisation,
+    ReviewPolicy,
+    Segment,
+    SegmentMembership,
+    User,
+)
 
 admin.site.register(Organisation, OrganisationAdmin)
 admin.site.register(User, UserAdmin)
 admin.site.register(Segment, SegmentAdmin)
 admin.site.register(SegmentMembership, SegmentMembershipAdmin)
 admin.site.register(AccessToken, AccessTokenAdmin)
+admin.site.register(ReviewPolicy, ReviewPolicyAdmin)

@@ -43,6 +43,19 @@ from users.services.lifecycle import (
     users_reactivate,
     users_undelete,
 )
+from users.services.reviews import (
+    review_candidates_decide,
+    review_notice_send,
+    review_policy_save,
+    review_run_apply,
+    review_run_attest,
+    review_run_expire,
+    review_run_record_download,
+    review_run_remind,
+    review_run_schedule,
+    review_run_start,
+    review_runs_tick,
+)
 from users.services.segments import (
     segment_add_members,
     segment_create,
@@ -52,6 +65,17 @@ from users.services.segments import (
 from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
 
 __all__ = [
+    "review_candidates_decide",
+    "review_notice_send",
+    "review_policy_save",
+    "review_run_apply",
+    "review_run_attest",
+    "review_run_expire",
+    "review_run_record_download",
+    "review_run_remind",
+    "review_run_schedule",
+    "review_run_start",
+    "review_runs_tick",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",
