@@ -15,3 +15,12 @@ def send_password_reset(user_id: int) -> bool:
         return False
     send_password_reset_link(user, reactivated=False)
     return True
+
+
+@task()
+def purge_authentication_events() -> int:
+    """Forget sign-in and sign-out events older than AUTHENTICATION_EVENT_RETENTION_DAYS;
+    enqueue it daily, or run `manage.py purge_sign_in_events` from cron."""
+    from users.services import authentication_events_purge
+
+    return authentication_events_purge()

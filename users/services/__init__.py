@@ -43,6 +43,7 @@ from users.services.lifecycle import (
     users_reactivate,
     users_undelete,
 )
+from users.services.logins import LOGIN_STATES, login_state, user_login_update
 from users.services.segments import (
     segment_add_members,
     segment_create,
@@ -50,8 +51,19 @@ from users.services.segments import (
     segment_remove_members,
 )
 from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
+from users.services.sign_in_events import (
+    authentication_event_record,
+    authentication_events_purge,
+    user_end_sessions,
+)
 
 __all__ = [
+    "LOGIN_STATES",
+    "login_state",
+    "user_login_update",
+    "authentication_event_record",
+    "authentication_events_purge",
+    "user_end_sessions",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",
