@@ -65,6 +65,7 @@ def ids(side) -> SimpleNamespace:
         job=side.job.pk,
         export=side.export.pk,
         token=side.token.pk,
+        progress=side.progress.pk,
         sis=side.person.sis_user_id,
         login=side.person.username,
         course_sis=side.course.sis_course_id,
