@@ -24,6 +24,9 @@ class ImportKind(models.TextChoices):
     SECTIONS = "sections", "Sections"
     ENROLLMENTS = "enrollments", "Enrolments"
     MEMBERSHIPS = "memberships", "Segment memberships"
+    # A Canvas SIS import: a CSV or a zip of users, courses, sections and enrolments files,
+    # each read by its own part job (see imports/sis_batch.py), all applied or none.
+    SIS = "sis", "SIS import (Canvas files)"
 
 
 class ImportState(models.TextChoices):
@@ -73,6 +76,14 @@ class ImportJob(models.Model):
     failure = models.TextField(blank=True)
     # Temporary passwords handed out by reactivations, until downloaded once.
     credentials = models.JSONField(default=list, blank=True)
+    # An SIS import's part: one file of the zip, read and applied with the others.
+    batch = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="parts"
+    )
+    # How an SIS import was asked for (import_type, extension, batch_mode, term) and what it
+    # found: {"warnings": [[file, message]], "errors": [[file, message]]}.
+    options = models.JSONField(default=dict, blank=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "scope_organisation_id"
@@ -255,3 +266,37 @@ class StatusWord(models.Model):
             raise ValidationError(
                 {"means": f"{self.get_applies_to_display()} cannot be “{self.means}”."}
             )
+
+
+class ProgressState(models.TextChoices):
+    QUEUED = "queued", "Waiting"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Progress(models.Model):
+    """A long job's progress, as Canvas's Progress object (GET /api/v1/progress/:id)."""
+
+    tag = models.CharField(max_length=40)
+    job = models.ForeignKey(ImportJob, null=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scope_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completion = models.PositiveSmallIntegerField(default=0)
+    workflow_state = models.CharField(
+        max_length=9, choices=ProgressState.choices, default=ProgressState.QUEUED
+    )
+    message = models.TextField(blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "scope_organisation_id"
+
+    def __str__(self):
+        return f"{self.tag} {self.workflow_state} ({self.completion}%)"

@@ -173,6 +173,13 @@ SIMPLE_HISTORY_DATE_INDEX = False
 # by a background worker instead of while the page waits.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
+# How many SIS imports of the API an account may have waiting or running at once.
+SIS_IMPORT_MAX_PENDING = int(os.environ.get("SIS_IMPORT_MAX_PENDING", "20"))
+
+# Sign-in and sign-out events (with addresses) are kept this many days, then purged.
+AUTHENTICATION_EVENT_RETENTION_DAYS = int(
+    os.environ.get("AUTHENTICATION_EVENT_RETENTION_DAYS", "365")
+)
 # Uploads above this size go to a temporary file instead of memory while they arrive.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -569,3 +569,41 @@ class ReviewCandidate(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.run}"
+
+
+class AuthenticationEventType(models.TextChoices):
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+
+
+class AuthenticationEvent(models.Model):
+    """One sign-in or sign-out, with the address it came from (Canvas's authentication
+    audit). Holds personal data (the address): erasure deletes a person's rows, and rows
+    older than AUTHENTICATION_EVENT_RETENTION_DAYS are purged by a task."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="authentication_events",
+        db_index=False,
+    )
+    # The person's organisation when it happened: the account listing filters on it.
+    organisation_id = models.IntegerField(null=True, blank=True)
+    event_type = models.CharField(max_length=6, choices=AuthenticationEventType.choices)
+    at = models.DateTimeField(default=timezone.now)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="authevent_user_at_idx"),
+            models.Index(fields=["organisation_id", "-at"], name="authevent_org_at_idx"),
+            models.Index(fields=["at"], name="authevent_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_type_display()} {self.user_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -8,7 +8,7 @@ written here with one UPDATE that writes no history.
 
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.models import update_last_login
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -32,3 +32,23 @@ def spend_temporary_password(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         # The password changed, so keep this new session (and only this one) signed in.
         request.session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+
+
+@receiver(user_logged_in, dispatch_uid="users_audit_sign_in")
+def audit_sign_in(sender, request, user, **kwargs):
+    _audit(request, user, "login")
+
+
+@receiver(user_logged_out, dispatch_uid="users_audit_sign_out")
+def audit_sign_out(sender, request, user, **kwargs):
+    if user is not None:
+        _audit(request, user, "logout")
+
+
+def _audit(request, user, event_type: str) -> None:
+    from users.services import authentication_event_record
+    from users.sign_in_throttle import client_address
+
+    address = client_address(request) if request is not None else None
+    agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    authentication_event_record(user, event_type, address=address, user_agent=agent)

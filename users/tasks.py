@@ -31,3 +31,12 @@ def run_scheduled_reviews() -> list[str]:
 @task()
 def send_review_notice(run_id: int, notice: str) -> int:
     return services.review_notice_send(run_id, notice)
+
+
+@task()
+def purge_authentication_events() -> int:
+    """Forget sign-in and sign-out events older than AUTHENTICATION_EVENT_RETENTION_DAYS;
+    enqueue it daily, or run `manage.py purge_sign_in_events` from cron."""
+    from users.services import authentication_events_purge
+
+    return authentication_events_purge()

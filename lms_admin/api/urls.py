@@ -8,7 +8,7 @@ gets Canvas's JSON 404.
 from django.urls import path, re_path, register_converter
 
 from lms_admin.api import enrollments as courses
-from lms_admin.api import reports, users
+from lms_admin.api import logins, reports, sis_imports, users
 from lms_admin.api.base import CanvasIdConverter, route_not_found
 
 register_converter(CanvasIdConverter, "id")
@@ -20,12 +20,45 @@ urlpatterns = [
         users.AccountUserRestoreView.as_view(),
     ),
     path("accounts/<id:account_id>/users/<id:user_id>", users.AccountUserDeleteView.as_view()),
+    path("accounts/<id:account_id>/logins/<id:login_id>", logins.AccountLoginDetailView.as_view()),
+    path("accounts/<id:account_id>/logins", logins.AccountLoginsView.as_view()),
+    path(
+        "accounts/<id:account_id>/sis_imports/abort_all_pending",
+        sis_imports.AbortAllPendingView.as_view(),
+    ),
+    path(
+        "accounts/<id:account_id>/sis_imports/<id:import_id>/abort",
+        sis_imports.SisImportAbortView.as_view(),
+    ),
+    path(
+        "accounts/<id:account_id>/sis_imports/<id:import_id>/restore_states",
+        sis_imports.SisImportRestoreStatesView.as_view(),
+    ),
+    path(
+        "accounts/<id:account_id>/sis_imports/<id:import_id>",
+        sis_imports.SisImportDetailView.as_view(),
+    ),
+    path("accounts/<id:account_id>/sis_imports", sis_imports.SisImportsView.as_view()),
     path("accounts/<id:account_id>/users", users.AccountUsersView.as_view()),
     path("accounts/<id:account_id>/sub_accounts", users.SubAccountListView.as_view()),
     path("accounts/<id:account_id>/reports/archived", reports.ArchivedReportView.as_view()),
     path("accounts/<id:account_id>/courses", courses.AccountCoursesView.as_view()),
     path("accounts/<id:account_id>", users.AccountDetailView.as_view()),
     path("users/<id:user_id>/history", users.UserHistoryView.as_view()),
+    path("users/<id:user_id>/logins/<id:login_id>", logins.UserLoginDeleteView.as_view()),
+    path("users/<id:user_id>/logins", logins.UserLoginsView.as_view()),
+    path("users/<id:user_id>/sessions", logins.UserSessionsView.as_view()),
+    path("users/<id:user_id>/profile", logins.UserProfileView.as_view()),
+    path("users/<id:user_id>/communication_channels", logins.UserChannelsView.as_view()),
+    path(
+        "audit/authentication/users/<id:user_id>",
+        logins.UserAuthenticationEventsView.as_view(),
+    ),
+    path(
+        "audit/authentication/accounts/<id:account_id>",
+        logins.AccountAuthenticationEventsView.as_view(),
+    ),
+    path("progress/<id:progress_id>", sis_imports.ProgressView.as_view()),
     path("users/<id:user_id>/enrollments", courses.UserEnrollmentsView.as_view()),
     path("users/<id:user_id>", users.UserDetailView.as_view()),
     path(

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from enrollments import services as enrollment_services
 from enrollments.models import EnrollmentState
 from imports import services as import_services
+from imports.models import Progress
 from lms_admin.plumbing.scoping import POWER_USER, TRAINING_ADMIN
 from reports.models import ExportRecord
 from users import services
@@ -44,6 +45,7 @@ class Side:
     history_id: int
     review: object = None
     review_policy: object = None
+    progress: object = None
 
 
 def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by) -> Side:
@@ -144,6 +146,9 @@ def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by
         history_id=person.history.order_by("-history_id").first().history_id,
         review=review,
         review_policy=review_policy,
+        progress=Progress.objects.create(
+            tag="sis_batch_state_restore", job=job, user=power, scope_organisation=organisation
+        ),
     )
 
 

@@ -292,6 +292,43 @@ ROUTES = {
     ),
     "api/v1/users/<id:user_id>": Probe(API_USER, ("GET", "PUT"), api=True),
     "api/v1/users/<id:user_id>/history": Probe(f"{API_USER}/history", api=True),
+    "api/v1/users/<id:user_id>/logins": Probe(f"{API_USER}/logins", api=True),
+    "api/v1/users/<id:user_id>/logins/<id:login_id>": Probe(
+        f"{API_USER}/logins/{{b.person}}", ("DELETE",), api=True
+    ),
+    "api/v1/users/<id:user_id>/sessions": Probe(f"{API_USER}/sessions", ("DELETE",), api=True),
+    "api/v1/users/<id:user_id>/profile": Probe(f"{API_USER}/profile", api=True),
+    "api/v1/users/<id:user_id>/communication_channels": Probe(
+        f"{API_USER}/communication_channels", api=True
+    ),
+    "api/v1/audit/authentication/users/<id:user_id>": Probe(
+        "api/v1/audit/authentication/users/{b.person}", api=True
+    ),
+    "api/v1/audit/authentication/accounts/<id:account_id>": Probe(
+        "api/v1/audit/authentication/accounts/{b.org}", api=True
+    ),
+    "api/v1/accounts/<id:account_id>/logins": Probe(
+        "api/v1/accounts/{b.org}/logins", ("GET", "POST"), api=True
+    ),
+    "api/v1/accounts/<id:account_id>/logins/<id:login_id>": Probe(
+        "api/v1/accounts/{a.org}/logins/{b.person}", ("PUT",), api=True
+    ),
+    "api/v1/accounts/<id:account_id>/sis_imports": Probe(
+        "api/v1/accounts/{b.org}/sis_imports", ("GET", "POST"), api=True
+    ),
+    "api/v1/accounts/<id:account_id>/sis_imports/abort_all_pending": Probe(
+        "api/v1/accounts/{b.org}/sis_imports/abort_all_pending", ("PUT",), api=True
+    ),
+    "api/v1/accounts/<id:account_id>/sis_imports/<id:import_id>": Probe(
+        "api/v1/accounts/{a.org}/sis_imports/{b.job}", api=True
+    ),
+    "api/v1/accounts/<id:account_id>/sis_imports/<id:import_id>/abort": Probe(
+        "api/v1/accounts/{a.org}/sis_imports/{b.job}/abort", ("PUT",), api=True
+    ),
+    "api/v1/accounts/<id:account_id>/sis_imports/<id:import_id>/restore_states": Probe(
+        "api/v1/accounts/{a.org}/sis_imports/{b.job}/restore_states", ("PUT",), api=True
+    ),
+    "api/v1/progress/<id:progress_id>": Probe("api/v1/progress/{b.progress}", api=True),
     "api/v1/users/<id:user_id>/enrollments": Probe(f"{API_USER}/enrollments", api=True),
     "api/v1/courses/<id:course_id>": Probe("api/v1/courses/{b.course}", api=True),
     "api/v1/courses/<id:course_id>/sections": Probe(

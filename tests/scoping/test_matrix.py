@@ -68,6 +68,7 @@ def ids(side) -> SimpleNamespace:
         review=side.review.pk,
         review_policy=side.review_policy.pk,
         review_policy_history=side.review_policy.history.first().history_id,
+        progress=side.progress.pk,
         sis=side.person.sis_user_id,
         login=side.person.username,
         course_sis=side.course.sis_course_id,

@@ -26,3 +26,8 @@ from users.selectors.accounts import (  # noqa: F401
     user_lookup,
     visible_users,
 )
+from users.selectors.sign_in_events import (  # noqa: F401, E402
+    authentication_events_of_account,
+    authentication_events_of_user,
+    recent_sign_in_events,
+)

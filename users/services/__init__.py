@@ -43,6 +43,7 @@ from users.services.lifecycle import (
     users_reactivate,
     users_undelete,
 )
+from users.services.logins import LOGIN_STATES, login_state, user_login_update
 from users.services.reviews import (
     review_candidates_decide,
     review_notice_send,
@@ -63,6 +64,11 @@ from users.services.segments import (
     segment_remove_members,
 )
 from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
+from users.services.sign_in_events import (
+    authentication_event_record,
+    authentication_events_purge,
+    user_end_sessions,
+)
 
 __all__ = [
     "review_candidates_decide",
@@ -76,6 +82,12 @@ __all__ = [
     "review_run_schedule",
     "review_run_start",
     "review_runs_tick",
+    "LOGIN_STATES",
+    "login_state",
+    "user_login_update",
+    "authentication_event_record",
+    "authentication_events_purge",
+    "user_end_sessions",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",

@@ -23,6 +23,7 @@ BENCH_MODULES = [
     "bench.imports",
     "bench.learner",
     "bench.reviews",
+    "bench.sis_imports",
 ]
 
 
