@@ -43,6 +43,16 @@ from users.services.lifecycle import (
     users_reactivate,
     users_undelete,
 )
+from users.services.merging import (
+    PERSONAL_DATA_IN_MERGE_JOURNAL,
+    MergePlan,
+    UndoReport,
+    merge_journal_of,
+    merge_plan,
+    merge_refusal,
+    merge_undo,
+    users_merge,
+)
 from users.services.segments import (
     segment_add_members,
     segment_create,
@@ -52,6 +62,14 @@ from users.services.segments import (
 from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
 
 __all__ = [
+    "PERSONAL_DATA_IN_MERGE_JOURNAL",
+    "MergePlan",
+    "UndoReport",
+    "merge_journal_of",
+    "merge_plan",
+    "merge_refusal",
+    "merge_undo",
+    "users_merge",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",
