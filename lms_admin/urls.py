@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from enrollments.views import learner_home
+from users.admin.merging import merge_urls
 from users.forms import ResetLinkPasswordForm
 from users.views import choose_password
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("", learner_home, name="learner_home"),
     path("account/login/", auth_views.LoginView.as_view(), name="login"),
     path("admin/reports/", include("reports.urls")),
+    path("admin/users/", include(merge_urls())),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
