@@ -255,9 +255,10 @@ ROUTES = {
     "api/v1/users/<id:user_id>/merge_into/<id:destination_user_id>": Probe(
         f"{API_USER}/merge_into/{{a.person}}", ("PUT",), api=True
     ),
-    "api/v1/users/<id:user_id>/merge_into/accounts/<id:account_id>/users/<id:destination_user_id>": (
-        Probe(f"{API_USER}/merge_into/accounts/{{a.org}}/users/{{a.person}}", ("PUT",), api=True)
-    ),
+    (
+        "api/v1/users/<id:user_id>/merge_into/accounts/<id:account_id>/users/"
+        "<id:destination_user_id>"
+    ): Probe(f"{API_USER}/merge_into/accounts/{{a.org}}/users/{{a.person}}", ("PUT",), api=True),
     "api/v1/users/<id:user_id>/split": Probe(f"{API_USER}/split", ("POST",), api=True),
     "api/v1/users/<id:user_id>/enrollments": Probe(f"{API_USER}/enrollments", api=True),
     "api/v1/courses/<id:course_id>": Probe("api/v1/courses/{b.course}", api=True),
