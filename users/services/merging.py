@@ -301,7 +301,7 @@ def _journal_moves(merge: Merge, model, kind: str, user_ids: list[int]) -> list[
 def _lock_accounts(ids: list[int]) -> dict[int, User]:
     return {
         user.pk: user
-        for user in User.objects.select_for_update()
+        for user in User.objects.select_for_update(of=("self",))
         .select_related("organisation")
         .filter(pk__in=ids)
         .order_by("pk")
