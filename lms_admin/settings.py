@@ -137,6 +137,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # How long a temporary password handed out on reactivation stays valid.
 TEMPORARY_PASSWORD_HOURS = int(os.environ.get("TEMPORARY_PASSWORD_HOURS", "72"))
+# The duplicate finder's "same SIS ID pattern": the first group of this regular expression is
+# the part two SIS IDs in different organisations must share (default: the ID without a
+# letters prefix such as "ACME-"). PostgreSQL and Python regular expressions both read it.
+DUPLICATE_SIS_ID_PATTERN = os.environ.get("DUPLICATE_SIS_ID_PATTERN", r"^(?:[A-Za-z]+[-_:])?(.+)$")
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(72 * 3600)))
 # The address in password-reset links sent from background work, where no request exists.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -5,6 +5,7 @@ from django.urls import include, path
 from enrollments.views import learner_home, verify
 from lms_admin.api.docs import DocsView, SchemaView
 from reports.views.reviews import review_download
+from users.admin.merging import merge_urls
 from users.admin.reviews import review_urls
 from users.forms import ResetLinkPasswordForm, SignInForm
 from users.views import ForgotPasswordView, SignOutView, choose_password
@@ -37,6 +38,7 @@ urlpatterns = [
         admin.site.admin_view(review_download),
         name="users_review_download",
     ),
+    path("admin/users/", include(merge_urls())),
     path("admin/", admin.site.urls),
     path("account/choose-password/", choose_password, name="choose_password"),
     path("account/logout/", SignOutView.as_view(), name="logout"),

@@ -1,10 +1,25 @@
-"""Sign-in rules: only active users, and a temporary password only until it expires."""
+"""Sign-in rules: only active users, and a temporary password only until it expires.
+
+A merged-away account's username may be kept as an extra sign-in name of the account it
+was merged into (SignInName): signing in with it is signing in as that account."""
 
 from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
 
+from users.models import SignInName
+
 
 class LifecycleBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None and username:
+            extra = SignInName.objects.filter(name=username).select_related("user").first()
+            if extra is not None:
+                primary = extra.user
+                if primary.check_password(password) and self.user_can_authenticate(primary):
+                    return primary
+        return user
+
     def user_can_authenticate(self, user):
         if not getattr(user, "is_active", False):
             return False

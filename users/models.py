@@ -11,6 +11,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -44,6 +45,13 @@ class Organisation(models.Model):
         "“Jo Smith, training@acme.example”. Shown to learners.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Seed 004: continuing-education accounts are never merged with SIS ones.
+    forbid_merging_sis_with_self_registered = models.BooleanField(
+        "forbid merging SIS and self-registered accounts",
+        default=False,
+        help_text="When ticked, an account with an SIS user ID is never merged with one "
+        "without (a self-registered account), in either direction.",
+    )
 
     history = HistoricalRecords()
     objects = ScopedQuerySet.as_manager()
@@ -193,6 +201,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(
                 fields=["organisation", "last_name", "first_name"], name="user_org_names_idx"
             ),
+            # The duplicate finder's "same email" groups, read in email order (issue 17).
+            models.Index(Lower("email"), name="user_email_lower_idx", condition=~Q(email="")),
             models.Index(fields=["last_login"], name="user_last_login_idx"),
             models.Index(fields=["date_joined"], name="user_date_joined_idx"),
             models.Index(fields=["status_changed_at"], name="user_status_changed_idx"),
@@ -607,3 +617,109 @@ class AuthenticationEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_event_type_display()} {self.user_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Merge(models.Model):
+    """Accounts merged into the primary one the admin chose, and everything that moved,
+    journaled (MergeJournalEntry) so that `merge_undo` puts every row back exactly."""
+
+    primary = models.ForeignKey(User, on_delete=models.PROTECT, related_name="merges_received")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    reason = models.TextField()
+    kept_sign_in_names = models.BooleanField(default=False)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    undo_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "primary__organisation_id"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="merge_created_idx")]
+
+    def __str__(self):
+        return f"Merge {self.pk} into {self.primary}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+
+class MergeAccount(models.Model):
+    """One merged-away account of a merge, with its sign-in fields as they were before."""
+
+    merge = models.ForeignKey(Merge, on_delete=models.CASCADE, related_name="accounts")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="merged_away")
+    status_before = models.CharField(max_length=10, choices=UserStatus.choices)
+    status_before_delete_before = models.CharField(max_length=10, blank=True)
+    status_changed_at_before = models.DateTimeField(null=True, blank=True)
+    password_before = models.CharField(max_length=128, blank=True)
+    marked_for_deletion_at_before = models.DateTimeField(null=True, blank=True)
+    marked_for_deletion_by_before = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merge", "user"], name="merge_account_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in merge {self.merge_id}"
+
+
+class MergeJournalKind(models.TextChoices):
+    ENROLMENT_MOVED = "enrollment_moved", "Enrolment moved"
+    ENROLMENT_SET_ASIDE = "enrollment_set_aside", "Enrolment set aside (lost a conflict)"
+    CERTIFICATE_MOVED = "certificate_moved", "Certificate moved to the winning enrolment"
+    MEMBERSHIP_MOVED = "membership_moved", "Segment membership moved"
+    MEMBERSHIP_SET_ASIDE = "membership_set_aside", "Segment membership set aside (duplicate)"
+    TOKEN_MOVED = "token_moved", "API token moved"
+
+
+class MergeJournalEntry(models.Model):
+    """One row a merge moved or set aside: which, from whom, and its state before.
+
+    Moved rows change only their owner, so `before` is empty for them; a row set aside
+    (a conflict's loser) is removed from its table and `before` keeps all of it, so that
+    undo can put it back with the same id. Personal data: see users.services.merging
+    `PERSONAL_DATA_IN_MERGE_JOURNAL`, for erasure."""
+
+    merge = models.ForeignKey(Merge, on_delete=models.CASCADE, related_name="journal")
+    kind = models.CharField(max_length=24, choices=MergeJournalKind.choices)
+    row_id = models.BigIntegerField()
+    from_user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # For a certificate: the enrolment it belonged to; for a set-aside row: the winner's id.
+    related_id = models.BigIntegerField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["merge", "kind"], name="mergejournal_merge_kind_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.row_id}"
+
+
+class SignInName(models.Model):
+    """An extra name its user may sign in with: a merged-away account's username, kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_names")
+    name = models.CharField(max_length=150, unique=True)
+    merge = models.ForeignKey(
+        Merge, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in_names"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "user__organisation_id"
+
+    def __str__(self):
+        return self.name

@@ -8,7 +8,7 @@ gets Canvas's JSON 404.
 from django.urls import path, re_path, register_converter
 
 from lms_admin.api import enrollments as courses
-from lms_admin.api import logins, reports, sis_imports, users
+from lms_admin.api import logins, merges, reports, sis_imports, users
 from lms_admin.api.base import CanvasIdConverter, route_not_found
 
 register_converter(CanvasIdConverter, "id")
@@ -59,6 +59,12 @@ urlpatterns = [
         logins.AccountAuthenticationEventsView.as_view(),
     ),
     path("progress/<id:progress_id>", sis_imports.ProgressView.as_view()),
+    path(
+        "users/<id:user_id>/merge_into/accounts/<id:account_id>/users/<id:destination_user_id>",
+        merges.AccountMergeIntoView.as_view(),
+    ),
+    path("users/<id:user_id>/merge_into/<id:destination_user_id>", merges.MergeIntoView.as_view()),
+    path("users/<id:user_id>/split", merges.SplitView.as_view()),
     path("users/<id:user_id>/enrollments", courses.UserEnrollmentsView.as_view()),
     path("users/<id:user_id>", users.UserDetailView.as_view()),
     path(

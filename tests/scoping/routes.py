@@ -206,6 +206,15 @@ ROUTES = {
     "admin/users/review/<int:run_id>/attest/": Probe(
         "admin/users/review/{b.review}/attest/", ("GET", "POST")
     ),
+    "admin/users/duplicates/": Page(
+        "admin/users/duplicates/", queries=("", "reason=name", "reason=sis", "reason=course")
+    ),
+    "admin/users/duplicates/preview/": Probe(
+        "admin/users/duplicates/preview/?ids={a.person},{b.person}", ("GET", "POST")
+    ),
+    "admin/users/merges/<int:merge_id>/": Elsewhere(
+        "tests/scoping/test_merging.py: org B's merge answers as one that does not exist"
+    ),
     "admin/users/segment/<path:object_id>/members/": Probe(
         "admin/users/segment/{b.segment}/members/", ("GET", "POST")
     ),
@@ -329,6 +338,14 @@ ROUTES = {
         "api/v1/accounts/{a.org}/sis_imports/{b.job}/restore_states", ("PUT",), api=True
     ),
     "api/v1/progress/<id:progress_id>": Probe("api/v1/progress/{b.progress}", api=True),
+    "api/v1/users/<id:user_id>/merge_into/<id:destination_user_id>": Probe(
+        f"{API_USER}/merge_into/{{a.person}}", ("PUT",), api=True
+    ),
+    (
+        "api/v1/users/<id:user_id>/merge_into/accounts/<id:account_id>/users/"
+        "<id:destination_user_id>"
+    ): Probe(f"{API_USER}/merge_into/accounts/{{a.org}}/users/{{a.person}}", ("PUT",), api=True),
+    "api/v1/users/<id:user_id>/split": Probe(f"{API_USER}/split", ("POST",), api=True),
     "api/v1/users/<id:user_id>/enrollments": Probe(f"{API_USER}/enrollments", api=True),
     "api/v1/courses/<id:course_id>": Probe("api/v1/courses/{b.course}", api=True),
     "api/v1/courses/<id:course_id>/sections": Probe(

@@ -2,6 +2,7 @@
 
 - accounts: ids (Canvas's `sis_user_id:` forms), users and accounts as the API reads them,
   a person's history entries;
+- duplicates: likely duplicate accounts (the finder) and merges that can be undone;
 - card: what the user card shows (status timeline, training history, field changes) and
   who has activity (never deletable from a review).
 """
@@ -25,6 +26,14 @@ from users.selectors.accounts import (  # noqa: F401
     user_history_entries,
     user_lookup,
     visible_users,
+)
+from users.selectors.duplicates import (  # noqa: F401, E402
+    REASONS,
+    DuplicateGroup,
+    duplicate_groups,
+    merges_to_split,
+    merges_visible,
+    visible_merge_candidates,
 )
 from users.selectors.sign_in_events import (  # noqa: F401, E402
     authentication_events_of_account,

@@ -44,6 +44,16 @@ from users.services.lifecycle import (
     users_undelete,
 )
 from users.services.logins import LOGIN_STATES, login_state, user_login_update
+from users.services.merging import (
+    PERSONAL_DATA_IN_MERGE_JOURNAL,
+    MergePlan,
+    UndoReport,
+    merge_journal_of,
+    merge_plan,
+    merge_refusal,
+    merge_undo,
+    users_merge,
+)
 from users.services.reviews import (
     review_candidates_decide,
     review_notice_send,
@@ -88,6 +98,14 @@ __all__ = [
     "authentication_event_record",
     "authentication_events_purge",
     "user_end_sessions",
+    "PERSONAL_DATA_IN_MERGE_JOURNAL",
+    "MergePlan",
+    "UndoReport",
+    "merge_journal_of",
+    "merge_plan",
+    "merge_refusal",
+    "merge_undo",
+    "users_merge",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",

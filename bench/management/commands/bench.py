@@ -24,6 +24,7 @@ BENCH_MODULES = [
     "bench.learner",
     "bench.reviews",
     "bench.sis_imports",
+    "bench.merges",
 ]
 
 
