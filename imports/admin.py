@@ -8,9 +8,6 @@ shows a progress bar that updates live, and can be left and found again in the l
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -25,6 +22,7 @@ from imports.forms import UploadForm
 from imports.kinds import KINDS
 from imports.models import ImportJob, ImportRow, ImportState, RowOutcome, StatusWord
 from imports.reading import FORMATS
+from reports.exports import csv_download
 from users.exceptions import DomainError
 from users.scoping import MANAGER, role_of
 
@@ -285,18 +283,12 @@ class ImportJobAdmin(admin.ModelAdmin):
                 request, "The temporary passwords were downloaded already; they are kept once."
             )
             return redirect("admin:imports_importjob_job", pk=job.pk)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=["username", "name", "temporary_password", "expires_at"]
+        columns = ["username", "name", "temporary_password", "expires_at"]
+        return csv_download(
+            f"temporary-passwords_import-{job.pk}.csv",
+            columns,
+            ([item.get(name, "") for name in columns] for item in credentials),
         )
-        writer.writeheader()
-        writer.writerows(credentials)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-        response["Content-Disposition"] = (
-            f'attachment; filename="temporary-passwords_import-{job.pk}.csv"'
-        )
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 @admin.register(StatusWord)
