@@ -40,7 +40,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="State", ordering="state")
     def state_label(self, job):
-        return job.get_state_display()
+        return job.state_label
 
     @admin.display(description="Rows")
     def rows(self, job):
@@ -203,7 +203,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         return JsonResponse(
             {
                 "state": job.state,
-                "state_label": job.get_state_display(),
+                "state_label": job.state_label,
                 "running": job.is_running,
                 "confirmed": job.confirmed_at is not None,
                 "rows_done": job.rows_done,

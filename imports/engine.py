@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
+from imports.heartbeat import Heartbeat
 from imports.kinds import KINDS
 from imports.kinds.base import Context, Layout, RowPlan, converters_for
 from imports.models import ImportJob, ImportPlan, ImportRow, ImportState, RowOutcome
@@ -286,6 +287,7 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
     progress = Progress(job, echo=echo)
     job.state = ImportState.CHECKING
     job.save(update_fields=["state"])
+    heartbeat = Heartbeat(job).start()
     try:
         ImportRow.objects.filter(job=job).delete()
         ImportPlan.objects.filter(job=job).delete()
@@ -318,6 +320,7 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
         logger.exception("Checking import %s failed", job.pk)
         _fail(job, f"The file could not be checked: {error}")
     finally:
+        heartbeat.stop()
         progress.close()
     if echo:
         echo(job.rows_done, job.rows_total, job.state)
@@ -356,7 +359,12 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
     total = sum(job.counts.get(outcome, 0) for outcome in ACTING)
     progress = Progress(job, echo=echo)
     job.state = ImportState.APPLYING
-    ImportJob.objects.filter(pk=job.pk).update(state=job.state, rows_done=0, rows_total=total)
+    # Applying is confirming, also from the command line: a restart then applies again.
+    job.confirmed_at = job.confirmed_at or timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=job.state, rows_done=0, rows_total=total, confirmed_at=job.confirmed_at
+    )
+    heartbeat = Heartbeat(job).start()
     context = context_for(job)
     applied: Counter = Counter()
     done = 0
@@ -388,6 +396,7 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
         logger.exception("Import %s failed", job.pk)
         _fail(job, f"The import stopped with an unexpected error ({error}). Nothing was changed.")
     finally:
+        heartbeat.stop()
         progress.close()
     if echo:
         echo(job.rows_done, job.rows_total, job.state)

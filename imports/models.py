@@ -63,6 +63,8 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last sign of life from whoever works on the job; a long silence means it stopped.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Who works on it ("host:process id"), to tell a stopped worker from a busy one.
+    worker = models.CharField(max_length=120, blank=True, default="")
     layout = models.CharField(max_length=60, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
@@ -97,6 +99,14 @@ class ImportJob(models.Model):
     @property
     def errors(self) -> int:
         return self.counts.get("error", 0) + len(self.findings.get("errors", []))
+
+    @property
+    def state_label(self) -> str:
+        """The state as people read it: a preview that found problems is a failed import,
+        not one ready to confirm."""
+        if self.state == ImportState.CHECKED and self.errors:
+            return "Failed: the file has problems; nothing was changed"
+        return self.get_state_display()
 
     @property
     def can_confirm(self) -> bool:

@@ -123,14 +123,24 @@ def _plain_text(cells) -> bool:
     return all(type(cell) is str and not cell.startswith("'") for cell in cells)
 
 
+def with_article(word: str) -> str:
+    """ "a CSV", "an XLSX", "a JSON": the article as the word is said, letter by letter
+    for an abbreviation."""
+    sounds_like_vowel = (
+        word[:1].upper() in "AEFHILMNORSX" if word.isupper() else word[:1] in "aeiou"
+    )
+    return f"{'an' if sounds_like_vowel else 'a'} {word}"
+
+
 def _refuse_binary(content: bytes, expected: str) -> None:
     for signature, what in SIGNATURES.items():
         if content.startswith(signature):
             raise FileProblem(
-                f"This is {what}, not a {expected} file. Save it as {expected} and try again."
+                f"This is {what}, not {with_article(expected)} file. Save it as {expected} "
+                "and try again."
             )
     if b"\x00" in content[:8192]:
-        raise FileProblem(f"This is not a {expected} file: it contains binary data.")
+        raise FileProblem(f"This is not {with_article(expected)} file: it contains binary data.")
 
 
 def decode(content: bytes, encoding: str) -> str:

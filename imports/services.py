@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports import engine
+from imports.heartbeat import stalled
 from imports.kinds import KINDS
 from imports.models import ImportJob, ImportState
 from imports.reading import ENCODINGS, FileProblem, check_size, detect_format, estimate_rows
@@ -137,22 +138,13 @@ def import_job_restart(job: ImportJob, *, by) -> ImportJob:
         raise DomainError("This import is not stalled.")
     locked.state = ImportState.QUEUED
     locked.heartbeat_at = timezone.now()
-    locked.save(update_fields=["state", "heartbeat_at"])
+    locked.worker = ""
+    locked.save(update_fields=["state", "heartbeat_at", "worker"])
     from imports.tasks import apply_import, check_import
 
     task = apply_import if locked.confirmed_at else check_import
     transaction.on_commit(lambda: task.enqueue(locked.pk))
     return locked
-
-
-STALL_AFTER_SECONDS = 600
-
-
-def stalled(job: ImportJob) -> bool:
-    if job.state not in (ImportState.CHECKING, ImportState.APPLYING):
-        return False
-    last = job.heartbeat_at or job.created_at
-    return (timezone.now() - last).total_seconds() > STALL_AFTER_SECONDS
 
 
 @transaction.atomic
