@@ -20,7 +20,14 @@ from imports import services
 from imports.exporting import EXPORTS, export_download
 from imports.forms import UploadForm
 from imports.kinds import KINDS
-from imports.models import ImportJob, ImportRow, ImportState, RowOutcome, StatusWord
+from imports.models import (
+    ImportJob,
+    ImportRow,
+    ImportState,
+    NewPeopleSignIn,
+    RowOutcome,
+    StatusWord,
+)
 from imports.reading import FORMATS
 from reports.exports import csv_download
 from users.exceptions import DomainError
@@ -194,6 +201,8 @@ class ImportJobAdmin(admin.ModelAdmin):
                 first_url=f"{base}?outcome={outcome}" if after else "",
                 stalled=services.stalled(job),
                 may_confirm=job.can_confirm and services.may_import(request.user, job.kind),
+                new_people=(job.findings or {}).get("new_people") or {},
+                sign_in_choices=NewPeopleSignIn.choices,
                 is_owner=job.created_by_id == request.user.pk,
             ),
         )
@@ -229,7 +238,9 @@ class ImportJobAdmin(admin.ModelAdmin):
             messages.error(request, "That preview is out of date; here is the current one.")
             return redirect("admin:imports_importjob_job", pk=job.pk)
         try:
-            services.import_job_confirm(job, by=request.user)
+            services.import_job_confirm(
+                job, by=request.user, new_people_sign_in=request.POST.get("sign_in", "")
+            )
         except DomainError as error:
             messages.error(request, error.message)
         return redirect("admin:imports_importjob_job", pk=job.pk)

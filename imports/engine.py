@@ -25,6 +25,7 @@ from imports.heartbeat import Heartbeat
 from imports.kinds import KINDS
 from imports.kinds.base import Context, Layout, RowPlan, converters_for
 from imports.models import ImportJob, ImportPlan, ImportRow, ImportState, RowOutcome
+from imports.newcomers import NewPeople
 from imports.reading import FileProblem, read_table
 from users.bulk import insert_rows, write_tuples
 from users.exceptions import DomainError
@@ -49,6 +50,7 @@ class Walk:
     counts: Counter = field(default_factory=Counter)
     rows: int = 0
     late: dict[int, list[str]] = field(default_factory=dict)
+    newcomers: NewPeople = field(default_factory=NewPeople)
 
     @property
     def row_errors(self) -> int:
@@ -210,6 +212,7 @@ def context_for(job: ImportJob) -> Context:
         scope=organisation_scope(person),
         organisation=job.organisation,
         reason=job.reason,
+        new_people_sign_in=job.new_people_sign_in,
     )
 
 
@@ -234,6 +237,8 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
     try:
         for batch in batched(table.records(), kind.batch_size):
             plans = kind.plan(context, batch)
+            if job.kind == "users":
+                result.newcomers.count(plans)
             for plan in plans:
                 result.counts[plan.outcome] += 1
             result.rows += len(plans)
@@ -243,6 +248,7 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
     except FileProblem as problem:
         result.errors.append(problem.message)
     result.late = context.late
+    result.notes += result.newcomers.notes()
     return result
 
 
@@ -309,7 +315,11 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
                 writer.finish()
         _add_late_errors(job, result.late, result.counts)
         job.layout = result.layout.name if result.layout else ""
-        job.findings = {"errors": result.errors, "notes": result.notes}
+        job.findings = {
+            "errors": result.errors,
+            "notes": result.notes,
+            "new_people": result.newcomers.as_finding(),
+        }
         job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
         job.rows_total = job.rows_done = result.rows
         job.state = ImportState.CHECKED

@@ -36,6 +36,12 @@ class ImportState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled: nothing was changed"
 
 
+class NewPeopleSignIn(models.TextChoices):
+    LINK = "link", "Email each new person a link to choose a password"
+    PASSWORD = "password", "Make temporary passwords, to download once"
+    LATER = "", "Nothing yet (each person's page can send a link later)"
+
+
 class ImportJob(models.Model):
     kind = models.CharField(max_length=12, choices=ImportKind.choices)
     file_name = models.CharField(max_length=255)
@@ -73,7 +79,12 @@ class ImportJob(models.Model):
     findings = models.JSONField(default=dict, blank=True)
     applied = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
-    # Temporary passwords handed out by reactivations, until downloaded once.
+    # How new people get their first way in, chosen when the preview is confirmed.
+    new_people_sign_in = models.CharField(
+        max_length=8, choices=NewPeopleSignIn.choices, default="", blank=True
+    )
+    # Temporary passwords handed out by reactivations and to new people, until downloaded
+    # once.
     credentials = models.JSONField(default=list, blank=True)
 
     objects = ScopedQuerySet.as_manager()

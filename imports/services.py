@@ -14,7 +14,7 @@ from django.utils import timezone
 from imports import engine
 from imports.heartbeat import stalled
 from imports.kinds import KINDS
-from imports.models import ImportJob, ImportState
+from imports.models import ImportJob, ImportState, NewPeopleSignIn
 from imports.reading import ENCODINGS, FileProblem, check_size, detect_format, estimate_rows
 from users.exceptions import DomainError
 from users.scoping import EVERYTHING, organisation_scope
@@ -94,8 +94,13 @@ def _locked(job: ImportJob) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_confirm(job: ImportJob, *, by) -> ImportJob:
-    """Apply the previewed plan: now for a small file, in the background for a large one."""
+def import_job_confirm(job: ImportJob, *, by, new_people_sign_in: str = "") -> ImportJob:
+    """Apply the previewed plan: now for a small file, in the background for a large one.
+
+    `new_people_sign_in`: how new people get their first way in (NewPeopleSignIn).
+    """
+    if new_people_sign_in not in NewPeopleSignIn.values:
+        raise DomainError("Choose how the new people sign in.")
     locked = _locked(job)
     if locked.created_by_id != by.pk and not may_import(by, locked.kind):
         raise PermissionDenied("You may not confirm this import.")
@@ -105,7 +110,8 @@ def import_job_confirm(job: ImportJob, *, by) -> ImportJob:
         raise DomainError("The preview found errors. Fix the file and upload it again.")
     locked.confirmed_at = timezone.now()
     locked.state = ImportState.QUEUED
-    locked.save(update_fields=["confirmed_at", "state"])
+    locked.new_people_sign_in = new_people_sign_in
+    locked.save(update_fields=["confirmed_at", "state", "new_people_sign_in"])
     if _runs_in_background(locked):
         from imports.tasks import apply_import
 

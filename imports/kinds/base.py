@@ -404,6 +404,8 @@ class Context:
     organisation: object | None
     reason: str
     now: datetime = field(default_factory=timezone.now)
+    # How new people get their first way in (users.services.SIGN_IN_CHOICES).
+    new_people_sign_in: str = ""
     # Anything a kind keeps across batches (duplicate finders, lookups).
     memory: dict = field(default_factory=dict)
     # Errors found for rows of earlier batches: line -> messages.

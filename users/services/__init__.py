@@ -24,6 +24,9 @@ from users.services.common import (
 )
 from users.services.imports import (
     IMPORTABLE_FIELDS,
+    SIGN_IN_CHOICES,
+    SIGN_IN_LINK,
+    SIGN_IN_PASSWORD,
     ImportOutcome,
     segments_apply_import,
     users_apply_import,
@@ -52,6 +55,9 @@ from users.services.segments import (
 
 __all__ = [
     "IMPORTABLE_FIELDS",
+    "SIGN_IN_CHOICES",
+    "SIGN_IN_LINK",
+    "SIGN_IN_PASSWORD",
     "ImportOutcome",
     "segments_apply_import",
     "users_apply_import",
