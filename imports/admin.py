@@ -8,9 +8,6 @@ shows a progress bar that updates live, and can be left and found again in the l
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -23,10 +20,18 @@ from imports import services
 from imports.exporting import EXPORTS, export_download
 from imports.forms import UploadForm
 from imports.kinds import KINDS
-from imports.models import ImportJob, ImportRow, ImportState, RowOutcome, StatusWord
+from imports.models import (
+    ImportJob,
+    ImportRow,
+    ImportState,
+    NewPeopleSignIn,
+    RowOutcome,
+    StatusWord,
+)
 from imports.reading import FORMATS
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import MANAGER, role_of
+from reports.exports import csv_download
 
 ROWS_PER_PAGE = 100
 
@@ -42,7 +47,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="State", ordering="state")
     def state_label(self, job):
-        return job.get_state_display()
+        return job.state_label
 
     @admin.display(description="Rows")
     def rows(self, job):
@@ -196,6 +201,8 @@ class ImportJobAdmin(admin.ModelAdmin):
                 first_url=f"{base}?outcome={outcome}" if after else "",
                 stalled=services.stalled(job),
                 may_confirm=job.can_confirm and services.may_import(request.user, job.kind),
+                new_people=(job.findings or {}).get("new_people") or {},
+                sign_in_choices=NewPeopleSignIn.choices,
                 is_owner=job.created_by_id == request.user.pk,
             ),
         )
@@ -205,7 +212,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         return JsonResponse(
             {
                 "state": job.state,
-                "state_label": job.get_state_display(),
+                "state_label": job.state_label,
                 "running": job.is_running,
                 "confirmed": job.confirmed_at is not None,
                 "rows_done": job.rows_done,
@@ -231,7 +238,9 @@ class ImportJobAdmin(admin.ModelAdmin):
             messages.error(request, "That preview is out of date; here is the current one.")
             return redirect("admin:imports_importjob_job", pk=job.pk)
         try:
-            services.import_job_confirm(job, by=request.user)
+            services.import_job_confirm(
+                job, by=request.user, new_people_sign_in=request.POST.get("sign_in", "")
+            )
         except DomainError as error:
             messages.error(request, error.message)
         return redirect("admin:imports_importjob_job", pk=job.pk)
@@ -285,18 +294,12 @@ class ImportJobAdmin(admin.ModelAdmin):
                 request, "The temporary passwords were downloaded already; they are kept once."
             )
             return redirect("admin:imports_importjob_job", pk=job.pk)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=["username", "name", "temporary_password", "expires_at"]
+        columns = ["username", "name", "temporary_password", "expires_at"]
+        return csv_download(
+            f"temporary-passwords_import-{job.pk}.csv",
+            columns,
+            ([item.get(name, "") for name in columns] for item in credentials),
         )
-        writer.writeheader()
-        writer.writerows(credentials)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-        response["Content-Disposition"] = (
-            f'attachment; filename="temporary-passwords_import-{job.pk}.csv"'
-        )
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 @admin.register(StatusWord)

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
+from imports.heartbeat import Heartbeat
 from imports.kinds import KINDS
 from imports.kinds.base import Context, Layout, RowPlan, converters_for
 from imports.models import ImportJob, ImportPlan, ImportRow, ImportState, RowOutcome
+from imports.newcomers import NewPeople
 from imports.reading import FileProblem, read_table
 from lms_admin.plumbing.bulk import insert_rows, write_tuples
 from lms_admin.plumbing.errors import DomainError
@@ -48,6 +50,7 @@ class Walk:
     counts: Counter = field(default_factory=Counter)
     rows: int = 0
     late: dict[int, list[str]] = field(default_factory=dict)
+    newcomers: NewPeople = field(default_factory=NewPeople)
 
     @property
     def row_errors(self) -> int:
@@ -209,6 +212,7 @@ def context_for(job: ImportJob) -> Context:
         scope=organisation_scope(person),
         organisation=job.organisation,
         reason=job.reason,
+        new_people_sign_in=job.new_people_sign_in,
     )
 
 
@@ -233,6 +237,8 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
     try:
         for batch in batched(table.records(), kind.batch_size):
             plans = kind.plan(context, batch)
+            if job.kind == "users":
+                result.newcomers.count(plans)
             for plan in plans:
                 result.counts[plan.outcome] += 1
             result.rows += len(plans)
@@ -242,6 +248,7 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
     except FileProblem as problem:
         result.errors.append(problem.message)
     result.late = context.late
+    result.notes += result.newcomers.notes()
     return result
 
 
@@ -286,6 +293,7 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
     progress = Progress(job, echo=echo)
     job.state = ImportState.CHECKING
     job.save(update_fields=["state"])
+    heartbeat = Heartbeat(job).start()
     try:
         ImportRow.objects.filter(job=job).delete()
         ImportPlan.objects.filter(job=job).delete()
@@ -307,7 +315,11 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
                 writer.finish()
         _add_late_errors(job, result.late, result.counts)
         job.layout = result.layout.name if result.layout else ""
-        job.findings = {"errors": result.errors, "notes": result.notes}
+        job.findings = {
+            "errors": result.errors,
+            "notes": result.notes,
+            "new_people": result.newcomers.as_finding(),
+        }
         job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
         job.rows_total = job.rows_done = result.rows
         job.state = ImportState.CHECKED
@@ -318,6 +330,7 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
         logger.exception("Checking import %s failed", job.pk)
         _fail(job, f"The file could not be checked: {error}")
     finally:
+        heartbeat.stop()
         progress.close()
     if echo:
         echo(job.rows_done, job.rows_total, job.state)
@@ -356,7 +369,12 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
     total = sum(job.counts.get(outcome, 0) for outcome in ACTING)
     progress = Progress(job, echo=echo)
     job.state = ImportState.APPLYING
-    ImportJob.objects.filter(pk=job.pk).update(state=job.state, rows_done=0, rows_total=total)
+    # Applying is confirming, also from the command line: a restart then applies again.
+    job.confirmed_at = job.confirmed_at or timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=job.state, rows_done=0, rows_total=total, confirmed_at=job.confirmed_at
+    )
+    heartbeat = Heartbeat(job).start()
     context = context_for(job)
     applied: Counter = Counter()
     done = 0
@@ -388,6 +406,7 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
         logger.exception("Import %s failed", job.pk)
         _fail(job, f"The import stopped with an unexpected error ({error}). Nothing was changed.")
     finally:
+        heartbeat.stop()
         progress.close()
     if echo:
         echo(job.rows_done, job.rows_total, job.state)

@@ -39,6 +39,12 @@ class ImportState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled: nothing was changed"
 
 
+class NewPeopleSignIn(models.TextChoices):
+    LINK = "link", "Email each new person a link to choose a password"
+    PASSWORD = "password", "Make temporary passwords, to download once"
+    LATER = "", "Nothing yet (each person's page can send a link later)"
+
+
 class ImportJob(models.Model):
     kind = models.CharField(max_length=12, choices=ImportKind.choices)
     file_name = models.CharField(max_length=255)
@@ -66,6 +72,8 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last sign of life from whoever works on the job; a long silence means it stopped.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Who works on it ("host:process id"), to tell a stopped worker from a busy one.
+    worker = models.CharField(max_length=120, blank=True, default="")
     layout = models.CharField(max_length=60, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
@@ -74,7 +82,12 @@ class ImportJob(models.Model):
     findings = models.JSONField(default=dict, blank=True)
     applied = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
-    # Temporary passwords handed out by reactivations, until downloaded once.
+    # How new people get their first way in, chosen when the preview is confirmed.
+    new_people_sign_in = models.CharField(
+        max_length=8, choices=NewPeopleSignIn.choices, default="", blank=True
+    )
+    # Temporary passwords handed out by reactivations and to new people, until downloaded
+    # once.
     credentials = models.JSONField(default=list, blank=True)
     # An SIS import's part: one file of the zip, read and applied with the others.
     batch = models.ForeignKey(
@@ -108,6 +121,14 @@ class ImportJob(models.Model):
     @property
     def errors(self) -> int:
         return self.counts.get("error", 0) + len(self.findings.get("errors", []))
+
+    @property
+    def state_label(self) -> str:
+        """The state as people read it: a preview that found problems is a failed import,
+        not one ready to confirm."""
+        if self.state == ImportState.CHECKED and self.errors:
+            return "Failed: the file has problems; nothing was changed"
+        return self.get_state_display()
 
     @property
     def can_confirm(self) -> bool:

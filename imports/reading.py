@@ -22,11 +22,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from reports.exports import Verbatim, unneutralise
+
 FORMATS = ("csv", "xlsx", "json")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".json": "json"}
 ENCODINGS = {"utf-8": "UTF-8 (with or without BOM)", "latin-1": "Latin-1 / Windows-1252"}
-# What a formula-neutralised export cell starts with: a quote before one of these.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SIGNATURES = {
     b"PK\x03\x04": "an Excel (XLSX) or other zipped file",
     b"%PDF": "a PDF document",
@@ -108,11 +108,14 @@ def _text(value) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date | time | Decimal | int | float):
         return value.isoformat() if isinstance(value, date) else str(value)
-    text = str(value)
-    # Our exports put a quote before formula-like text; take it off again on the way in.
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
+    # Our exports put a quote before formula-like text (reports.exports, "Escaping,
+    # reversibly"); take it off again on the way in, keeping the text exactly.
+    return unneutralise(str(value))
+
+
+def trimmed(cell: str) -> str:
+    """A cell without white space at either end, unless it was quoted to keep it."""
+    return cell if type(cell) is Verbatim else cell.strip()
 
 
 def _plain_text(cells) -> bool:
@@ -120,14 +123,24 @@ def _plain_text(cells) -> bool:
     return all(type(cell) is str and not cell.startswith("'") for cell in cells)
 
 
+def with_article(word: str) -> str:
+    """ "a CSV", "an XLSX", "a JSON": the article as the word is said, letter by letter
+    for an abbreviation."""
+    sounds_like_vowel = (
+        word[:1].upper() in "AEFHILMNORSX" if word.isupper() else word[:1] in "aeiou"
+    )
+    return f"{'an' if sounds_like_vowel else 'a'} {word}"
+
+
 def _refuse_binary(content: bytes, expected: str) -> None:
     for signature, what in SIGNATURES.items():
         if content.startswith(signature):
             raise FileProblem(
-                f"This is {what}, not a {expected} file. Save it as {expected} and try again."
+                f"This is {what}, not {with_article(expected)} file. Save it as {expected} "
+                "and try again."
             )
     if b"\x00" in content[:8192]:
-        raise FileProblem(f"This is not a {expected} file: it contains binary data.")
+        raise FileProblem(f"This is not {with_article(expected)} file: it contains binary data.")
 
 
 def decode(content: bytes, encoding: str) -> str:

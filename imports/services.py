@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports import engine
+from imports.heartbeat import stalled
 from imports.kinds import KINDS
-from imports.models import ImportJob, ImportState
+from imports.models import ImportJob, ImportState, NewPeopleSignIn
 from imports.reading import ENCODINGS, FileProblem, check_size, detect_format, estimate_rows
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
@@ -93,8 +94,13 @@ def _locked(job: ImportJob) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_confirm(job: ImportJob, *, by) -> ImportJob:
-    """Apply the previewed plan: now for a small file, in the background for a large one."""
+def import_job_confirm(job: ImportJob, *, by, new_people_sign_in: str = "") -> ImportJob:
+    """Apply the previewed plan: now for a small file, in the background for a large one.
+
+    `new_people_sign_in`: how new people get their first way in (NewPeopleSignIn).
+    """
+    if new_people_sign_in not in NewPeopleSignIn.values:
+        raise DomainError("Choose how the new people sign in.")
     locked = _locked(job)
     if locked.created_by_id != by.pk and not may_import(by, locked.kind):
         raise PermissionDenied("You may not confirm this import.")
@@ -104,7 +110,8 @@ def import_job_confirm(job: ImportJob, *, by) -> ImportJob:
         raise DomainError("The preview found errors. Fix the file and upload it again.")
     locked.confirmed_at = timezone.now()
     locked.state = ImportState.QUEUED
-    locked.save(update_fields=["confirmed_at", "state"])
+    locked.new_people_sign_in = new_people_sign_in
+    locked.save(update_fields=["confirmed_at", "state", "new_people_sign_in"])
     if _runs_in_background(locked):
         from imports.tasks import apply_import
 
@@ -137,22 +144,13 @@ def import_job_restart(job: ImportJob, *, by) -> ImportJob:
         raise DomainError("This import is not stalled.")
     locked.state = ImportState.QUEUED
     locked.heartbeat_at = timezone.now()
-    locked.save(update_fields=["state", "heartbeat_at"])
+    locked.worker = ""
+    locked.save(update_fields=["state", "heartbeat_at", "worker"])
     from imports.tasks import apply_import, check_import
 
     task = apply_import if locked.confirmed_at else check_import
     transaction.on_commit(lambda: task.enqueue(locked.pk))
     return locked
-
-
-STALL_AFTER_SECONDS = 600
-
-
-def stalled(job: ImportJob) -> bool:
-    if job.state not in (ImportState.CHECKING, ImportState.APPLYING):
-        return False
-    last = job.heartbeat_at or job.created_at
-    return (timezone.now() - last).total_seconds() > STALL_AFTER_SECONDS
 
 
 @transaction.atomic

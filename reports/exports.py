@@ -25,7 +25,7 @@ from itertools import chain, islice
 from typing import Protocol
 from xml.sax.saxutils import escape
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from import_export.formats import base_formats
@@ -37,23 +37,55 @@ FORMATS = {
     ExportFormat.XLSX: base_formats.XLSX(),
     ExportFormat.JSON: base_formats.JSON(),
 }
+# Text a spreadsheet would run as a formula starts with one of these (a tab or carriage
+# return before one is still a formula to some programs).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 1000
-# Values that `cell` leaves as they are, unless text starts a formula: csv.writer can take
-# rows of only these straight away (it writes None as "", as `display` does).
+# Values that `cell` leaves as they are, unless their text needs the quote: csv.writer can
+# take rows of only these straight away (it writes None as "", as `display` does).
 PLAIN_TYPES = frozenset({str, int, float, Decimal, type(None)})
-# A cell starting a formula, as csv.writer writes it: at the start of a line or after a
-# comma, behind an opening quote when quoted. A cell starting with a carriage return is
-# always quoted; a bare one after a comma is the line's end. A match inside a quoted cell
-# is harmless: the chunk is then simply written the careful way.
-FORMULA_IN_CSV = re.compile(r'(?:\A|[,\n])(?:"[=+\-@\t\r]|[=+\-@\t])')
+# A cell that may need the quote, as csv.writer writes it: one starting (at the start of a
+# line or after a comma, behind an opening quote when quoted) with a formula start, a quote
+# or white space other than the line's end; or one ending in white space. False alarms
+# (a match inside a quoted cell) are harmless: the chunk is then written the careful way.
+NEEDS_QUOTE_IN_CSV = re.compile(r'(?:\A|[,\n])"?(?:[=+\-@\']|(?!\r\n)\s)|\s"?(?:,|\r\n|\Z)')
+
+# Escaping, reversibly --------------------------------------------------------------------
+#
+# A text cell gets a quote (') in front when it starts with a formula start (= + - @), a
+# quote, or white space (tab, carriage return, space...), or ends in white space. So a
+# spreadsheet never runs it, and an import reads it back exactly: `unneutralise` takes the
+# quote off a cell that starts with a quote followed by one of those, or that ends in white
+# space, and keeps the rest as it is (not trimmed). A text that itself starts with a quote
+# gets a second one ("'=1" is written "''=1"), so it keeps its quote on the way back. A
+# quote before anything else is part of the text ("'s-Hertogenbosch"). Files typed by hand
+# follow the spreadsheet habit: "'=1+1" imports as the text "=1+1".
+QUOTED_FIRST = frozenset("=+-@'")
+
+
+class Verbatim(str):
+    """A cell that was quoted: its text exactly, white space at either end included."""
+
+    __slots__ = ()
+
+
+def needs_quote(text: str) -> bool:
+    return bool(text) and (text[0] in QUOTED_FIRST or text[0].isspace() or text[-1].isspace())
 
 
 def neutralise(value):
-    """A text cell a spreadsheet would run as a formula is made plain text with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell a spreadsheet would run as a formula, or that an import would read back
+    differently, is made plain text with a quote (see "Escaping, reversibly" above)."""
+    if isinstance(value, str) and needs_quote(value):
         return "'" + value
     return value
+
+
+def unneutralise(text: str) -> str:
+    """What `neutralise` wrote, back as it was: a `Verbatim` text when it was quoted."""
+    if len(text) > 1 and text[0] == "'" and needs_quote(text[1:]):
+        return Verbatim(text[1:])
+    return text
 
 
 def cell(value):
@@ -92,20 +124,22 @@ def _chunks(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
         yield chunk
 
 
-def _csv_chunk(chunk: list[tuple]) -> str:
-    """The chunk as csv.writer writes its cells. Rows that are already cells (plain values,
-    no formula starts: what the PostgreSQL export queries return) are written as they are,
-    which is several times faster than formatting every value in Python."""
+def _csv_chunk(chunk: list[tuple], cells: bool = False) -> str:
+    """The chunk as csv.writer writes its cells. Rows of plain values of which none needs
+    the quote are written as they are, which is several times faster than formatting every
+    value in Python; so are rows that are `cells` already (what the PostgreSQL export
+    queries return: quoting them again would double their quotes)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if set(map(type, chain.from_iterable(chunk))) <= PLAIN_TYPES:
         writer.writerows(chunk)
         text = buffer.getvalue()
-        if not FORMULA_IN_CSV.search(text):
+        if cells or not NEEDS_QUOTE_IN_CSV.search(text):
             return text
         buffer.seek(0)
         buffer.truncate()
-    writer.writerows([cell(value) for value in row] for row in chunk)
+    prepare = display if cells else cell
+    writer.writerows([prepare(value) for value in row] for row in chunk)
     return buffer.getvalue()
 
 
@@ -117,16 +151,26 @@ def csv_head(headers) -> bytes:
     return buffer.getvalue().encode()
 
 
-def csv_stream(headers, rows) -> Iterator[bytes]:
+def csv_stream(headers, rows, *, cells: bool = False) -> Iterator[bytes]:
     yield csv_head(headers)
     for chunk in _chunks(rows):
-        yield _csv_chunk(chunk).encode()
+        yield _csv_chunk(chunk, cells).encode()
+
+
+def csv_file(headers, rows) -> bytes:
+    """A small CSV file (a few hundred rows at most) in one piece, cells made safe."""
+    return b"".join(csv_stream(headers, rows))
 
 
 def _json_value(value):
     if value.__class__ is str:  # most cells: the common case first, without display()
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return "'" + value if needs_quote(value) else value
     value = cell(value)
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _json_cell(value):
+    value = display(value)
     return float(value) if isinstance(value, Decimal) else value
 
 
@@ -134,15 +178,16 @@ def _json_value(value):
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
-def json_stream(headers, rows) -> Iterator[bytes]:
+def json_stream(headers, rows, *, cells: bool = False) -> Iterator[bytes]:
     """A JSON array of objects keyed by the column headings, written row by row."""
     yield b"["
     first = True
     encode = _JSON.encode
+    prepare = _json_cell if cells else _json_value
     for chunk in _chunks(rows):
         parts = []
         for row in chunk:
-            record = dict(zip(headers, map(_json_value, row), strict=True))
+            record = dict(zip(headers, map(prepare, row), strict=True))
             parts.append(("\n" if first else ",\n") + encode(record))
             first = False
         yield "".join(parts).encode()
@@ -206,27 +251,34 @@ XLSX_PARTS = {
 }
 
 
-def _xlsx_row(values) -> str:
+def _xlsx_row(values, prepare=cell) -> str:
     cells = []
     for value in values:
-        value = cell(value)
+        value = prepare(value)
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             cells.append(f"<c><v>{value}</v></c>")
         elif value == "":
             cells.append("<c/>")
         else:
             # Inline strings are text, never formulas; `neutralise` has run as well.
-            text = escape(_xml_safe(value))
+            text = _xml_text(value)
             cells.append(f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
     return "<row>" + "".join(cells) + "</row>"
 
 
 def _xml_safe(text: str) -> str:
     # XML 1.0 forbids most control characters; drop them rather than write a broken file.
+    # A carriage return is written as a reference: XML readers turn a bare one into a
+    # line feed, and the cell would come back changed.
     return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 32)
 
 
-def xlsx_stream(headers, rows, *, sheet: str = "Report") -> Iterator[bytes]:
+def _xml_text(text: str) -> str:
+    return escape(_xml_safe(text), {"\r": "&#13;"})
+
+
+def xlsx_stream(headers, rows, *, sheet: str = "Report", cells: bool = False) -> Iterator[bytes]:
+    prepare = display if cells else cell
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in XLSX_PARTS.items():
@@ -238,7 +290,7 @@ def xlsx_stream(headers, rows, *, sheet: str = "Report") -> Iterator[bytes]:
                 b"<sheetData>" + _xlsx_row(headers).encode()
             )
             for chunk in _chunks(rows):
-                sheet_file.write("".join(_xlsx_row(row) for row in chunk).encode())
+                sheet_file.write("".join(_xlsx_row(row, prepare) for row in chunk).encode())
                 yield pipe.take()
             sheet_file.write(b"</sheetData></worksheet>")
     yield pipe.take()
@@ -247,10 +299,15 @@ def xlsx_stream(headers, rows, *, sheet: str = "Report") -> Iterator[bytes]:
 WRITERS = {ExportFormat.CSV: csv_stream, ExportFormat.JSON: json_stream}
 
 
-def stream(fmt: str, headers, rows, *, sheet: str = "Report") -> Iterator[bytes]:
+def stream(
+    fmt: str, headers, rows, *, sheet: str = "Report", cells: bool = False
+) -> Iterator[bytes]:
+    """The one writer of every file the app hands out: each cell made safe for
+    spreadsheets (`neutralise`). `cells`: the rows are cells already, made safe by the
+    database (`fast_rows.plain`); they are written as they are, not quoted twice."""
     if fmt == ExportFormat.XLSX:
-        return xlsx_stream(headers, rows, sheet=sheet)
-    return WRITERS[fmt](headers, rows)
+        return xlsx_stream(headers, rows, sheet=sheet, cells=cells)
+    return WRITERS[fmt](headers, rows, cells=cells)
 
 
 class _Query(Protocol):
@@ -303,7 +360,8 @@ def export_stream(
             return
         rows = _counted(source.rows(), tell)
         try:
-            yield from stream(fmt, source.headers, rows, sheet=sheet)
+            cells = source.query is not None
+            yield from stream(fmt, source.headers, rows, sheet=sheet, cells=cells)
         finally:
             # Close the rows now rather than when they are collected, so that their query
             # ends before the count is told.
@@ -387,6 +445,16 @@ def export_response(
         content_type=FORMATS[fmt].get_content_type(),
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def csv_download(file_name: str, headers: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
+    """A small one-time download (temporary passwords, say) through the same writer as
+    every export: each cell made safe for spreadsheets, never cached."""
+    response = HttpResponse(csv_file(headers, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from imports.models import RowOutcome
+from imports.reading import trimmed
 
 
 @dataclass(slots=True)
@@ -196,14 +197,14 @@ class Kind:
         pairs = [(column, inner) for column, inner in layout.columns.items() if column in names]
 
         def translate(record: dict[str, str]) -> dict[str, str]:
-            return {inner: (record[column] or "").strip() for column, inner in pairs}
+            return {inner: trimmed(record[column] or "") for column, inner in pairs}
 
         return translate
 
     def translate(self, record: dict[str, str], layout: Layout) -> dict[str, str]:
         """The row with the layout's column names turned into the kind's own names."""
         return {
-            internal: (record.get(column) or "").strip()
+            internal: trimmed(record.get(column) or "")
             for column, internal in layout.columns.items()
             if column in record
         }
@@ -403,6 +404,8 @@ class Context:
     organisation: object | None
     reason: str
     now: datetime = field(default_factory=timezone.now)
+    # How new people get their first way in (users.services.SIGN_IN_CHOICES).
+    new_people_sign_in: str = ""
     # Anything a kind keeps across batches (duplicate finders, lookups).
     memory: dict = field(default_factory=dict)
     # Errors found for rows of earlier batches: line -> messages.

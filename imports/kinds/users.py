@@ -292,6 +292,7 @@ class UsersKind(Kind):
             undelete=undelete,
             by=context.person,
             reason=context.reason,
+            new_people_sign_in=context.new_people_sign_in,
         )
         handed_out = context.memory.setdefault("temporary_passwords", [])
         for credentials in outcome.credentials:

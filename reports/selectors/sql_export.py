@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reports.exports import FORMULA_STARTS
+from reports.exports import QUOTED_FIRST
 
 FETCH_ROWS = 2000
 # COPY hands over one row per message; they are joined into blocks of about this size, so
@@ -29,6 +29,10 @@ _names = itertools.count(1)
 # str.strip() with no argument strips every character Python counts as white space;
 # PostgreSQL's btrim strips only what it is given, so it is given the same set.
 PYTHON_WHITESPACE = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
+_WHITESPACE_CODES = ", ".join(str(ord(ch)) for ch in PYTHON_WHITESPACE)
+_QUOTED_FIRST_CODES = ", ".join(
+    str(ord(ch)) for ch in sorted(QUOTED_FIRST | set(PYTHON_WHITESPACE))
+)
 
 
 def is_postgresql() -> bool:
@@ -49,12 +53,17 @@ def local_zone() -> str:
 
 
 def plain(expression: str) -> str:
-    """`neutralise(display(text))`: '' for NULL, and a quote before a formula start."""
-    # The first character compared by its code, as a number: a million-row file has ten
-    # million cells, and left(text, 1) compared as text cost a fifth of the whole query.
-    starts = ", ".join(str(ord(ch)) for ch in FORMULA_STARTS)
+    """`neutralise(display(text))`: '' for NULL, and a quote before text that starts with a
+    formula start, a quote or white space, or that ends in white space."""
+    # The first and last characters compared by their codes, as numbers: a million-row
+    # file has ten million cells, and left(text, 1) compared as text cost a fifth of the
+    # whole query.
     value = f"COALESCE(({expression})::text, '')"
-    return f"(CASE WHEN ascii({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END)"
+    return (
+        f"(CASE WHEN ascii({value}) IN ({_QUOTED_FIRST_CODES}) "
+        f"OR ascii(right({value}, 1)) IN ({_WHITESPACE_CODES}) "
+        f"THEN '''' || {value} ELSE {value} END)"
+    )
 
 
 def full_name(alias: str) -> str:

@@ -6,16 +6,22 @@ database; it is killed with SIGKILL once it reports that it has started writing.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
+from imports.heartbeat import Heartbeat, stalled, this_worker
 from imports.models import ImportJob, ImportState
 from users.models import User
 
@@ -90,5 +96,79 @@ def test_a_killed_import_changes_nothing(admin_user, tmp_path):
     assert User.history.count() == history_before
     wait_until_its_session_is_gone()
     job = ImportJob.objects.get()
-    assert job.state == ImportState.APPLYING  # stopped mid-way; it shows as stalled later
+    assert job.state == ImportState.APPLYING  # stopped mid-way
     assert job.counts["new"] == ROWS
+    # Its worker's process is gone: the job is seen to have stopped at once, not after
+    # ten minutes, and its page offers to start it again.
+    assert stalled(job)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:imports_importjob_job", args=[job.pk])).content.decode()
+    assert "This import stopped" in page and "Start it again" in page
+    assert "the work carries on" not in page
+    progress = client.get(reverse("admin:imports_importjob_progress", args=[job.pk])).json()
+    assert progress["stalled"] is True
+    response = client.post(reverse("admin:imports_importjob_restart", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.state == ImportState.QUEUED and job.confirmed_at is not None
+    assert not stalled(job)
+
+
+def test_a_worker_that_stops_beating_is_noticed_within_a_minute(admin_user):
+    now = timezone.now()
+    job = ImportJob.objects.create(
+        kind="users",
+        file_name="x.csv",
+        format="csv",
+        created_by=admin_user,
+        state=ImportState.APPLYING,
+        worker="elsewhere.example:4242",  # on another machine: only its beats tell
+        heartbeat_at=now - timedelta(seconds=30),
+    )
+    assert not stalled(job)
+    job.heartbeat_at = now - timedelta(seconds=61)
+    assert stalled(job)
+
+
+def test_a_worker_whose_process_ended_has_stopped_at_once(admin_user):
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    job = ImportJob.objects.create(
+        kind="users",
+        file_name="x.csv",
+        format="csv",
+        created_by=admin_user,
+        state=ImportState.CHECKING,
+        worker=f"{socket.gethostname()}:{ended.stdout.strip()}",
+        heartbeat_at=timezone.now(),
+    )
+    assert stalled(job)
+    job.worker = this_worker()
+    assert not stalled(job)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="only PostgreSQL takes a beat during a write"
+)
+def test_a_busy_worker_beats_while_its_transaction_is_open(admin_user):
+    job = ImportJob.objects.create(
+        kind="users",
+        file_name="x.csv",
+        format="csv",
+        created_by=admin_user,
+        state=ImportState.APPLYING,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    with Heartbeat(job, every=0.05), transaction.atomic():
+        User.objects.filter(pk=admin_user.pk).update(first_name="Busy")
+        time.sleep(0.5)
+        beaten = ImportJob.objects.values_list("heartbeat_at", flat=True).get(pk=job.pk)
+    job.refresh_from_db()
+    assert job.worker == this_worker()
+    assert timezone.now() - beaten < timedelta(seconds=5)
+    assert not stalled(job)

@@ -12,12 +12,29 @@ from imports.exporting import EXPORTS, export_file
 from users import services
 from users.models import User
 
-from .helpers import all_messages, confirm, counts, import_file, world
+from .helpers import all_messages, confirm, counts, csv_bytes, import_and_apply, import_file, world
 
 pytestmark = pytest.mark.django_db
 
 KINDS = ["users", "courses", "sections", "enrollments", "memberships"]
 FORMATS = ["csv", "xlsx", "json"]
+# Texts an export must write so that the import reads them back exactly.
+AWKWARD = [
+    "=1+1",
+    "+44 20 7946 0000",
+    "-minus",
+    "@handle",
+    "\tTabbed",
+    "\rCarriage",
+    " Spaced ",
+    "Trailing\t",
+    "'=typed with its quote",
+    "'s-Hertogenbosch",
+    "''",
+    'Say "cheese", please',
+    "Zoë Ångström 東京",
+    "",
+]
 
 
 @pytest.fixture
@@ -97,6 +114,34 @@ def everything(admin_user, make_user, organisation, partner, course, enrolled_in
         reason=reason,
     )
 
+    # Awkward text in every kind: what a spreadsheet would run, white space a reader might
+    # trim, a quote of its own, and more than ASCII.
+    for number, text in enumerate(AWKWARD):
+        person = make_user(first_name=text, last_name=text[::-1], sis_user_id=f"AW-{number}")
+        awkward_course = enrollment_services.course_create(
+            code=f"AWK{number}",
+            name=text or "Nameless",
+            sis_course_id=f"AWK-{number}",
+            by=by,
+            reason=reason,
+        )
+        section = enrollment_services.section_create(
+            awkward_course,
+            name=text or "Main",
+            sis_section_id=f"AWS-{number}",
+            by=by,
+            reason=reason,
+        )
+        enrollment_services.enrollment_create(
+            user=person, course=awkward_course, section=section, by=by, reason=reason
+        )
+        segment = services.segment_create(
+            name=text or "Unnamed", organisation=organisation, by=by, reason=reason
+        )
+        services.segment_add_members(
+            segment, User.objects.filter(pk=person.pk), by=by, reason=reason
+        )
+
 
 def exported(kind: str, fmt: str) -> bytes:
     model = EXPORTS[kind][0]
@@ -125,7 +170,7 @@ def test_export_then_import_changes_nothing(kind, fmt, everything, admin_user):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_exported_formula_text_comes_back_as_the_same_text(fmt, everything, admin_user):
     """Exports put a quote before formula-like text; importing takes it off again."""
-    formulaic = User.objects.get(first_name="=1+1")
+    formulaic = User.objects.get(sis_user_id="+RT-3")
     content = exported("users", fmt)
     assert b"'=1+1" in content or fmt == "xlsx"
     services.user_update(formulaic, first_name="Plain", by=admin_user, reason="Test")
@@ -138,3 +183,37 @@ def test_exported_formula_text_comes_back_as_the_same_text(fmt, everything, admi
     assert formulaic.first_name == "=1+1"
     assert formulaic.last_name == "-minus"
     assert formulaic.sis_user_id == "+RT-3"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_awkward_text_comes_back_exactly(fmt, everything, admin_user):
+    """Every awkward text survives export then import: the quote that makes it safe in a
+    spreadsheet is taken off again, and nothing else is touched."""
+    content = exported("users", fmt)
+    for number, text in enumerate(AWKWARD):
+        person = User.objects.get(sis_user_id=f"AW-{number}")
+        assert (person.first_name, person.last_name) == (text, text[::-1])
+    job = import_file("users", content, by=admin_user, name=f"users.{fmt}")
+    assert counts(job) == {"unchanged": User.objects.count()}, all_messages(job)
+
+
+def test_the_export_quotes_what_a_spreadsheet_would_run_and_doubles_a_typed_quote(everything):
+    raw = exported("users", "csv").decode()
+    for written in ("'=1+1", "'+44", "'-minus", "'@handle", ",'\tTabbed", '"\'\rCarriage"'):
+        assert written in raw
+    assert ",' Spaced ," in raw and "''=typed with its quote" in raw
+    assert ",''',''',learner" in raw  # a text that is two quotes is written with three
+    # A text of its own starting with a quote gets a second one, so it keeps its own.
+    assert ",''s-Hertogenbosch," in raw
+
+
+def test_a_typed_quote_before_a_formula_is_the_spreadsheet_habit(admin_user):
+    """A file typed by hand: '=1+1 is the text =1+1; 's-Hertogenbosch keeps its quote."""
+    content = csv_bytes(
+        ["login_id", "user_id", "first_name", "last_name", "status"],
+        ["typed", "T-1", "'=1+1", "'s-Hertogenbosch", "active"],
+    )
+    job = import_and_apply("users", content, by=admin_user)
+    assert job.state == "done", job.failure
+    person = User.objects.get(username="typed")
+    assert (person.first_name, person.last_name) == ("=1+1", "'s-Hertogenbosch")

@@ -379,7 +379,7 @@ def test_bulk_reactivate_reports_links_and_passwords_downloadable_once(
     assert "1 got a password reset link by email." in page
     download = response.context["download_url"]
     first = client.get(download)
-    rows = list(csv.DictReader(io.StringIO(first.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(first.content.decode("utf-8-sig"))))
     assert {row["username"] for row in rows} == {with_email.username, without.username}
     password = next(
         row["temporary_password"] for row in rows if row["username"] == without.username

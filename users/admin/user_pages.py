@@ -4,15 +4,13 @@ one-time download of handed-out credentials."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import secrets
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,6 +19,7 @@ from django.utils import timezone
 from enrollments.selectors import consumption_sentence
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, manage_refusal, role_of
+from reports.exports import csv_download
 from users import services
 from users.models import User, UserStatus
 
@@ -346,12 +345,10 @@ class UserPages:
         request.session[CREDENTIALS_SESSION_KEY] = stash
         if rows is None:
             raise Http404("This download has already been used or has expired.")
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="reactivated-users-{stamp}.csv"'
-        response["Cache-Control"] = "no-store"
-        return response
+        headers = list(rows[0])
+        return csv_download(
+            f"reactivated-users-{stamp}.csv",
+            headers,
+            ([row[name] for name in headers] for row in rows),
+        )

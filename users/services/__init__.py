@@ -24,6 +24,9 @@ from users.services.common import (
 )
 from users.services.import_plan import (
     IMPORTABLE_FIELDS,
+    SIGN_IN_CHOICES,
+    SIGN_IN_LINK,
+    SIGN_IN_PASSWORD,
     ImportOutcome,
     segments_apply_import,
     users_apply_import,
@@ -109,6 +112,9 @@ __all__ = [
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",
+    "SIGN_IN_CHOICES",
+    "SIGN_IN_LINK",
+    "SIGN_IN_PASSWORD",
     "ImportOutcome",
     "segments_apply_import",
     "users_apply_import",

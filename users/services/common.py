@@ -139,19 +139,23 @@ def _end_sessions(user_ids) -> None:
     UserSession.objects.filter(user_id__in=user_ids).delete()
 
 
-def _issue_credentials(user: User) -> tuple[Credentials, list[str]]:
+def _issue_credentials(
+    user: User, *, by_email: bool = True, welcome: bool = False
+) -> tuple[Credentials, list[str]]:
     """Prepare sign-in for a returning user; returns the credentials and changed fields.
 
-    With an email: the old password stays void and a reset link is mailed after commit.
-    Without: a temporary password, shown once to the admin, valid once and for a while.
+    With an email (and `by_email`): the old password stays void and a reset link is mailed
+    after commit. Otherwise: a temporary password, shown once to the admin, valid once and
+    for a while. `welcome`: the person is new, and the mail says so.
     """
-    if user.email:
+    if by_email and user.email:
         user.set_unusable_password()
         user.must_change_password = False
         user.temporary_password_expires_at = None
         credentials = Credentials(user=user, reset_link_sent_to=user.email)
+        mail = send_set_password_link if welcome else send_password_reset_link
         link_site = site_url()  # the request's host, noted now: mail goes after commit
-        transaction.on_commit(lambda: send_password_reset_link(user, site=link_site))
+        transaction.on_commit(lambda: mail(user, site=link_site))
     else:
         password = "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(12))
         expires_at = timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
@@ -193,6 +197,24 @@ def send_password_reset_link(
         message=(
             f"Hello {user.get_short_name()},\n\n"
             f"{opening}\n\n"
+            f"{password_reset_url(user, site=site)}\n\n"
+            f"Your username is {user.username}. The link works once and expires in "
+            f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+        fail_silently=False,
+    )
+
+
+def send_set_password_link(user: User, *, site: str | None = None) -> None:
+    """A new person's first way in: a link to choose their password."""
+    send_mail(
+        subject="Your training account is ready",
+        message=(
+            f"Hello {user.get_short_name() or user.username},\n\n"
+            "An account has been made for you on the training platform. Choose your "
+            "password here:\n\n"
             f"{password_reset_url(user, site=site)}\n\n"
             f"Your username is {user.username}. The link works once and expires in "
             f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"

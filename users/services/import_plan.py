@@ -23,7 +23,12 @@ from lms_admin.plumbing.bulk import insert_rows, update_rows
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import batched, insert_history_rows
 from users.models import Segment, User, UserStatus
-from users.services.common import BulkOutcome, Credentials, _refuse_unless_may_manage_all
+from users.services.common import (
+    BulkOutcome,
+    Credentials,
+    _issue_credentials,
+    _refuse_unless_may_manage_all,
+)
 from users.services.lifecycle import users_deactivate, users_reactivate, users_undelete
 from users.services.segments import segment_add_members, segment_remove_members
 
@@ -40,6 +45,11 @@ IMPORTABLE_FIELDS = (
 )
 # Rows per set-based statement.
 BATCH = 2000
+# How new people get their first way in: a link by email to choose a password (a temporary
+# password for those without email), a temporary password for everyone, or nothing yet.
+SIGN_IN_LINK = "link"
+SIGN_IN_PASSWORD = "password"
+SIGN_IN_CHOICES = ("", SIGN_IN_LINK, SIGN_IN_PASSWORD)
 
 
 @dataclass
@@ -97,15 +107,46 @@ def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcom
     return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids))
 
 
-def _create_people(rows: list[dict], *, by, reason: str, now) -> list[int]:
-    """Insert new people with their "+" history rows; no usable password yet."""
-    values = [row if row.get("status") else {**row, "status": UserStatus.ACTIVE} for row in rows]
-    common = {"password": make_password(None), "date_joined": now, "status_changed_at": now}
+def _first_sign_in(rows: list[dict], how: str) -> list[Credentials]:
+    """Give each new active person a way in, as reactivation does (`_issue_credentials`):
+    the password fields go into their rows, the links are mailed once they exist."""
+    handed_out = []
+    for row in rows:
+        if row["status"] != UserStatus.ACTIVE:
+            continue
+        person = User(
+            username=row["username"],
+            email=row.get("email") or "",
+            first_name=row.get("first_name") or "",
+            last_name=row.get("last_name") or "",
+        )
+        issued, fields = _issue_credentials(person, by_email=how == SIGN_IN_LINK, welcome=True)
+        row.update({name: getattr(person, name) for name in fields})
+        row["_person"] = person
+        handed_out.append(issued)
+    return handed_out
+
+
+def _create_people(
+    rows: list[dict], *, by, reason: str, now, sign_in: str = ""
+) -> tuple[list[int], list[Credentials]]:
+    """Insert new people with their "+" history rows; no usable password unless `sign_in`
+    says how they get one."""
+    values = [{**row, "status": row.get("status") or UserStatus.ACTIVE} for row in rows]
+    common = {"date_joined": now, "status_changed_at": now}
+    handed_out = _first_sign_in(values, sign_in) if sign_in else []
+    unusable = make_password(None)
+    for row in values:
+        row.setdefault("password", unusable)
+    people = [row.pop("_person", None) for row in values]
     ids = insert_rows(User, values, common=common)
+    for person, pk in zip(people, ids, strict=True):
+        if person is not None:
+            person.pk = pk  # before commit, when the links are mailed
     for batch in batched(ids):
         insert_history_rows(User, batch, by=by, reason=reason, history_type="+", when=now)
     figures.people_added(ids, now=now)
-    return ids
+    return ids, handed_out
 
 
 def _update_people(changes: dict[int, dict], *, now) -> None:
@@ -136,6 +177,7 @@ def users_apply_import(
     undelete: dict[str, list[int]],
     by,
     reason: str,
+    new_people_sign_in: str = "",
 ) -> ImportOutcome:
     """Apply a previewed import of people, all of it or (on any error) none of it.
 
@@ -143,7 +185,10 @@ def users_apply_import(
     update: person id -> {field: new value}.
     status: "active" or "inactive" -> ids of existing people moving there.
     undelete: "active" or "inactive" -> ids of deleted people coming back there.
+    new_people_sign_in: how new active people get in (SIGN_IN_CHOICES; "" for not yet).
     """
+    if new_people_sign_in not in SIGN_IN_CHOICES:
+        raise DomainError(f"Unknown way to sign in: {new_people_sign_in!r}.")
     now = timezone.now()
     outcome = ImportOutcome()
     touched = sorted({*update, *(i for ids in [*status.values(), *undelete.values()] for i in ids)})
@@ -152,7 +197,9 @@ def users_apply_import(
     for batch in batched(touched):
         list(User.objects.filter(id__any_of=batch).select_for_update().values_list("id", flat=True))
 
-    new_ids = _create_people(create, by=by, reason=reason, now=now)
+    new_ids, outcome.credentials = _create_people(
+        create, by=by, reason=reason, now=now, sign_in=new_people_sign_in
+    )
     outcome.created = len(new_ids)
     outcome.enrolled_in_everyone_courses = enrollment_services.enrollments_create_for_new_users(
         new_ids, by=by, reason=reason

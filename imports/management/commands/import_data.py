@@ -41,13 +41,24 @@ class Command(BaseCommand):
             help="SIS account ID or short name of the organisation the file is for.",
         )
         parser.add_argument(
+            "--sign-in",
+            dest="sign_in",
+            choices=["link", "password", "none"],
+            default="none",
+            help="How new people get their first way in: 'link' emails each a link to "
+            "choose a password (people without email get a temporary password), 'password' "
+            "makes temporary passwords for all, shown once here. Default: none yet.",
+        )
+        parser.add_argument(
             "--as",
             dest="username",
             help="The admin who imports (recorded in the history). Needed when there is "
             "more than one training admin.",
         )
 
-    def handle(self, *args, kind, file, dry_run, format, encoding, organisation, username, **o):
+    def handle(
+        self, *args, kind, file, dry_run, format, encoding, organisation, username, sign_in, **o
+    ):
         self.verbosity = o.get("verbosity", 1)
         path = Path(file)
         if not path.is_file():
@@ -77,6 +88,8 @@ class Command(BaseCommand):
                 f"Dry run: nothing was changed. The preview is import #{job.pk} in the admin."
             )
             return
+        job.new_people_sign_in = "" if sign_in == "none" else sign_in
+        job.save(update_fields=["new_people_sign_in"])
         engine.apply(job, echo=self._progress("Importing"))
         if job.state != ImportState.DONE:
             raise CommandError(job.failure)
