@@ -29,6 +29,7 @@ from imports.models import (
     StatusWord,
 )
 from imports.reading import FORMATS
+from lms_admin.plumbing.admin import changed_values, reason_from
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import MANAGER, role_of
 from reports.exports import csv_download
@@ -310,6 +311,27 @@ class StatusWordAdmin(admin.ModelAdmin):
     fields = ("word", "applies_to", "means")
 
     def save_model(self, request, obj, form, change):
-        obj._history_user = request.user
-        obj._change_reason = "Status word changed in the admin"
-        super().save_model(request, obj, form, change)
+        reason = reason_from(request, "Status word changed in the admin")
+        if change:
+            services.status_word_update(
+                StatusWord.objects.get(pk=obj.pk),
+                by=request.user,
+                reason=reason,
+                **changed_values(form, services.STATUS_WORD_FIELDS),
+            )
+        else:
+            obj.pk = services.status_word_create(
+                by=request.user,
+                reason=reason,
+                **{name: form.cleaned_data[name] for name in services.STATUS_WORD_FIELDS},
+            ).pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.status_word_delete(
+            obj, by=request.user, reason=reason_from(request, "Status word removed in the admin")
+        )
+
+    def delete_queryset(self, request, queryset):
+        for status_word in queryset:
+            self.delete_model(request, status_word)

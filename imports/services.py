@@ -7,16 +7,21 @@ worker through the Django Tasks API, with progress the page can follow.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from imports import engine
 from imports.heartbeat import stalled
 from imports.kinds import KINDS
-from imports.models import ImportJob, ImportState, NewPeopleSignIn
+from imports.models import ImportJob, ImportState, NewPeopleSignIn, StatusWord
 from imports.reading import ENCODINGS, FileProblem, check_size, detect_format, estimate_rows
 from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.history import (
+    create_with_history,
+    delete_with_history,
+    update_with_history,
+)
 from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
 
 
@@ -28,6 +33,48 @@ def may_import(person, kind: str) -> bool:
 
 def _runs_in_background(job: ImportJob) -> bool:
     return estimate_rows(bytes(job.content or b""), job.format) > settings.IMPORT_BACKGROUND_ROWS
+
+
+# Status words of a previous LMS ---------------------------------------------------------
+
+STATUS_WORD_FIELDS = ("word", "applies_to", "means")
+
+
+def _refusal(error: ValidationError) -> DomainError:
+    return DomainError(" ".join(error.messages))
+
+
+@transaction.atomic
+def status_word_create(*, word: str, applies_to: str, means: str, by, reason: str) -> StatusWord:
+    """A previous LMS's word for a status ("Long Term Leave" means inactive)."""
+    try:
+        return create_with_history(
+            StatusWord, by=by, reason=reason, word=word, applies_to=applies_to, means=means
+        )
+    except ValidationError as error:
+        raise _refusal(error) from error
+
+
+@transaction.atomic
+def status_word_update(status_word: StatusWord, *, by, reason: str, **changes) -> StatusWord:
+    try:
+        return update_with_history(
+            status_word, changes, by=by, reason=reason, allowed=STATUS_WORD_FIELDS
+        )
+    except ValidationError as error:
+        raise _refusal(error) from error
+
+
+@transaction.atomic
+def status_word_delete(status_word: StatusWord, *, by, reason: str) -> None:
+    """Files using the word are refused from now on; imports done with it stay as they are."""
+    locked = StatusWord.objects.select_for_update().filter(pk=status_word.pk).first()
+    if locked is None:
+        return
+    delete_with_history(locked, by=by, reason=reason)
+
+
+# Import jobs -----------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -9,7 +9,12 @@ from django.views.decorators.http import require_POST
 
 from lms_admin.plumbing.errors import DomainError
 from users.models import AccessToken
-from users.tokens import DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, token_create, token_revoke
+from users.services.tokens import (
+    DEFAULT_EXPIRES_IN_DAYS,
+    MAX_EXPIRES_IN_DAYS,
+    token_create,
+    token_revoke,
+)
 
 
 class TokenForm(forms.Form):

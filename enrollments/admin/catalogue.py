@@ -9,13 +9,14 @@ from django.utils.html import format_html
 from enrollments import services
 from enrollments.admin.course_roster import CoursePages
 from enrollments.models import (
+    Course,
     Enrollment,
     EnrollmentMethod,
     EnrollmentState,
     Section,
 )
 from enrollments.search import search_certificates, search_enrolments
-from lms_admin.plumbing.admin import ScopedAdmin, reason_from
+from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
 
@@ -67,9 +68,13 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
         if change:
-            obj._history_user = request.user
-            obj._change_reason = reason
-            super().save_model(request, obj, form, change)
+            services.course_update(
+                Course.objects.get(pk=obj.pk),
+                by=request.user,
+                reason=reason,
+                **changed_values(form, services.COURSE_FIELDS),
+            )
+            obj.refresh_from_db()
             return
         created = services.course_create(
             code=obj.code,
@@ -85,10 +90,25 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            instance._history_user = request.user
-            instance._change_reason = reason_from(request, "Sections changed in the admin")
-            instance.save()
+        """The sections table: new rows through section_create, changed ones through
+        section_update (sections are never removed here)."""
+        reason = reason_from(request, "Sections changed in the admin")
+        # What Django's formset.save() would note, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for section_form in formset.forms:
+            if not section_form.has_changed():
+                continue
+            values = changed_values(section_form, services.SECTION_FIELDS)
+            if section_form.instance.pk is None:
+                section = services.section_create(
+                    form.instance, by=request.user, reason=reason, **values
+                )
+                formset.new_objects.append(section)
+            else:
+                section = services.section_update(
+                    section_form.instance, by=request.user, reason=reason, **values
+                )
+                formset.changed_objects.append((section, list(values)))
 
     def _set_method(self, request, queryset, method):
         total = 0
@@ -153,9 +173,12 @@ class SectionAdmin(CatalogueAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj._history_user = request.user
-            obj._change_reason = reason_from(request, "Changed in the admin")
-            super().save_model(request, obj, form, change)
+            services.section_update(
+                Section.objects.get(pk=obj.pk),
+                by=request.user,
+                reason=reason_from(request, "Changed in the admin"),
+                **changed_values(form, services.SECTION_FIELDS),
+            )
             return
         created = services.section_create(
             obj.course,

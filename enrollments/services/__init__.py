@@ -5,11 +5,15 @@ live in modules by subject; this package exposes them all.
 """
 
 from enrollments.services.courses import (
+    COURSE_FIELDS,
+    SECTION_FIELDS,
     course_create,
     course_set_enrollment_method,
+    course_update,
     default_section,
     everyone_user_ids,
     section_create,
+    section_update,
 )
 from enrollments.services.enrollments import (
     EnrolOutcome,
@@ -47,7 +51,10 @@ __all__ = [
     "enrollment_start",
     "organisation_add_credits",
     "course_create",
+    "COURSE_FIELDS",
+    "SECTION_FIELDS",
     "course_set_enrollment_method",
+    "course_update",
     "default_section",
     "enrollment_create",
     "enrollment_record_progress",
@@ -60,4 +67,5 @@ __all__ = [
     "enrollments_undelete_for_users",
     "everyone_user_ids",
     "section_create",
+    "section_update",
 ]

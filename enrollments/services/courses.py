@@ -24,6 +24,7 @@ from lms_admin.plumbing.history import (
     create_with_history,
     insert_history_rows,
     save_with_history,
+    update_with_history,
 )
 from lms_admin.plumbing.scoping import organisation_tree_ids
 from users.models import User, UserStatus
@@ -75,6 +76,33 @@ def course_create(
     if enrollment_method != EnrollmentMethod.MANUAL:
         course_set_enrollment_method(course, enrollment_method, by=by, reason=reason)
     return course
+
+
+# What a course's own page changes; the enrolment method has its own service.
+COURSE_FIELDS = ("code", "name", "sis_course_id", "organisation", "start_date", "end_date")
+SECTION_FIELDS = ("name", "sis_section_id")
+
+
+@transaction.atomic
+def course_update(course: Course, *, by, reason: str, **changes) -> Course:
+    """Change a course's code, name, SIS course ID, organisation or dates."""
+    if "sis_course_id" in changes:
+        changes["sis_course_id"] = changes["sis_course_id"] or None
+    try:
+        return update_with_history(course, changes, by=by, reason=reason, allowed=COURSE_FIELDS)
+    except ValidationError as error:
+        raise DomainError(_validation_message(error)) from error
+
+
+@transaction.atomic
+def section_update(section: Section, *, by, reason: str, **changes) -> Section:
+    """Rename a section or change its SIS section ID; it stays in its course."""
+    if "sis_section_id" in changes:
+        changes["sis_section_id"] = changes["sis_section_id"] or None
+    try:
+        return update_with_history(section, changes, by=by, reason=reason, allowed=SECTION_FIELDS)
+    except ValidationError as error:
+        raise DomainError(_validation_message(error)) from error
 
 
 @transaction.atomic

@@ -145,3 +145,9 @@ def reason_from(request, default: str) -> str:
     """The reason an admin typed, or a plain description of where the change came from."""
     typed = (request.POST.get("reason") or "").strip()
     return typed or default
+
+
+def changed_values(form, fields) -> dict:
+    """The fields among `fields` that the person changed on `form`, with their new values:
+    what an admin page hands to an `<entity>_update` service."""
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}

@@ -13,7 +13,9 @@ from itertools import islice
 from django.db import connection, models
 from django.utils import timezone
 
+from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.lookups import array_parameter
+from lms_admin.plumbing.stale import refuse_stale_edit
 
 HISTORY_META_FIELDS = {
     "history_id",
@@ -47,6 +49,38 @@ def create_with_history(model: type[models.Model], *, by, reason: str, **values)
     instance.full_clean()
     instance.save()
     return instance
+
+
+def update_with_history(
+    instance: models.Model,
+    changes: dict,
+    *,
+    by,
+    reason: str,
+    allowed: Sequence[str],
+    expected_version: str | None = None,
+):
+    """The body of a plain `<entity>_update` service: lock the row, refuse a stale page
+    (plumbing.stale), set the fields that differ, validate, and save only them with one
+    history row. Nothing differs, nothing is written. Returns the locked, saved row.
+
+    Call it inside the service's transaction; a ValidationError says what is wrong."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise DomainError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    refuse_stale_edit(locked, expected_version=expected_version)
+    changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, changes[name])
+    locked.full_clean()
+    save_with_history(locked, changed, by=by, reason=reason)
+    for name in changed:
+        setattr(instance, name, getattr(locked, name))
+    return locked
 
 
 def delete_with_history(instance: models.Model, *, by, reason: str) -> None:

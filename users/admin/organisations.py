@@ -1,10 +1,12 @@
 """The organisations admin page: partner organisations and their sub-organisations."""
 
-from lms_admin.plumbing.admin import ScopedAdmin, reason_from
+from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
 from lms_admin.plumbing.scoping import (
     POWER_USER,
     role_of,
 )
+from users import services
+from users.models import Organisation
 
 
 class OrganisationAdmin(ScopedAdmin):
@@ -27,8 +29,15 @@ class OrganisationAdmin(ScopedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj._history_user = request.user
-        obj._change_reason = reason_from(
-            request, "Changed in the admin" if change else "Created in the admin"
-        )
-        super().save_model(request, obj, form, change)
+        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
+        values = {name: form.cleaned_data.get(name) for name in services.ORGANISATION_FIELDS}
+        if change:
+            services.organisation_update(
+                Organisation.objects.get(pk=obj.pk),
+                by=request.user,
+                reason=reason,
+                **changed_values(form, services.ORGANISATION_FIELDS),
+            )
+        else:
+            obj.pk = services.organisation_create(by=request.user, reason=reason, **values).pk
+        obj.refresh_from_db()

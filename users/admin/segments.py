@@ -6,9 +6,8 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from lms_admin.plumbing.admin import ScopedAdmin, reason_from
+from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
 from lms_admin.plumbing.counting import CappedPaginator
-from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
 from users import services
 from users.admin.changelist import status_badge
 from users.models import Segment, SegmentMembership, User, UserStatus
@@ -86,14 +85,21 @@ class SegmentAdmin(ScopedAdmin):
         return redirect(reverse("admin:users_segment_change", args=[segment.pk]))
 
     def save_model(self, request, obj, form, change):
-        by = request.user
-        if role_of(by) == POWER_USER and obj.organisation_id not in organisation_scope(by):
-            raise PermissionDenied("You can only manage segments of your own organisation.")
-        obj._history_user = by
-        obj._change_reason = reason_from(
-            request, "Changed in the admin" if change else "Created in the admin"
-        )
-        super().save_model(request, obj, form, change)
+        # The service refuses (403) a power user's segment of another organisation.
+        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
+        values = {
+            name: form.cleaned_data.get(name) for name in ("name", "organisation", "description")
+        }
+        if change:
+            services.segment_update(
+                Segment.objects.get(pk=obj.pk),
+                by=request.user,
+                reason=reason,
+                **changed_values(form, services.SEGMENT_FIELDS),
+            )
+        else:
+            obj.pk = services.segment_create(by=request.user, reason=reason, **values).pk
+        obj.refresh_from_db()
 
 
 class SegmentMembershipAdmin(ScopedAdmin):

@@ -9,7 +9,12 @@ from lms_admin.plumbing.admin import ScopedAdmin, reason_from
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import TRAINING_ADMIN, role_of
 from users.models import AccessToken
-from users.tokens import DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, token_create, token_revoke
+from users.services.tokens import (
+    DEFAULT_EXPIRES_IN_DAYS,
+    MAX_EXPIRES_IN_DAYS,
+    token_create,
+    token_revoke,
+)
 
 
 class AccessTokenCreationForm(forms.ModelForm):

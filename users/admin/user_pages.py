@@ -9,7 +9,6 @@ import secrets
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,6 +18,7 @@ from django.utils import timezone
 from enrollments.selectors import consumption_sentence
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, manage_refusal, role_of
+from lms_admin.plumbing.stale import StaleEdit
 from reports.exports import csv_download
 from users import services
 from users.models import User, UserStatus
@@ -127,15 +127,6 @@ class UserPages:
     def _card_url(self, user):
         return reverse("admin:users_user_change", args=[user.pk])
 
-    def _stale(self, request, user) -> str | None:
-        expected = request.POST.get("expected_status")
-        if expected and expected != user.status:
-            return (
-                f"Someone else changed {user.get_full_name()} meanwhile: they are now "
-                f"{user.get_status_display()}. Nothing was changed; look again and retry."
-            )
-        return None
-
     def _finish(self, request, user, outcome_message, credentials=None, status=200):
         payload = {
             "ok": True,
@@ -197,29 +188,28 @@ class UserPages:
                 },
             )
         reason = (request.POST.get("reason") or "").strip()
+        # What the page showed: the service refuses if someone changed the status since.
+        seen = {"expected_status": request.POST.get("expected_status")}
         try:
-            with transaction.atomic():
-                locked = User.objects.select_for_update().get(pk=user.pk)
-                stale = self._stale(request, locked)
-                if stale:
-                    return self._refuse(request, locked, stale, 409)
-                if locked.status == UserStatus.INACTIVE:
-                    credentials = services.user_reactivate(
-                        locked, by=request.user, reason=reason or "Reactivated in the admin"
-                    )
-                    message = f"{locked.get_full_name()} is active again."
-                else:
-                    credentials = None
-                    services.user_deactivate(
-                        locked, by=request.user, reason=reason or "Deactivated in the admin"
-                    )
-                    message = (
-                        f"{locked.get_full_name()} is inactive: no access from now on; "
-                        "enrolments and history are kept."
-                    )
+            if user.status == UserStatus.INACTIVE:
+                credentials = services.user_reactivate(
+                    user, by=request.user, reason=reason or "Reactivated in the admin", **seen
+                )
+                message = f"{user.get_full_name()} is active again."
+            else:
+                credentials = None
+                services.user_deactivate(
+                    user, by=request.user, reason=reason or "Deactivated in the admin", **seen
+                )
+                message = (
+                    f"{user.get_full_name()} is inactive: no access from now on; "
+                    "enrolments and history are kept."
+                )
+        except StaleEdit as stale:
+            return self._refuse(request, stale.instance, str(stale), 409)
         except DomainError as error:
             return self._refuse(request, user, str(error), error_status(error))
-        return self._finish(request, locked, message, credentials)
+        return self._finish(request, user, message, credentials)
 
     @json_errors
     def reset_password(self, request, object_id):
@@ -249,7 +239,10 @@ class UserPages:
                 user,
                 by=request.user,
                 reason=request.POST.get("reason", "").strip() or "Password reset in the admin",
+                expected_status=request.POST.get("expected_status"),
             )
+        except StaleEdit as stale:
+            return self._refuse(request, stale.instance, str(stale), 409)
         except DomainError as error:
             return self._refuse(request, user, str(error), error_status(error))
         return self._finish(request, user, "Password reset.", credentials)
@@ -276,19 +269,17 @@ class UserPages:
                 },
             )
         try:
-            with transaction.atomic():
-                locked = User.objects.select_for_update().get(pk=user.pk)
-                stale = self._stale(request, locked)
-                if stale:
-                    return self._refuse(request, locked, stale, 409)
-                services.user_delete(
-                    locked,
-                    by=request.user,
-                    reason=request.POST.get("reason", "").strip() or "Deleted in the admin",
-                )
+            services.user_delete(
+                user,
+                by=request.user,
+                reason=request.POST.get("reason", "").strip() or "Deleted in the admin",
+                expected_status=request.POST.get("expected_status"),
+            )
+        except StaleEdit as stale:
+            return self._refuse(request, stale.instance, str(stale), 409)
         except DomainError as error:
             return self._refuse(request, user, str(error), error_status(error))
-        return self._finish(request, locked, f"{locked.get_full_name()} is deleted.")
+        return self._finish(request, user, f"{user.get_full_name()} is deleted.")
 
     @json_errors
     def undelete(self, request, object_id):
@@ -314,7 +305,10 @@ class UserPages:
                 user,
                 by=request.user,
                 reason=request.POST.get("reason", "").strip() or "Undeleted in the admin",
+                expected_status=request.POST.get("expected_status"),
             )
+        except StaleEdit as stale:
+            return self._refuse(request, stale.instance, str(stale), 409)
         except DomainError as error:
             return self._refuse(request, user, str(error), error_status(error))
         user.refresh_from_db()

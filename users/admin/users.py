@@ -26,6 +26,7 @@ from lms_admin.plumbing.scoping import (
     restricted_to_plain_accounts,
     role_of,
 )
+from lms_admin.plumbing.stale import StaleEdit, edit_version
 from users import services
 from users.admin.bulk import BulkActions, bulk_action_names
 from users.admin.changelist import (
@@ -76,47 +77,12 @@ class PowerUserCreationForm(UserCreationForm):
         fields = ("username", "email", "first_name", "last_name", "sis_user_id", "organisation")
 
 
-class StaleEdit(Exception):
-    def __init__(self, user, latest):
-        super().__init__("stale edit")
-        self.user = user
-        self.latest = latest
-
-    def message(self) -> str:
-        who = "Someone else"
-        when = ""
-        if self.latest is not None:
-            if self.latest.history_user is not None:
-                who = self.latest.history_user.get_full_name()
-            when = timezone.localtime(self.latest.history_date).strftime(" at %H:%M on %d %b")
-        why = (
-            f" ({self.latest.history_change_reason})"
-            if self.latest and (self.latest.history_change_reason)
-            else ""
-        )
-        return (
-            f"{who} changed {self.user.get_full_name()}{when}{why} while you were editing. "
-            "Nothing was saved; here is the latest version. Make your change again."
-        )
-
-
 BREAK_AFTER = re.compile(r"([@._-])")
 
 
 def breakable(text: str):
     """Text that may wrap after "@", ".", "_" and "-" (long usernames and email addresses)."""
     return mark_safe(BREAK_AFTER.sub(r"\1<wbr>", esc(text)))
-
-
-def latest_version(user_id) -> str:
-    """The id of the user's latest history row: every change writes one."""
-    found = (
-        User.history.filter(id=user_id)
-        .order_by("-history_id")
-        .values_list("history_id", flat=True)
-        .first()
-    )
-    return "" if found is None else str(found)
 
 
 class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
@@ -411,7 +377,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             "can_change": may_change,
             "can_delete_user": self.has_lifecycle_delete_permission(request, user),
             # What the form was loaded from; a save compares it with the latest history row.
-            "version": request.POST.get("expected_version") or latest_version(user.pk),
+            "version": request.POST.get("expected_version") or edit_version(user),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
@@ -420,7 +386,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except StaleEdit as stale:
-            self.message_user(request, stale.message(), messages.ERROR)
+            self.message_user(request, stale.message, messages.ERROR)
             return redirect(request.path)
 
     def save_model(self, request, obj, form, change):
@@ -442,11 +408,6 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             obj.pk = created.pk
             obj.refresh_from_db()
             return
-        current = User.objects.select_for_update().get(pk=obj.pk)
-        expected = request.POST.get("expected_version")
-        if expected is not None and expected != latest_version(obj.pk):
-            latest = User.history.filter(id=obj.pk).select_related("history_user").first()
-            raise StaleEdit(current, latest)
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         groups = changes.pop("groups", None)
         access = groups is not None or bool(set(changes) & {"is_staff", "is_superuser"})
@@ -459,7 +420,13 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             (True, True): "Profile and admin access changed in the admin",
         }[(profile, access)]
         services.user_update(
-            current, by=by, reason=reason_from(request, default), groups=groups, **changes
+            User.objects.get(pk=obj.pk),
+            by=by,
+            reason=reason_from(request, default),
+            groups=groups,
+            # What the form was loaded from: the service refuses if someone changed it since.
+            expected_version=request.POST.get("expected_version"),
+            **changes,
         )
 
     def save_related(self, request, form, formsets, change):

@@ -5,8 +5,10 @@ The functions live in modules by subject; this package exposes them all.
 """
 
 from users.services.accounts import (
+    ORGANISATION_FIELDS,
     MailOutcome,
     organisation_create,
+    organisation_update,
     user_consume_temporary_password,
     user_create,
     user_set_password,
@@ -71,10 +73,12 @@ from users.services.reviews import (
     review_runs_tick,
 )
 from users.services.segments import (
+    SEGMENT_FIELDS,
     segment_add_members,
     segment_create,
     segment_membership_delete,
     segment_remove_members,
+    segment_update,
 )
 from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
 from users.services.sign_in_events import (
@@ -82,6 +86,7 @@ from users.services.sign_in_events import (
     authentication_events_purge,
     user_end_sessions,
 )
+from users.services.tokens import token_create, token_revoke
 
 __all__ = [
     "review_candidates_decide",
@@ -125,13 +130,19 @@ __all__ = [
     "BulkOutcome",
     "Credentials",
     "MailOutcome",
+    "ORGANISATION_FIELDS",
     "mask_email",
     "organisation_create",
+    "organisation_update",
     "password_reset_url",
+    "SEGMENT_FIELDS",
     "segment_add_members",
     "segment_create",
     "segment_membership_delete",
     "segment_remove_members",
+    "segment_update",
+    "token_create",
+    "token_revoke",
     "send_password_reset_link",
     "user_consume_temporary_password",
     "user_create",

@@ -20,6 +20,7 @@ from lms_admin.plumbing.history import (
     create_with_history,
     insert_history_rows,
     save_with_history,
+    update_with_history,
 )
 from lms_admin.plumbing.scoping import (
     TRAINING_ADMIN,
@@ -27,6 +28,7 @@ from lms_admin.plumbing.scoping import (
     organisation_scope,
     restricted_to_plain_accounts,
 )
+from lms_admin.plumbing.stale import refuse_stale_edit
 from users.models import (
     Organisation,
     User,
@@ -70,6 +72,33 @@ def organisation_create(
         )
     except ValidationError as error:
         raise DomainError(" ".join(error.messages)) from error
+
+
+ORGANISATION_FIELDS = ("name", "slug", "sis_account_id", "parent", "seat_limit")
+
+
+@transaction.atomic
+def organisation_update(organisation: Organisation, *, by, reason: str, **changes) -> Organisation:
+    """Change an organisation's name, slug, SIS account ID, parent or seat limit."""
+    if "sis_account_id" in changes:
+        changes["sis_account_id"] = changes["sis_account_id"] or None
+    parent = changes.get("parent")
+    if parent is not None and organisation.pk in _ancestors_and_self(parent):
+        raise DomainError("An organisation cannot sit inside itself or one of its own parts.")
+    try:
+        return update_with_history(
+            organisation, changes, by=by, reason=reason, allowed=ORGANISATION_FIELDS
+        )
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from error
+
+
+def _ancestors_and_self(organisation: Organisation) -> set[int]:
+    found, current = set(), organisation
+    while current is not None and current.pk not in found:
+        found.add(current.pk)
+        current = current.parent
+    return found
 
 
 @transaction.atomic
@@ -144,13 +173,22 @@ def _roles_text(roles: set[str]) -> str:
 
 
 @transaction.atomic
-def user_update(user: User, *, by, reason: str, groups=None, **changes) -> User:
+def user_update(
+    user: User,
+    *,
+    by,
+    reason: str,
+    groups=None,
+    expected_version: str | None = None,
+    **changes,
+) -> User:
     """Change profile fields and admin access (is_staff, is_superuser and, when `groups` is
     given, the role groups: Group objects or names). Not the status: it has its own services.
 
     One history row for the whole change, with actor and reason; a change of roles is named
     in the reason, since roles live outside the user row. Only training admins change admin
-    access, and the last active training admin cannot lose it.
+    access, and the last active training admin cannot lose it. `expected_version`: the
+    version the editing page was built from (lms_admin.plumbing.stale).
     """
     unknown = set(changes) - set(PROFILE_FIELDS) - set(ACCESS_FIELDS)
     if unknown:
@@ -158,6 +196,7 @@ def user_update(user: User, *, by, reason: str, groups=None, **changes) -> User:
     locked = _lock(user)
     _refuse_anonymised(locked)
     _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version)
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
     old_roles = set(locked.groups.values_list("name", flat=True))
     new_groups = None

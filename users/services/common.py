@@ -122,8 +122,8 @@ def _training_admins() -> QuerySet:
 
 def _refuse_removing_last_training_admins(ids: list[int]) -> None:
     admins = _training_admins()
-    leaving = admins.filter(id__in=ids)
-    if leaving.exists() and not admins.exclude(id__in=ids).exists():
+    leaving = admins.filter(id__any_of=ids)
+    if leaving.exists() and not admins.exclude(id__any_of=ids).exists():
         raise _last_training_admins_error(leaving)
 
 

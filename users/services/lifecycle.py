@@ -27,6 +27,7 @@ from lms_admin.plumbing.history import (
     save_with_history,
 )
 from lms_admin.plumbing.scoping import TRAINING_ADMIN
+from lms_admin.plumbing.stale import refuse_stale_edit
 from users.models import (
     Organisation,
     User,
@@ -55,11 +56,19 @@ from users.services.common import (
 
 
 @transaction.atomic
-def user_deactivate(user: User, *, by, reason: str) -> User:
+def user_deactivate(
+    user: User,
+    *,
+    by,
+    reason: str,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> User:
     """Inactive: no sign-in, sessions ended, password void; enrolments exactly as they were."""
     locked = _lock(user)
     _refuse_anonymised(locked)
     _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status == UserStatus.INACTIVE:
         return locked
     if locked.status == UserStatus.DELETED:
@@ -78,11 +87,19 @@ def user_deactivate(user: User, *, by, reason: str) -> User:
 
 
 @transaction.atomic
-def user_reactivate(user: User, *, by, reason: str) -> Credentials:
+def user_reactivate(
+    user: User,
+    *,
+    by,
+    reason: str,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> Credentials:
     """Active again, with every enrolment as it was, and a new way to sign in."""
     locked = _lock(user)
     _refuse_anonymised(locked)
     _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status == UserStatus.DELETED:
         raise DomainError(f"{_label(locked)} is deleted. Undelete them instead of reactivating.")
     if locked.status == UserStatus.ACTIVE:
@@ -97,11 +114,19 @@ def user_reactivate(user: User, *, by, reason: str) -> Credentials:
 
 
 @transaction.atomic
-def user_reset_password(user: User, *, by, reason: str) -> Credentials:
+def user_reset_password(
+    user: User,
+    *,
+    by,
+    reason: str,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> Credentials:
     """A new way in for an active user: a reset link by email, or a temporary password."""
     locked = _lock(user)
     _refuse_anonymised(locked)
     _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status != UserStatus.ACTIVE:
         raise DomainError(
             f"{_label(locked)} is {locked.get_status_display().lower()}; "
@@ -118,11 +143,19 @@ def user_reset_password(user: User, *, by, reason: str) -> Credentials:
 
 
 @transaction.atomic
-def user_delete(user: User, *, by, reason: str) -> User:
+def user_delete(
+    user: User,
+    *,
+    by,
+    reason: str,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> User:
     """Deleted: each enrolment's state is kept in state_before_delete, then set "deleted"."""
     locked = _lock(user)
     _refuse_anonymised(locked)
     _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status == UserStatus.DELETED:
         return locked
     if locked.pk == getattr(by, "pk", None):
@@ -154,11 +187,19 @@ def user_delete(user: User, *, by, reason: str) -> User:
 
 
 @transaction.atomic
-def user_undelete(user: User, *, by, reason: str) -> Credentials:
+def user_undelete(
+    user: User,
+    *,
+    by,
+    reason: str,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> Credentials:
     """Back to the status before deletion, and every enrolment back to its exact state."""
     locked = _lock(user)
     _refuse_anonymised(locked)
     _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status != UserStatus.DELETED:
         return Credentials(user=locked)
     locked.status = locked.status_before_delete or UserStatus.INACTIVE
@@ -294,15 +335,11 @@ def _change_status_in_bulk(
     columns = ", ".join(quote(column) for column in history_columns(User))
     setters = ", ".join(f"{quote(column)} = {sql}" for column, (sql, _) in assignments.items())
     set_params = [param for _, params in assignments.values() for param in params]
-    # Active people made inactive or deleted leave the figures (see reports.ledger_write): their
+    if UserStatus.ACTIVE in assignments["status"][1] or list(from_statuses) != [UserStatus.ACTIVE]:
+        raise ValueError("The set-based status change takes active people out of access only.")
+    # Active people made inactive leave the figures (see lms_admin.plumbing.figures): their
     # own count in this statement, what they own in one statement after it.
-    leaving = (
-        from_statuses == [UserStatus.ACTIVE] and UserStatus.ACTIVE not in (assignments["status"][1])
-    )
-    leaving_cte, leaving_params = "", []
-    if leaving:
-        leaving_sql, leaving_params = figures.leaving_users_cte("changed", now=now)
-        leaving_cte = f", leaving AS ({leaving_sql})"
+    leaving_sql, leaving_params = figures.leaving_users_cte("changed", now=now)
     sql = f"""
         WITH changed AS (
             UPDATE {quote(User._meta.db_table)} SET {setters}
@@ -316,7 +353,7 @@ def _change_status_in_bulk(
         ), ended AS (
             DELETE FROM {quote(UserSession._meta.db_table)}
             WHERE "user_id" IN (SELECT "id" FROM changed)
-        ){leaving_cte}
+        ), leaving AS ({leaving_sql})
         SELECT COALESCE(array_agg("id"), '{{}}'),
                COALESCE(array_agg("organisation_id"), '{{}}'),
                COALESCE(array_agg("id") FILTER (
@@ -341,15 +378,9 @@ def _change_status_in_bulk(
                 *leaving_params,
                 TRAINING_ADMIN,
             ]
-            if leaving:
-                cursor.execute(sql, params)
-                batch_changed, organisations, batch_admins = cursor.fetchone()
-                figures.people_left(batch_changed, organisations, now=now)
-            else:
-                # Deleting inactive people: afterwards they count for nothing either.
-                with figures.people_changing(batch, now=now):
-                    cursor.execute(sql, params)
-                    batch_changed, _, batch_admins = cursor.fetchone()
+            cursor.execute(sql, params)
+            batch_changed, organisations, batch_admins = cursor.fetchone()
+            figures.people_left(batch_changed, organisations, now=now)
             changed += batch_changed
             admins += batch_admins
     skipped = selected - len(changed)

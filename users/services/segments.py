@@ -8,13 +8,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from lms_admin.plumbing import figures
-from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.history import (
     batched,
     create_with_history,
     delete_with_history,
     insert_history_rows,
+    update_with_history,
 )
+from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
 from users.models import (
     Segment,
     SegmentMembership,
@@ -23,8 +25,20 @@ from users.models import (
 # Segments -------------------------------------------------------------------------------
 
 
+SEGMENT_FIELDS = ("name", "organisation", "description")
+
+
+def _refuse_organisation_out_of_reach(by, organisation) -> None:
+    """A power user keeps segments of their own organisation only."""
+    if role_of(by) != POWER_USER:
+        return
+    if getattr(organisation, "pk", organisation) not in (organisation_scope(by) or set()):
+        raise NotPermitted("You can only manage segments of your own organisation.")
+
+
 @transaction.atomic
 def segment_create(*, name: str, organisation=None, description: str = "", by, reason: str):
+    _refuse_organisation_out_of_reach(by, organisation)
     try:
         return create_with_history(
             Segment,
@@ -34,6 +48,18 @@ def segment_create(*, name: str, organisation=None, description: str = "", by, r
             organisation=organisation,
             description=description,
         )
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from error
+
+
+@transaction.atomic
+def segment_update(segment: Segment, *, by, reason: str, **changes) -> Segment:
+    """Rename a segment, describe it, or move it to another organisation."""
+    _refuse_organisation_out_of_reach(by, segment.organisation_id)
+    if "organisation" in changes:
+        _refuse_organisation_out_of_reach(by, changes["organisation"])
+    try:
+        return update_with_history(segment, changes, by=by, reason=reason, allowed=SEGMENT_FIELDS)
     except ValidationError as error:
         raise DomainError(" ".join(error.messages)) from error
 

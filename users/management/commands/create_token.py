@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lms_admin.plumbing.errors import DomainError
 from users.models import User
-from users.tokens import DEFAULT_EXPIRES_IN_DAYS, token_create
+from users.services.tokens import DEFAULT_EXPIRES_IN_DAYS, token_create
 
 
 class Command(BaseCommand):
