@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def build(apps, schema_editor):
-    from reports.ledger_build import rebuild_ledger
+    from reports.ledger_rebuild import rebuild_ledger
 
     rebuild_ledger()
 

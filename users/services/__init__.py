@@ -22,6 +22,12 @@ from users.services.common import (
     password_reset_url,
     send_password_reset_link,
 )
+from users.services.erasure import (
+    ERASED_REASON,
+    pseudonym_label,
+    user_anonymise,
+    users_anonymise,
+)
 from users.services.import_plan import (
     IMPORTABLE_FIELDS,
     ImportOutcome,
@@ -43,6 +49,8 @@ from users.services.lifecycle import (
     users_reactivate,
     users_undelete,
 )
+from users.services.purge import organisation_purge
+from users.services.retention import RetentionOutcome, retention_policy_save, retention_run
 from users.services.segments import (
     segment_add_members,
     segment_create,
@@ -52,6 +60,14 @@ from users.services.segments import (
 from users.services.sign_in import user_record_sign_in_lock, user_unlock_sign_in
 
 __all__ = [
+    "ERASED_REASON",
+    "pseudonym_label",
+    "user_anonymise",
+    "users_anonymise",
+    "organisation_purge",
+    "RetentionOutcome",
+    "retention_policy_save",
+    "retention_run",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",
