@@ -6,21 +6,31 @@
   their confirmation pages), marks (people marked "to be deleted") and user_pages (one-user
   pages: toggle, reset password, delete, undelete, revert, credentials download);
 - segments: segments and their members;
-- tokens: API tokens.
+- tokens: API tokens;
+- erasure: erase one person, purge an organisation's people, retention policies.
 
 Every model is registered here, in one place, so nothing depends on an import's side effect.
 """
 
 from django.contrib import admin
 
+from users.admin.erasure import RetentionPolicyAdmin
 from users.admin.organisations import OrganisationAdmin
 from users.admin.segments import SegmentAdmin, SegmentMembershipAdmin
 from users.admin.tokens import AccessTokenAdmin
 from users.admin.users import UserAdmin
-from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
+from users.models import (
+    AccessToken,
+    Organisation,
+    RetentionPolicy,
+    Segment,
+    SegmentMembership,
+    User,
+)
 
 admin.site.register(Organisation, OrganisationAdmin)
 admin.site.register(User, UserAdmin)
 admin.site.register(Segment, SegmentAdmin)
 admin.site.register(SegmentMembership, SegmentMembershipAdmin)
 admin.site.register(AccessToken, AccessTokenAdmin)
+admin.site.register(RetentionPolicy, RetentionPolicyAdmin)
