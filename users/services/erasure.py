@@ -277,7 +277,11 @@ def _scrub_linked_free_text(former: dict[int, dict], handled: set[str]) -> list[
     touched = []
     for relation in User._meta.related_objects:
         model = relation.related_model
-        if model._meta.db_table in handled or hasattr(model, "instance_type"):
+        if (
+            relation.many_to_many
+            or model._meta.db_table in handled
+            or hasattr(model, "instance_type")
+        ):
             continue
         text_fields = free_text_fields(model)
         if not text_fields:

@@ -86,6 +86,8 @@ def _delete_related(user_ids: list[int]) -> list[Touched]:
         )
     ]
     for relation in User._meta.related_objects:
+        if relation.many_to_many:  # e.g. a segment's members: its through rows go below
+            continue
         model = relation.related_model
         column = relation.field.name
         rows = model._base_manager.filter(**{f"{column}__in": user_ids}).order_by()
