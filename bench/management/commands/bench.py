@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
-BENCH_MODULES = ["bench.users", "bench.api", "bench.reports", "bench.imports"]
+BENCH_MODULES = ["bench.users", "bench.api", "bench.reports", "bench.imports", "bench.erasure"]
 
 
 @dataclass
