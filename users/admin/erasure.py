@@ -18,7 +18,13 @@ from django.urls import path, reverse
 from lms_admin.plumbing.admin import ScopedAdmin, reason_from
 from lms_admin.plumbing.counting import capped_count, count_label
 from lms_admin.plumbing.errors import DomainError
-from lms_admin.plumbing.scoping import TRAINING_ADMIN, role_of
+from lms_admin.plumbing.scoping import (
+    POWER_USER,
+    TRAINING_ADMIN,
+    manage_refusal,
+    may_manage,
+    role_of,
+)
 from users import services
 from users.models import Organisation, RetentionPolicy, User
 from users.selectors.retention import retention_preview
@@ -35,6 +41,11 @@ def _render(admin, request, template, context):
     )
 
 
+def may_erase(actor, user) -> bool:
+    """Training admins, and power users for their own organisation's plain accounts."""
+    return role_of(actor) in (TRAINING_ADMIN, POWER_USER) and may_manage(actor, user)
+
+
 def erase_view(user_admin):
     """The user card's "Erase personal data": explain, ask for a reason and the typed word."""
 
@@ -42,8 +53,12 @@ def erase_view(user_admin):
         user = user_admin.get_queryset(request).filter(pk=object_id).first()
         if user is None:
             raise Http404("No such user, or they belong to another organisation.")
-        if not user_admin.has_lifecycle_delete_permission(request, user):
-            raise PermissionDenied("You do not have permission to erase this person.")
+        if not may_erase(request.user, user):
+            raise PermissionDenied(
+                manage_refusal(request.user, user)
+                or "Only a training admin or a power user "
+                "of their organisation can erase a person's data."
+            )
         context = {
             "title": f"Erase the personal data of {user.get_full_name()}?",
             "subject": user,

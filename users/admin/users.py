@@ -36,7 +36,7 @@ from users.admin.changelist import (
     row_menu,
     status_badge,
 )
-from users.admin.erasure import erasure_urls
+from users.admin.erasure import erasure_urls, may_erase
 from users.admin.filters import (
     DateJoinedFilter,
     LastSignInFilter,
@@ -415,6 +415,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             "can_change": self.has_change_permission(request, user),
             "can_delete_user": self.has_lifecycle_delete_permission(request, user),
             "erasure_receipt": user_erasure_receipt(user),
+            "can_erase": may_erase(request.user, user) and user.anonymised_at is None,
             # What the form was loaded from; a save compares it with the latest history row.
             "version": request.POST.get("expected_version") or latest_version(user.pk),
             **(extra_context or {}),
