@@ -36,14 +36,14 @@ def _add_history_rows(user_id: int, rows: int) -> None:
         series = f"generate_series(1, {int(rows)})"
     else:
         series = (
-            f"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {int(rows)})"
-            " SELECT i FROM n)"
+            "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+            f" WHERE i < {int(rows)}) SELECT i FROM n)"
         )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}, history_date, history_change_reason, history_type,"
-            f" history_user_id) SELECT {columns}, %s, %s, '~', NULL FROM {quote(User._meta.db_table)},"
-            f" {series} AS s WHERE id = %s",
+            f"INSERT INTO {table} ({columns}, history_date, history_change_reason,"
+            f" history_type, history_user_id) SELECT {columns}, %s, %s, '~', NULL"
+            f" FROM {quote(User._meta.db_table)}, {series} AS s WHERE id = %s",
             [timezone.now(), "Bench change", user_id],
         )
 
