@@ -193,18 +193,28 @@ def scrub_rows(
     return Touched(model._meta.db_table, sorted(changed_fields), rows)
 
 
-def sweep_free_text(identifiers: Identifiers, *, skip: dict[str, set[str]]) -> list[Touched]:
+def sweep_free_text(
+    identifiers: Identifiers,
+    *,
+    skip: dict[str, set[str]],
+    narrowed: dict[str, models.QuerySet] | None = None,
+) -> list[Touched]:
     """Every free-text field of every installed model, but those in `skip` ({table:
-    {column, ...}}, rewritten by key by the caller), scrubbed of the identifiers."""
+    {column, ...}}, rewritten by key by the caller), scrubbed of the identifiers. A table in
+    `narrowed` is searched only in the rows of its queryset (a history table of millions of
+    rows, searched in the rows about the person, by an index)."""
+    narrowed = narrowed or {}
     touched = []
     for model in apps.get_models(include_auto_created=True):
         if model._meta.proxy or not model._meta.managed:
             continue
-        skipped = skip.get(model._meta.db_table, set())
+        table = model._meta.db_table
+        skipped = skip.get(table, set())
         if "*" in skipped:
             continue
         fields = [f for f in free_text_fields(model) if f.column not in skipped]
-        found = scrub_rows(model._default_manager.all(), fields, identifiers)
+        rows = narrowed.get(table, model._default_manager.all())
+        found = scrub_rows(rows, fields, identifiers)
         if found:
             touched.append(found)
     return touched

@@ -44,6 +44,8 @@ from users.services.common import (
 )
 
 ERASED_REASON = "Erased on request"
+# People per set-based step of a bulk erasure.
+BULK_BATCH = 5000
 IDENTITY_FIELDS = ("username", "email", "first_name", "last_name", "sis_user_id")
 # Third-party tables of failed sign-ins: they hold usernames and addresses, so a person's
 # rows go entirely (nothing in them is worth keeping once the person is gone).
@@ -60,6 +62,11 @@ KEPT = [
         "happened stays complete.",
     ),
     ("sign-up and last sign-in dates", "Kept on the anonymised account: not identifying."),
+    (
+        "other people's history",
+        "Reasons typed on other people's records are not searched: those history tables "
+        "hold millions of rows. Their own records' history and every other table are.",
+    ),
 ]
 
 
@@ -156,11 +163,28 @@ def _sweep_skips() -> dict[str, set[str]]:
         ErasureReceipt._meta.db_table: {"*"},  # written here, without personal data
         User.history.model._meta.db_table: set(IDENTITY_FIELDS),  # rewritten by key
         "users_usersearch": {"*"},  # kept by a trigger from users_user
+        UserSession._meta.db_table: {"*"},  # the person's sessions are deleted by key
     }
     if apps.is_installed("axes"):
         for name in SIGN_IN_THROTTLE_MODELS:
             skip[apps.get_model("axes", name)._meta.db_table] = {"*"}
     return skip
+
+
+def _person_history(user_id: int) -> dict[str, QuerySet]:
+    """The history tables of records about a person (their account, enrolments,
+    certificates, memberships, tokens: any tracked model whose scope runs through its user),
+    narrowed to the rows about this person by an index. These tables hold millions of rows;
+    the rest of each is about other people."""
+    narrowed = {User.history.model._meta.db_table: User.history.filter(id=user_id)}
+    for model in apps.get_models():
+        history = getattr(model, "history", None)
+        path = getattr(model, "scope_path", "")
+        if history is None or not path.endswith("user__organisation_id"):
+            continue
+        person = path.removesuffix("__organisation_id")
+        narrowed[history.model._meta.db_table] = history.model.objects.filter(**{person: user_id})
+    return narrowed
 
 
 def _kept(user_ids: list[int]) -> list[dict]:
@@ -214,7 +238,9 @@ def user_anonymise(user: User, *, by, reason: str) -> ErasureReceipt:
 
     touched += _end_access([locked.pk])
     touched += _sign_in_throttle_rows(identifiers, [former["username"], former["email"] or ""])
-    touched += sweep_free_text(identifiers, skip=_sweep_skips())
+    touched += sweep_free_text(
+        identifiers, skip=_sweep_skips(), narrowed=_person_history(locked.pk)
+    )
     receipt = ErasureReceipt.objects.create(
         kind=ErasureKind.PERSON,
         user=locked,
@@ -258,16 +284,21 @@ def _pseudonym_sql() -> dict[str, str]:
     }
 
 
-def _rewrite_identities(model: type[models.Model], ids: list[int], extra: str = "") -> int:
+def _rewrite_identities(
+    model: type[models.Model], ids: list[int], extra: dict | None = None
+) -> int:
+    """Identity columns (and `extra` {column: value}) rewritten by one UPDATE."""
     quote = connection.ops.quote_name
-    setters = ", ".join(f"{quote(name)} = {sql}" for name, sql in _pseudonym_sql().items())
+    extra = extra or {}
+    setters = [f"{quote(name)} = {sql}" for name, sql in _pseudonym_sql().items()]
+    setters += [f"{quote(name)} = %s" for name in extra]
     placeholders = ", ".join(["%s"] * len(ids))
     sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {setters}{extra} "
+        f"UPDATE {quote(model._meta.db_table)} SET {', '.join(setters)} "
         f"WHERE {quote('id')} IN ({placeholders})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, [*extra.values(), *ids])
         return cursor.rowcount
 
 
@@ -327,7 +358,7 @@ def users_anonymise(
             ErasureReceipt._meta.db_table,
             "users_usersearch",
         }
-        for batch in batched(ids, 2000):
+        for batch in batched(ids, BULK_BATCH):
             former = {
                 row["id"]: row
                 for row in User.objects.filter(id__in=batch).values("id", *IDENTITY_FIELDS)
@@ -348,14 +379,17 @@ def users_anonymise(
                 User.objects.filter(id__in=active).update(
                     status=UserStatus.INACTIVE, status_changed_at=now
                 )
-                _rewrite_identities(User, batch)
-                User.objects.filter(id__in=batch).update(
-                    anonymised_at=now,
-                    password=unusable,
-                    marked_for_deletion_at=None,
-                    marked_for_deletion_by=None,
-                    must_change_password=False,
-                    temporary_password_expires_at=None,
+                _rewrite_identities(
+                    User,
+                    batch,
+                    {
+                        "anonymised_at": now,
+                        "password": unusable,
+                        "marked_for_deletion_at": None,
+                        "marked_for_deletion_by_id": None,
+                        "must_change_password": False,
+                        "temporary_password_expires_at": None,
+                    },
                 )
             insert_history_rows(User, batch, by=by, reason=ERASED_REASON, when=now)
             touched.append(Touched(User._meta.db_table, list(IDENTITY_FIELDS), len(batch)))
@@ -395,6 +429,8 @@ def _bulk_throttle_rows(names: list[str]) -> list[Touched]:
     touched = []
     for name in SIGN_IN_THROTTLE_MODELS:
         model = apps.get_model("axes", name)
+        if not model.objects.exists():  # usually: the throttle's rows expire within hours
+            continue
         deleted, _ = (
             model.objects.annotate(_lowered=Lower("username")).filter(_lowered__in=lowered).delete()
         )
