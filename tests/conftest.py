@@ -31,6 +31,7 @@ def roles(db):
         )
         imports_migration.assign(apps)
         imports_migration.add_words(apps, None)
+        importlib.import_module("users.migrations.0014_erasure_roles").assign(apps)
 
 
 @pytest.fixture

@@ -723,3 +723,90 @@ class SignInName(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ErasureKind(models.TextChoices):
+    PERSON = "person", "One person erased on request"
+    RETENTION = "retention", "People anonymised by the retention policy"
+    PURGE = "purge", "An organisation's people purged"
+
+
+class ErasureReceipt(models.Model):
+    """What an erasure did, table by table, and what it kept and why. It holds no personal
+    data: the person appears only as their pseudonym, a purge only as counts."""
+
+    kind = models.CharField(max_length=10, choices=ErasureKind.choices)
+    # The erased person (kept, anonymised) for a one-person erasure; empty otherwise.
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="erasure_receipts"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pseudonym = models.CharField(max_length=150, blank=True)
+    people = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The reason as typed, with any of the person's identifiers replaced by the pseudonym.
+    reason = models.TextField(blank=True)
+    # [{"table", "fields", "rows", "action"}, ...] and [{"what", "rows", "why"}, ...]
+    touched = models.JSONField(default=list, blank=True)
+    kept = models.JSONField(default=list, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="erasure_receipt_created_idx")]
+
+    def __str__(self):
+        return f"Erasure receipt {self.pk} ({self.get_kind_display()})"
+
+    @property
+    def rows_touched(self) -> int:
+        return sum(item.get("rows", 0) for item in self.touched)
+
+
+class RetentionPolicy(models.Model):
+    """How long an organisation keeps a leaver's record. Organisations without a policy of
+    their own follow the defaults (six years inactive, thirty days deleted)."""
+
+    DEFAULT_INACTIVE_YEARS = 6
+    DEFAULT_DELETED_DAYS = 30
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="retention_policy"
+    )
+    enabled = models.BooleanField(
+        default=True, help_text="When off, the scheduled run leaves this organisation alone."
+    )
+    inactive_years = models.PositiveSmallIntegerField(
+        default=DEFAULT_INACTIVE_YEARS,
+        help_text="Anonymise people who have been inactive for more than this many years.",
+    )
+    deleted_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_DELETED_DAYS,
+        help_text="Anonymise deleted people this many days after their deletion.",
+    )
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+
+    class Meta:
+        verbose_name = "retention policy"
+        verbose_name_plural = "retention policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inactive_years__gte=1), name="retention_inactive_years_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_days__gte=1), name="retention_deleted_days_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Retention policy of {self.organisation}"

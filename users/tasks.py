@@ -1,7 +1,7 @@
 """Background work of the users app, through the Django Tasks API (django-tasks).
 
-The "Forgot password" email, and the dormant-account reviews: `manage.py run_reviews` (from
-cron) enqueues `run_scheduled_reviews`; notices to reviewers and training admins are enqueued
+The "Forgot password" email, the retention run, and the dormant-account reviews:
+`manage.py run_reviews` (from cron) enqueues `run_scheduled_reviews`; notices to reviewers and training admins are enqueued
 by the services after their change commits. Each task is safe to run again: a started review
 moves the policy's next date, a reminder is sent once, and a closed review is left alone.
 """
@@ -10,6 +10,7 @@ from django_tasks import task
 
 from users import services
 from users.models import User
+from users.services.retention import retention_run
 
 
 @task()
@@ -40,3 +41,10 @@ def purge_authentication_events() -> int:
     from users.services import authentication_events_purge
 
     return authentication_events_purge()
+
+
+@task()
+def run_retention() -> dict:
+    """The retention policy's run; cron enqueues it or runs `manage.py run_retention`."""
+    outcome = retention_run(by=None)
+    return {"people": outcome.total, "receipts": [receipt.pk for receipt in outcome.receipts]}

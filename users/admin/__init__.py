@@ -9,12 +9,14 @@
 - tokens: API tokens;
 - reviews: reviews of dormant accounts (mounted at admin/users/review/ by lms_admin/urls.py)
   and review_policies: each organisation's review policy.
+- erasure: erase one person, purge an organisation's people, retention policies.
 
 Every model is registered here, in one place, so nothing depends on an import's side effect.
 """
 
 from django.contrib import admin
 
+from users.admin.erasure import RetentionPolicyAdmin
 from users.admin.organisations import OrganisationAdmin
 from users.admin.review_policies import ReviewPolicyAdmin
 from users.admin.segments import SegmentAdmin, SegmentMembershipAdmin
@@ -23,6 +25,7 @@ from users.admin.users import UserAdmin
 from users.models import (
     AccessToken,
     Organisation,
+    RetentionPolicy,
     ReviewPolicy,
     Segment,
     SegmentMembership,
@@ -35,3 +38,4 @@ admin.site.register(Segment, SegmentAdmin)
 admin.site.register(SegmentMembership, SegmentMembershipAdmin)
 admin.site.register(AccessToken, AccessTokenAdmin)
 admin.site.register(ReviewPolicy, ReviewPolicyAdmin)
+admin.site.register(RetentionPolicy, RetentionPolicyAdmin)

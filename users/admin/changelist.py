@@ -211,6 +211,9 @@ def row_menu(obj):
         links.append(("Undelete", object_url("admin:users_user_undelete", obj.pk)))
     elif may_delete:
         links.append(("Delete", object_url("admin:users_user_remove", obj.pk)))
+    # Shown to whoever may change the row (never managers); the page checks the role.
+    if may_change and obj.anonymised_at is None:
+        links.append(("Erase personal data", object_url("admin:users_user_erase", obj.pk)))
     items = "".join(f'<li><a href="{esc(url)}">{esc(text)}</a></li>' for text, url in links)
     return mark_safe(
         f'<details class="row-menu"><summary aria-label="Actions for {esc(obj.username)}">⋯'

@@ -3,6 +3,7 @@
 from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
 from lms_admin.plumbing.scoping import (
     POWER_USER,
+    TRAINING_ADMIN,
     role_of,
 )
 from users import services
@@ -10,6 +11,7 @@ from users.models import Organisation
 
 
 class OrganisationAdmin(ScopedAdmin):
+    change_form_template = "admin/users/organisation/change_form.html"
     list_display = ("name", "slug", "sis_account_id", "parent", "seat_limit", "credit_balance")
     fields = ("name", "slug", "sis_account_id", "parent", "contact", "seat_limit", "credit_balance")
     # Credits change only through the ledger (enrollments.services.organisation_add_credits).
@@ -27,6 +29,15 @@ class OrganisationAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        from users.admin.erasure import purge_urls
+
+        return [*purge_urls(self), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {"can_purge": role_of(request.user) == TRAINING_ADMIN, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")

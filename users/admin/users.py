@@ -37,6 +37,7 @@ from users.admin.changelist import (
     row_menu,
     status_badge,
 )
+from users.admin.erasure import erasure_urls, may_erase
 from users.admin.filters import (
     DateJoinedFilter,
     LastSignInFilter,
@@ -50,7 +51,12 @@ from users.admin.sign_in import unlock_sign_in_view
 from users.admin.user_pages import UserPages
 from users.models import SegmentMembership, User, UserStatus
 from users.search import users_matching
-from users.selectors.card import user_changes, user_status_timeline, user_training_history
+from users.selectors.card import (
+    user_changes,
+    user_erasure_receipt,
+    user_status_timeline,
+    user_training_history,
+)
 
 ACCESS_FORM_FIELDS = ("is_staff", "is_superuser", "groups")
 
@@ -209,6 +215,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
                 wrap(pages.credentials_csv),
                 name="users_user_credentials",
             ),
+            *erasure_urls(self),
             *super().get_urls(),
         ]
 
@@ -376,6 +383,8 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             "memberships": user.segment_memberships.select_related("segment"),
             "can_change": may_change,
             "can_delete_user": self.has_lifecycle_delete_permission(request, user),
+            "erasure_receipt": user_erasure_receipt(user),
+            "can_erase": may_erase(request.user, user) and user.anonymised_at is None,
             # What the form was loaded from; a save compares it with the latest history row.
             "version": request.POST.get("expected_version") or edit_version(user),
             **(extra_context or {}),

@@ -131,3 +131,10 @@ def has_activity_condition() -> Q:
 
 def users_with_activity(users: QuerySet) -> QuerySet:
     return users.filter(has_activity_condition())
+
+
+def user_erasure_receipt(user: User):
+    """The receipt of the person's erasure, when they were erased on request."""
+    if user.anonymised_at is None:
+        return None
+    return user.erasure_receipts.order_by("-created_at").first()

@@ -24,6 +24,12 @@ from users.services.common import (
     password_reset_url,
     send_password_reset_link,
 )
+from users.services.erasure import (
+    ERASED_REASON,
+    pseudonym_label,
+    user_anonymise,
+    users_anonymise,
+)
 from users.services.import_plan import (
     IMPORTABLE_FIELDS,
     SIGN_IN_CHOICES,
@@ -59,6 +65,8 @@ from users.services.merging import (
     merge_undo,
     users_merge,
 )
+from users.services.purge import organisation_purge
+from users.services.retention import RetentionOutcome, retention_policy_save, retention_run
 from users.services.reviews import (
     review_candidates_decide,
     review_notice_send,
@@ -114,6 +122,14 @@ __all__ = [
     "merge_refusal",
     "merge_undo",
     "users_merge",
+    "ERASED_REASON",
+    "pseudonym_label",
+    "user_anonymise",
+    "users_anonymise",
+    "organisation_purge",
+    "RetentionOutcome",
+    "retention_policy_save",
+    "retention_run",
     "user_record_sign_in_lock",
     "user_unlock_sign_in",
     "IMPORTABLE_FIELDS",

@@ -25,6 +25,7 @@ BENCH_MODULES = [
     "bench.reviews",
     "bench.sis_imports",
     "bench.merges",
+    "bench.erasure",
 ]
 
 
