@@ -2,8 +2,9 @@
 
 The "Forgot password" email, the retention run, and the dormant-account reviews:
 `manage.py run_reviews` (from cron) enqueues `run_scheduled_reviews`; notices to reviewers
-and training admins are enqueued by the services after their change commits. Each task is safe to run again: a started review
-moves the policy's next date, a reminder is sent once, and a closed review is left alone.
+and training admins are enqueued by the services after their change commits. Each task is
+safe to run again: a started review moves the policy's next date, a reminder is sent once,
+and a closed review is left alone.
 """
 
 from django_tasks import task

@@ -46,6 +46,11 @@ def admin_model(path: str, *, key: str, may_list: bool = True, may_add: bool = T
     }
 
 
+def admin_routes(path: str) -> list[str]:
+    """The URL patterns of one model admin's stock pages."""
+    return list(admin_model(path, key="unused"))
+
+
 def forbidden_admin(path: str, *, reason: str) -> dict:
     """A model admin a power user has no permission for at all: its lists are refused."""
     base = f"admin/{path}/"
@@ -182,6 +187,30 @@ ROUTES = {
     "admin/users/user/credentials/<str:key>.csv": Elsewhere(
         "keyed by a one-time key kept in the signed-in person's own session"
     ),
+    # Erasure, retention and purge (issue 16): their own scoping tests, by name.
+    "admin/users/organisation/<path:object_id>/purge/": Elsewhere(
+        "tests/scoping/test_erasure.py::test_power_user_cannot_purge"
+    ),
+    "admin/users/user/<path:object_id>/erase/": Elsewhere(
+        "tests/scoping/test_erasure.py::"
+        "test_power_user_erase_page_for_another_organisation_reads_as_nonexistent"
+    ),
+    **{
+        route: Elsewhere(
+            "tests/scoping/test_erasure.py::"
+            "test_the_retention_preview_shows_only_the_power_users_organisation"
+        )
+        for route in admin_routes("users/retentionpolicy")
+    },
+    **{
+        route: Elsewhere(
+            "tests/scoping/test_erasure.py::test_receipts_and_their_downloads_are_scoped"
+        )
+        for route in [
+            *admin_routes("users/erasurereceipt"),
+            "admin/users/erasurereceipt/<int:receipt_id>/download.<str:fmt>",
+        ]
+    },
     # Reviews of dormant accounts (issue 16).
     **admin_model("users/reviewpolicy", key="review_policy", may_add=False),
     "admin/users/review/": Page(
