@@ -8,7 +8,7 @@ from enrollments import services
 from enrollments.models import Enrollment, LedgerKind, SeatCreditEntry
 from enrollments.selectors import seats_used
 from lms_admin.plumbing.errors import DomainError
-from tests.users.test_concurrency import run_together
+from tests.users.services.test_lifecycle_concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

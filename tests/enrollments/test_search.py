@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from enrollments import search
 from enrollments import services as enrollment_services
 from lms_admin.plumbing import counting
-from tests.enrollments.test_admin import sign_in
+from tests.enrollments.admin.test_catalogue import sign_in
 from users import services as user_services
 
 ENROLMENTS = "/admin/enrollments/enrollment/"

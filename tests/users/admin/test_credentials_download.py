@@ -6,10 +6,9 @@ import io
 
 import pytest
 
+from tests.users.test_users_page import bulk, sign_in
 from users import services
 from users.models import User
-
-from .test_users_page import bulk, sign_in
 
 pytestmark = pytest.mark.django_db
 
