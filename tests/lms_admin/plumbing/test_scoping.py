@@ -53,11 +53,12 @@ def test_training_admins_and_managers_see_everyone(admin_user, tree, make_user):
     assert usernames(User.objects.for_user(manager)) == everyone
 
 
-def test_a_power_user_without_an_organisation_sees_nobody(power_user, tree):
-    power_user.organisation = None
-    power_user.save()
+def test_a_power_user_without_an_organisation_sees_nothing(power_user, tree, admin_user):
+    enrollment_services.course_create(code="SHARED", name="Shared", by=admin_user, reason="t")
+    User.objects.filter(pk=power_user.pk).update(organisation=None)
     power_user = User.objects.get(pk=power_user.pk)
     assert not User.objects.for_user(power_user).exists()
+    assert not Course.objects.for_user(power_user).exists()
 
 
 def test_staff_without_a_role_and_anonymous_visitors_see_nobody(tree, make_user):
