@@ -17,6 +17,22 @@ PASSWORD = "correct-horse-battery-staple"
 settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `postgresql("why")` is skipped on any other database with the reason
+    "PostgreSQL only: why", so `-ra` lists every one and says why; none passes unnoticed."""
+    from django.db import connection
+
+    for item in items:
+        marker = item.get_closest_marker("postgresql")
+        if marker is None:
+            continue
+        why = marker.args[0] if marker.args else marker.kwargs.get("reason")
+        if not why:
+            raise pytest.UsageError(f"{item.nodeid}: say why it needs PostgreSQL")
+        if connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {why}"))
+
+
 @pytest.fixture
 def roles(db):
     """The role groups come from a data migration; transactional tests flush them away, so

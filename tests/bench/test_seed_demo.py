@@ -52,19 +52,16 @@ def test_loading_twice_changes_nothing(demo):
     assert (User.objects.count(), Enrollment.objects.count(), User.history.count()) == counts
 
 
+@pytest.mark.postgresql("only PostgreSQL loads scale data with its indexes dropped")
 @pytest.mark.django_db(transaction=True)
 def test_a_bulk_scale_load_builds_every_index_again(roles):
     """On PostgreSQL a large scale load drops the plain indexes and builds them afterwards;
     the tables must end with exactly the indexes they started with."""
     import io
 
-    from django.db import connection
-
     from bench.scale_data import seed_scale
     from bench.scale_indexes import BULK_TABLES, _plain_indexes
 
-    if connection.vendor != "postgresql":
-        pytest.skip("Only PostgreSQL loads scale data with its indexes dropped.")
     before = _plain_indexes(BULK_TABLES)
     assert before
     seed_scale(30, stdout=io.StringIO(), enrollments_per_user=3, bulk_from=1)

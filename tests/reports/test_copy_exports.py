@@ -15,7 +15,7 @@ from reports.models import ExportRecord
 from reports.selectors import sql_export as fast_rows
 from tests.reports.helpers import content
 
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+on_postgresql = pytest.mark.postgresql("COPY is PostgreSQL's")
 ARCHIVED_CSV = "/admin/reports/archived/export/csv/"
 ROWS = [
     ("plain", "", "7.50"),

@@ -7,7 +7,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -19,9 +18,7 @@ from reports.selectors import archived, changes
 from users import services
 from users.models import User, UserStatus
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the SQL export path is PostgreSQL's"
-)
+pytestmark = pytest.mark.postgresql("the SQL export path is PostgreSQL's")
 # Auckland is 12 or 13 hours ahead of UTC: a UTC evening is the next local morning.
 ZONE = "Pacific/Auckland"
 

@@ -20,10 +20,7 @@ from users.models import User
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite runs one writer at a time: nothing happens side by side there",
-    ),
+    pytest.mark.postgresql("SQLite runs one writer at a time: nothing happens side by side there"),
 ]
 
 

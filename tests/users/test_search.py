@@ -84,9 +84,7 @@ def test_a_search_page_stays_within_ten_queries(client, admin_user, make_user):
     assert len(queries.captured_queries) <= 10, [q["sql"] for q in queries.captured_queries]
 
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="The search table is kept on PostgreSQL."
-)
+postgresql_only = pytest.mark.postgresql("the search table is kept on PostgreSQL")
 
 
 @postgresql_only
