@@ -35,9 +35,9 @@ TESTS = [
 ]
 # Slow and about concurrency or scale, not scope.
 IGNORED = [
-    "tests/users/test_concurrency.py",
-    "tests/users/test_seed_demo.py",
-    "tests/enrollments/test_seats_concurrency.py",
+    "tests/users/services/test_lifecycle_concurrency.py",
+    "tests/bench/test_seed_demo.py",
+    "tests/enrollments/services/test_seats_concurrency.py",
     "tests/api/test_schemathesis.py",
 ]
 
