@@ -22,11 +22,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from lms_admin.plumbing.cells import unneutralise
+
 FORMATS = ("csv", "xlsx", "json")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".json": "json"}
 ENCODINGS = {"utf-8": "UTF-8 (with or without BOM)", "latin-1": "Latin-1 / Windows-1252"}
-# What a formula-neutralised export cell starts with: a quote before one of these.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SIGNATURES = {
     b"PK\x03\x04": "an Excel (XLSX) or other zipped file",
     b"%PDF": "a PDF document",
@@ -108,11 +108,8 @@ def _text(value) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date | time | Decimal | int | float):
         return value.isoformat() if isinstance(value, date) else str(value)
-    text = str(value)
     # Our exports put a quote before formula-like text; take it off again on the way in.
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
+    return unneutralise(str(value))
 
 
 def _plain_text(cells) -> bool:

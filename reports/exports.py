@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from itertools import chain, islice
 from typing import Protocol
@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from import_export.formats import base_formats
 
+from lms_admin.plumbing.cells import FORMULA_STARTS, cell, neutralise
 from reports.models import ExportFormat, ExportRecord
 
 FORMATS = {
@@ -37,7 +38,6 @@ FORMATS = {
     ExportFormat.XLSX: base_formats.XLSX(),
     ExportFormat.JSON: base_formats.JSON(),
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 1000
 # Values that `cell` leaves as they are, unless text starts a formula: csv.writer can take
 # rows of only these straight away (it writes None as "", as `display` does).
@@ -47,33 +47,6 @@ PLAIN_TYPES = frozenset({str, int, float, Decimal, type(None)})
 # always quoted; a bare one after a comma is the line's end. A match inside a quoted cell
 # is harmless: the chunk is then simply written the careful way.
 FORMULA_IN_CSV = re.compile(r'(?:\A|[,\n])(?:"[=+\-@\t\r]|[=+\-@\t])')
-
-
-def neutralise(value):
-    """A text cell a spreadsheet would run as a formula is made plain text with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def cell(value):
-    """The value as it goes in a file: what the page shows, made safe for spreadsheets."""
-    return neutralise(display(value))
-
-
-def display(value):
-    """The value as the page shows it: text, a number, or empty; times in local time."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, int | float | Decimal):
-        return value
-    return str(value)
 
 
 def file_name(report: str, fmt: str, *, detail: str = "", when: datetime | None = None) -> str:

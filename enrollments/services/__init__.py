@@ -7,8 +7,6 @@ live in modules by subject; this package exposes them all.
 from enrollments.services.courses import (
     course_create,
     course_set_enrollment_method,
-    default_section,
-    everyone_user_ids,
     section_create,
 )
 from enrollments.services.enrollments import (
@@ -38,7 +36,6 @@ __all__ = [
     "certificate_issue",
     "course_create",
     "course_set_enrollment_method",
-    "default_section",
     "enrollment_create",
     "enrollment_record_progress",
     "enrollment_set_state",
@@ -48,6 +45,5 @@ __all__ = [
     "enrollments_delete_for_users",
     "enrollments_set_state",
     "enrollments_undelete_for_users",
-    "everyone_user_ids",
     "section_create",
 ]

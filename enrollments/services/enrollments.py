@@ -25,7 +25,13 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
-from enrollments.services.courses import _enrol_set, default_section, everyone_user_ids
+from enrollments.selectors import (
+    default_section,
+    enrollable,
+    enrolment_selection,
+    everyone_user_ids,
+)
+from enrollments.services.courses import _enrol_set
 from lms_admin.plumbing import figures
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import (
@@ -261,12 +267,11 @@ def enrollments_create(
     section = _check_section(course, section)
     if type not in EnrollmentType.values:
         raise DomainError(f"Unknown enrolment role: {type!r}.")
-    selection = User.objects.filter(id__in=users.order_by().values("id"))
+    selection = enrolment_selection(users)
     outcome = EnrolOutcome(skipped_deleted=selection.filter(status=UserStatus.DELETED).count())
-    eligible = selection.exclude(status=UserStatus.DELETED)
     if not include_inactive:
-        outcome.skipped_inactive = eligible.filter(status=UserStatus.INACTIVE).count()
-        eligible = eligible.filter(status=UserStatus.ACTIVE)
+        outcome.skipped_inactive = selection.filter(status=UserStatus.INACTIVE).count()
+    eligible = selection.filter(enrollable(include_inactive=include_inactive))
     ids = list(eligible.values_list("id", flat=True))
     before = set(
         Enrollment.objects.filter(section=section, type=type, user_id__in=ids).values_list(
