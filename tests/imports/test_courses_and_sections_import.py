@@ -111,3 +111,19 @@ def test_a_section_never_moves_to_another_course(admin_user, course, evening):
     job = import_file("sections", content, by=admin_user)
     assert counts(job) == {"error": 1}
     assert world() == before
+
+
+def test_a_course_method_change_is_planned_apart_from_statuses(admin_user, course):
+    content = csv_bytes(
+        ["code", "name", "sis_course_id", "enrollment_method"],
+        [course.code, course.name, course.sis_course_id, "everyone"],
+    )
+
+    job = import_file("courses", content, by=admin_user)
+
+    (stored,) = job.plans.get().plans
+    assert (stored["enrollment_method"], stored["status"]) == ("everyone", None)
+    assert counts(job) == {"status": 1}
+    confirm(job, by=admin_user)
+    course.refresh_from_db()
+    assert course.enrollment_method == "everyone"
