@@ -311,17 +311,9 @@ def enrollments_create_for_new_user(user: User, *, by, reason: str) -> int:
         Q(organisation_id__in=[i for i in organisation_ids if i]) | Q(organisation__isnull=True),
         enrollment_method=EnrollmentMethod.EVERYONE,
     )
-    created = 0
-    for course in courses:
-        created += _enrol_set(
-            [user.pk],
-            section=default_section(course),
-            type=EnrollmentType.STUDENT,
-            source=EnrollmentSource.EVERYONE,
-            by=by,
-            reason=reason,
-        )
-    return created
+    return sum(
+        _enrol_in_everyone_course(course, [user.pk], by=by, reason=reason) for course in courses
+    )
 
 
 def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) -> int:
@@ -332,15 +324,22 @@ def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) ->
     for course in Course.objects.filter(enrollment_method=EnrollmentMethod.EVERYONE):
         covered = everyone_user_ids(course)
         for batch in batched(user_ids):
-            created += _enrol_set(
-                list(covered.filter(id__in=batch)),
-                section=default_section(course),
-                type=EnrollmentType.STUDENT,
-                source=EnrollmentSource.EVERYONE,
-                by=by,
-                reason=reason,
+            created += _enrol_in_everyone_course(
+                course, list(covered.filter(id__in=batch)), by=by, reason=reason
             )
     return created
+
+
+def _enrol_in_everyone_course(course: Course, user_ids: list[int], *, by, reason: str) -> int:
+    """Enrol people an "everyone" course covers as its students, silently, as joining does."""
+    return _enrol_set(
+        user_ids,
+        section=default_section(course),
+        type=EnrollmentType.STUDENT,
+        source=EnrollmentSource.EVERYONE,
+        by=by,
+        reason=reason,
+    )
 
 
 def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int:
