@@ -10,13 +10,9 @@ on from the highest existing one.
 
 from __future__ import annotations
 
-import bisect
-import random
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -25,93 +21,35 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from bench.scale_indexes import indexes_built_after
+from bench.scale_python import python_enrollments, python_users
+from bench.scale_shape import (
+    ADMIN_DELETED,
+    CATALOGUE,
+    COURSES,
+    ENROLLMENT_SOURCE,
+    ENROLLMENT_STATE,
+    ENROLLMENT_TYPE,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LEVELS,
+    ORGANISATION_SHARES,
+    ORGANISATIONS,
+    PER_ORGANISATION,
+    REASON,
+    SEGMENTS,
+    SIS_PREFIX,
+    STRIDE,
+    TOPICS,
+    USER_PREFIX,
+    USER_STATUS,
+    Catalogue,
+    sql_case,
+)
 from enrollments.models import Certificate, Course, Enrollment, Section
 from lms_admin.plumbing.history import HISTORY_META_FIELDS
 from reports import ledger_write as ledger
 from reports.models import SignInEvent
 from users.models import Organisation, Segment, SegmentMembership, User
-
-REASON = "Scale data for benchmarks"
-USER_PREFIX = "scale_user_"
-SIS_PREFIX = "SCALE-"
-# The first organisation is the parent of all the others.
-ORGANISATIONS = [
-    ("scale-group", "Scale Group"),
-    ("scale-north", "Scale North"),
-    ("scale-south", "Scale South"),
-    ("scale-east", "Scale East"),
-    ("scale-west", "Scale West"),
-    ("scale-retail", "Scale Retail"),
-    ("scale-logistics", "Scale Logistics"),
-    ("scale-labs", "Scale Labs"),
-]
-# Cumulative shares of users per organisation (bisect/width_bucket): uneven, like life.
-ORGANISATION_SHARES = [0.03, 0.25, 0.45, 0.60, 0.73, 0.84, 0.93]
-CATALOGUE = 120  # courses without an organisation, open to everyone
-PER_ORGANISATION = 10  # courses each organisation owns; every user takes two of their own
-STRIDE = 7  # coprime with CATALOGUE, so a user's catalogue courses are all different
-COURSES = CATALOGUE + PER_ORGANISATION * len(ORGANISATIONS)
-SEGMENTS = ["Night shift", "First aiders", "New starters", "Line managers", "Fire wardens"]
-TOPICS = [
-    "Fire safety", "Manual handling", "Data protection", "Information security", "First aid",
-    "Equality and diversity", "Health and safety", "Anti-bribery", "Customer service",
-    "Leadership", "Food hygiene", "Working at height", "Display screen equipment",
-    "Safeguarding", "Lone working", "Project management", "Spreadsheets", "Conflict resolution",
-    "Time management", "Environmental awareness",
-]  # fmt: skip
-LEVELS = ["Essentials", "Refresher", "Advanced", "For managers", "Practical", "Assessment",
-          "Workshop", "Update 2024", "Update 2025", "Masterclass"]  # fmt: skip
-FIRST_NAMES = [
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Ivy", "Leo",
-    "Freya", "Oscar", "Lily", "Harry", "Sophia", "Jack", "Grace", "Muhammad", "Ella", "Theo",
-    "Aisha", "Kwame", "Mei", "Priya", "Sven", "Zofia", "Mateo", "Chloe", "Ravi", "Nadia",
-]  # fmt: skip
-LAST_NAMES = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Khan", "Lewis", "Nowak", "Okafor", "Chen", "Murphy", "Kaur", "Singh", "Hughes", "Clarke",
-    "Ahmed", "Wood", "Harris", "Martin", "Jackson", "Clark", "Turner", "Hill", "Scott", "Cooper",
-]  # fmt: skip
-# Shares: users active / inactive / deleted; enrolments invited / active / inactive /
-# completed, 2 % of them deleted by an admin; roles; sources.
-USER_STATUS = [(0.80, "active"), (0.95, "inactive"), (1.0, "deleted")]
-ENROLLMENT_STATE = [(0.08, "invited"), (0.48, "active"), (0.58, "inactive"), (1.0, "completed")]
-ENROLLMENT_TYPE = [(0.97, "StudentEnrollment"), (0.98, "TeacherEnrollment"),
-                   (0.99, "TaEnrollment"), (0.995, "ObserverEnrollment"),
-                   (1.0, "DesignerEnrollment")]  # fmt: skip
-ENROLLMENT_SOURCE = [(0.7, "manual"), (0.9, "import"), (1.0, "api")]
-ADMIN_DELETED = 0.02
-
-
-@dataclass
-class Catalogue:
-    organisations: list[int]
-    courses: list[int]  # index: the catalogue first, then PER_ORGANISATION per organisation
-    default_sections: list[int]
-    extra_sections: list[int | None]
-    segments: list[int]
-
-
-def _pick(table, roll: float) -> str:
-    return next(value for limit, value in table if roll < limit)
-
-
-def _case(table, column: str) -> str:
-    """The SQL twin of `_pick`."""
-    arms = " ".join(f"WHEN {column} < {limit} THEN '{value}'" for limit, value in table[:-1])
-    return f"CASE {arms} ELSE '{table[-1][1]}' END"
-
-
-def _user_hash(user_id: int) -> float:
-    # Per user, not per row: a user's catalogue courses must all come from one starting point.
-    return user_id * 2654435761 % 1000003 / 1000003
-
-
-def _course_index(user_id: int, e: int, organisation_index: int) -> int:
-    if e < 2:
-        return CATALOGUE + PER_ORGANISATION * organisation_index + (user_id + e) % PER_ORGANISATION
-    # Squaring the hash makes the first catalogue courses the popular ones.
-    return (int(CATALOGUE * _user_hash(user_id) ** 2) + (e - 2) * STRIDE) % CATALOGUE
 
 
 def _quote(model, *fields: str) -> str:
@@ -347,7 +285,7 @@ def _pg_users(start: int, stop: int, cat: Catalogue, now, password: str) -> int:
     sql = PG_USERS.format(
         table=_table(User),
         columns=_quote(User, *USER_FIELDS),
-        status=_case(USER_STATUS, "r_status"),
+        status=sql_case(USER_STATUS, "r_status"),
     )
     params = {"password": password, "prefix": USER_PREFIX, "sis": SIS_PREFIX, "now": now,
               "organisations": cat.organisations, "shares": ORGANISATION_SHARES,
@@ -365,100 +303,14 @@ def _pg_enrollments(after_user: int, per_user: int, cat: Catalogue, now) -> int:
         per_org=PER_ORGANISATION,
         stride=STRIDE,
         admin_deleted=ADMIN_DELETED,
-        state=_case(ENROLLMENT_STATE, "r_state"),
-        type=_case(ENROLLMENT_TYPE, "r_type"),
-        source=_case(ENROLLMENT_SOURCE, "r_source"),
+        state=sql_case(ENROLLMENT_STATE, "r_state"),
+        type=sql_case(ENROLLMENT_TYPE, "r_type"),
+        source=sql_case(ENROLLMENT_SOURCE, "r_source"),
     )
     params = {"courses": cat.courses, "defaults": cat.default_sections,
               "extras": cat.extra_sections, "organisations": cat.organisations, "now": now,
               "after": after_user, "per_user": per_user}  # fmt: skip
     return _execute(sql, params)
-
-
-# Users and enrolments: the same shape in Python, for SQLite ----------------------------
-
-
-def _python_users(start: int, stop: int, cat: Catalogue, now, password: str) -> int:
-    rng = random.Random(start)
-    rows = []
-    for g in range(start, stop + 1):
-        joined = now - timedelta(days=730) * rng.random()
-        status = _pick(USER_STATUS, rng.random())
-        changed = joined if status == "active" else joined + (now - joined) * rng.random()
-        ended = now if status == "active" else changed
-        first = FIRST_NAMES[g % len(FIRST_NAMES)]
-        last = LAST_NAMES[g // len(FIRST_NAMES) % len(LAST_NAMES)]
-        rows.append(
-            User(
-                password=password,
-                username=f"{USER_PREFIX}{g:07d}",
-                sis_user_id=f"{SIS_PREFIX}{g:07d}",
-                last_login=None if rng.random() < 0.2 else joined + (ended - joined) * rng.random(),
-                email="" if rng.random() < 0.1 else f"{first}.{last}.{g}@example.org".lower(),
-                first_name=first,
-                last_name=last,
-                status=status,
-                status_changed_at=changed,
-                status_before_delete=""
-                if status != "deleted"
-                else "active"
-                if rng.random() < 0.7
-                else "inactive",
-                date_joined=joined,
-                organisation_id=cat.organisations[bisect.bisect(ORGANISATION_SHARES, rng.random())],
-            )
-        )
-    return len(User.objects.bulk_create(rows, batch_size=500))
-
-
-def _python_enrollments(after_user: int, per_user: int, cat: Catalogue, now) -> int:
-    rng = random.Random(after_user)
-    rows = []
-    users = User.objects.filter(id__gt=after_user).values_list(
-        "id", "status", "status_changed_at", "date_joined", "organisation_id"
-    )
-    for user_id, status, changed, joined, organisation_id in users:
-        ended = now if status == "active" else changed
-        org_index = cat.organisations.index(organisation_id)
-        for e in range(per_user):
-            c = _course_index(user_id, e, org_index)
-            created = joined + (ended - joined) * rng.random()
-            span = ended - created
-            base = _pick(ENROLLMENT_STATE, rng.random())
-            deleted = status == "deleted" or rng.random() < ADMIN_DELETED
-            r_start = rng.random()
-            f_start = 0.3 * r_start
-            started = None
-            if base != "invited" and not (base == "active" and r_start < 0.15):
-                started = created + span * f_start
-            f_done = f_start + (1 - f_start) * rng.random() if base == "completed" else None
-            completed = created + span * f_done if f_done is not None else None
-            activity = None
-            if started:
-                end = 1 if f_done is None else f_done
-                activity = created + span * (f_start + (end - f_start) * rng.random())
-            extra = cat.extra_sections[c] if rng.random() < 0.3 else None
-            rows.append(
-                Enrollment(
-                    user_id=user_id,
-                    course_id=cat.courses[c],
-                    section_id=extra or cat.default_sections[c],
-                    type=_pick(ENROLLMENT_TYPE, rng.random()),
-                    state="deleted" if deleted else base,
-                    state_before_delete=base if deleted else "",
-                    deleted_with_user=status == "deleted",
-                    source=_pick(ENROLLMENT_SOURCE, rng.random()),
-                    created_at=created,
-                    started_at=started,
-                    completed_at=completed,
-                    last_activity_at=activity,
-                    updated_at=ended
-                    if status == "deleted"
-                    else max(t for t in (created, started, completed, activity) if t),
-                    score=Decimal(f"{50 + 50 * rng.random():.2f}") if completed else None,
-                )
-            )
-    return len(Enrollment.objects.bulk_create(rows, batch_size=500))
 
 
 # Both databases -------------------------------------------------------------------------
@@ -550,12 +402,12 @@ def seed_scale(
                     _last_id(Certificate),
                 )
                 with timed("users"):
-                    make_users = _pg_users if postgres else _python_users
+                    make_users = _pg_users if postgres else python_users
                     counts["users"] += make_users(start, stop, cat, now, password)
                 with timed("memberships"):
                     counts["memberships"] += _memberships(after_user, cat, now)
                 with timed("enrollments"):
-                    make_enrollments = _pg_enrollments if postgres else _python_enrollments
+                    make_enrollments = _pg_enrollments if postgres else python_enrollments
                     counts["enrollments"] += make_enrollments(
                         after_user, enrollments_per_user, cat, now
                     )

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from enrollments.models import EnrollmentState, EnrollmentType
 from enrollments.search import course_text_matches
-from users.filters import ManyChoiceFilter, choices, invalid_choice
+from users.filters import ManyChoiceFilter, SortedFilterSet, choices, invalid_choice, sort_filter
 from users.selectors import user_lookup
 
 DEFAULT_STATES = [EnrollmentState.ACTIVE, EnrollmentState.INVITED]
@@ -110,21 +110,9 @@ class EnrollmentFilter(django_filters.FilterSet):
         return queryset
 
 
-class CourseFilter(django_filters.FilterSet):
+class CourseFilter(SortedFilterSet):
     search_term = django_filters.CharFilter(method="filter_search", min_length=2)
-    sort = django_filters.ChoiceFilter(
-        choices=choices(COURSE_SORTS),
-        method="keep",
-        error_messages=invalid_choice("sort", COURSE_SORTS),
-    )
-    order = django_filters.ChoiceFilter(
-        choices=choices(["asc", "desc"]),
-        method="keep",
-        error_messages=invalid_choice("order", ["asc", "desc"]),
-    )
-
-    def keep(self, queryset, name, value):
-        return queryset
+    sort = sort_filter(COURSE_SORTS)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(course_text_matches(value))

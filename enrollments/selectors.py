@@ -13,8 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
 from enrollments.filters import CourseFilter, EnrollmentFilter
-from enrollments.models import Course, Enrollment, EnrollmentState, Section
-from enrollments.services.courses import default_section
+from enrollments.models import Course, Enrollment, EnrollmentState, EnrollmentType, Section
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import organisation_tree_ids
 from users.models import User, UserStatus
@@ -22,6 +21,49 @@ from users.selectors import USER_ID_KINDS, get_or_404, id_lookup
 
 COURSE_ID_KINDS = {"sis_course_id": "sis_course_id"}
 SECTION_ID_KINDS = {"sis_section_id": "sis_section_id"}
+
+
+def default_section(course: Course) -> Section:
+    section = Section.objects.filter(course=course, is_default=True).first()
+    if section is None:
+        raise DomainError(f"The course {course.code} has no default section.")
+    return section
+
+
+def everyone_user_ids(course: Course):
+    """Users an "everyone" course covers: its organisation and sub-organisations, not deleted."""
+    users = User.objects.exclude(status=UserStatus.DELETED)
+    if course.organisation_id is not None:
+        users = users.filter(organisation_id__in=organisation_tree_ids(course.organisation_id))
+    return users.values_list("id", flat=True)
+
+
+def everyone_preview(course: Course) -> dict:
+    """How many people switching to "everyone" would enrol, by their status."""
+    section = default_section(course)
+    covered = User.objects.filter(id__in=everyone_user_ids(course))
+    already = Enrollment.objects.filter(section=section, type=EnrollmentType.STUDENT).values(
+        "user_id"
+    )
+    counts = dict(covered.exclude(id__in=already).values_list("status").annotate(n=Count("id")))
+    return {
+        "active": counts.get(UserStatus.ACTIVE, 0),
+        "inactive": counts.get(UserStatus.INACTIVE, 0),
+        "total": sum(counts.values()),
+    }
+
+
+def enrolment_selection(users):
+    """A selection of people (any queryset of users) as one plain query of users by id."""
+    return User.objects.filter(id__in=users.order_by().values("id"))
+
+
+def enrollable(*, include_inactive: bool) -> Q:
+    """Who of a selection enrolling takes in: active people, and inactive ones when asked
+    for (they are enrolled silently); deleted people never."""
+    if include_inactive:
+        return Q(status__in=[UserStatus.ACTIVE, UserStatus.INACTIVE])
+    return Q(status=UserStatus.ACTIVE)
 
 
 def course_get(viewer, value) -> Course:
@@ -133,13 +175,13 @@ def enrolment_plan(
     """Count what `enrollments_create(users, course=…, section=…, type=…,
     include_inactive=…)` would do, in one read of the selection."""
     section = section or default_section(course)
-    selection = User.objects.filter(id__in=users.order_by().values("id")).annotate(
+    selection = enrolment_selection(users).annotate(
         enrolled_here=Exists(
             Enrollment.objects.filter(section=section, type=type, user_id=OuterRef("pk"))
         )
     )
     active, inactive = Q(status=UserStatus.ACTIVE), Q(status=UserStatus.INACTIVE)
-    eligible = active | inactive if include_inactive else active
+    eligible = enrollable(include_inactive=include_inactive)
     new = Q(enrolled_here=False)
     counts = selection.aggregate(
         enrolled=Count("id", filter=eligible & new),

@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from reports.exports import Verbatim, unneutralise
+from lms_admin.plumbing.cells import Verbatim, unneutralise
 
 FORMATS = ("csv", "xlsx", "json")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".json": "json"}

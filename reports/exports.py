@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from itertools import chain, islice
 from typing import Protocol
@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from import_export.formats import base_formats
 
+from lms_admin.plumbing.cells import cell, display, needs_quote, neutralise
 from reports.models import ExportFormat, ExportRecord
 
 FORMATS = {
@@ -37,9 +38,6 @@ FORMATS = {
     ExportFormat.XLSX: base_formats.XLSX(),
     ExportFormat.JSON: base_formats.JSON(),
 }
-# Text a spreadsheet would run as a formula starts with one of these (a tab or carriage
-# return before one is still a formula to some programs).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 1000
 # Values that `cell` leaves as they are, unless their text needs the quote: csv.writer can
 # take rows of only these straight away (it writes None as "", as `display` does).
@@ -49,63 +47,6 @@ PLAIN_TYPES = frozenset({str, int, float, Decimal, type(None)})
 # or white space other than the line's end; or one ending in white space. False alarms
 # (a match inside a quoted cell) are harmless: the chunk is then written the careful way.
 NEEDS_QUOTE_IN_CSV = re.compile(r'(?:\A|[,\n])"?(?:[=+\-@\']|(?!\r\n)\s)|\s"?(?:,|\r\n|\Z)')
-
-# Escaping, reversibly --------------------------------------------------------------------
-#
-# A text cell gets a quote (') in front when it starts with a formula start (= + - @), a
-# quote, or white space (tab, carriage return, space...), or ends in white space. So a
-# spreadsheet never runs it, and an import reads it back exactly: `unneutralise` takes the
-# quote off a cell that starts with a quote followed by one of those, or that ends in white
-# space, and keeps the rest as it is (not trimmed). A text that itself starts with a quote
-# gets a second one ("'=1" is written "''=1"), so it keeps its quote on the way back. A
-# quote before anything else is part of the text ("'s-Hertogenbosch"). Files typed by hand
-# follow the spreadsheet habit: "'=1+1" imports as the text "=1+1".
-QUOTED_FIRST = frozenset("=+-@'")
-
-
-class Verbatim(str):
-    """A cell that was quoted: its text exactly, white space at either end included."""
-
-    __slots__ = ()
-
-
-def needs_quote(text: str) -> bool:
-    return bool(text) and (text[0] in QUOTED_FIRST or text[0].isspace() or text[-1].isspace())
-
-
-def neutralise(value):
-    """A text cell a spreadsheet would run as a formula, or that an import would read back
-    differently, is made plain text with a quote (see "Escaping, reversibly" above)."""
-    if isinstance(value, str) and needs_quote(value):
-        return "'" + value
-    return value
-
-
-def unneutralise(text: str) -> str:
-    """What `neutralise` wrote, back as it was: a `Verbatim` text when it was quoted."""
-    if len(text) > 1 and text[0] == "'" and needs_quote(text[1:]):
-        return Verbatim(text[1:])
-    return text
-
-
-def cell(value):
-    """The value as it goes in a file: what the page shows, made safe for spreadsheets."""
-    return neutralise(display(value))
-
-
-def display(value):
-    """The value as the page shows it: text, a number, or empty; times in local time."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, int | float | Decimal):
-        return value
-    return str(value)
 
 
 def file_name(report: str, fmt: str, *, detail: str = "", when: datetime | None = None) -> str:

@@ -29,6 +29,9 @@ SORTS = {
 }
 
 
+ORDERS = ["asc", "desc"]
+
+
 def choices(values):
     return [(value, value) for value in values]
 
@@ -74,7 +77,26 @@ def search_condition(term: str, *, indexed_on: str | None = None) -> Q:
     return condition
 
 
-class UserFilter(django_filters.FilterSet):
+def sort_filter(sorts) -> django_filters.ChoiceFilter:
+    """`sort=`: checked here, applied by the list's own ordering (see SortedFilterSet)."""
+    return django_filters.ChoiceFilter(
+        choices=choices(sorts), method="keep", error_messages=invalid_choice("sort", sorts)
+    )
+
+
+class SortedFilterSet(django_filters.FilterSet):
+    """An API list's filters with Canvas's `sort=` and `order=`, which are checked like any
+    filter but leave the rows as they are: the list orders them."""
+
+    order = django_filters.ChoiceFilter(
+        choices=choices(ORDERS), method="keep", error_messages=invalid_choice("order", ORDERS)
+    )
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+
+class UserFilter(SortedFilterSet):
     search_term = django_filters.CharFilter(method="filter_search", min_length=2)
     state = ManyChoiceFilter(
         choices=choices(USER_STATES),
@@ -82,17 +104,7 @@ class UserFilter(django_filters.FilterSet):
         error_messages=invalid_choice("user state", USER_STATES),
     )
     include_deleted_users = django_filters.BooleanFilter(method="keep")
-    sort = django_filters.ChoiceFilter(
-        choices=choices(SORTS), method="keep", error_messages=invalid_choice("sort", SORTS)
-    )
-    order = django_filters.ChoiceFilter(
-        choices=choices(["asc", "desc"]),
-        method="keep",
-        error_messages=invalid_choice("order", ["asc", "desc"]),
-    )
-
-    def keep(self, queryset, name, value):
-        return queryset
+    sort = sort_filter(SORTS)
 
     def filter_search(self, queryset, name, value):
         indexed_on = queryset.db if uses_search_table(queryset) else None

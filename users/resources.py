@@ -7,6 +7,7 @@ ID, or their short name (slug) when they have none.
 
 from import_export import fields, resources, widgets
 
+from lms_admin.plumbing.cells import display
 from users.models import SegmentMembership, User
 
 
@@ -44,7 +45,7 @@ class UserResource(resources.ModelResource):
         export_order = fields
 
     def dehydrate_to_be_deleted(self, user):
-        return "yes" if user.marked_for_deletion_at else "no"
+        return display(user.marked_for_deletion_at is not None)
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("organisation").order_by("id")

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from enrollments import services
+from enrollments import selectors, services
 from enrollments.models import Course, Enrollment, EnrollmentMethod, EnrollmentState, Section
 from lms_admin.plumbing.admin import reason_from
 from lms_admin.plumbing.counting import CappedPaginator
 from lms_admin.plumbing.errors import DomainError
-from users.models import User, UserStatus
 
 ROSTER_PAGE = 100
 METHOD_WORDS = {EnrollmentMethod.MANUAL: "manual", EnrollmentMethod.EVERYONE: "“everyone”"}
@@ -36,19 +34,6 @@ def roster(course: Course, person, states: list[str]):
     if states:
         rows = rows.filter(state__in=states)
     return rows
-
-
-def everyone_preview(course: Course) -> dict:
-    """How many people switching to "everyone" would enrol, by their status."""
-    section = services.default_section(course)
-    covered = User.objects.filter(id__in=services.everyone_user_ids(course))
-    already = Enrollment.objects.filter(section=section, type="StudentEnrollment").values("user_id")
-    counts = dict(covered.exclude(id__in=already).values_list("status").annotate(n=Count("id")))
-    return {
-        "active": counts.get(UserStatus.ACTIVE, 0),
-        "inactive": counts.get(UserStatus.INACTIVE, 0),
-        "total": sum(counts.values()),
-    }
 
 
 class CoursePages:
@@ -99,7 +84,7 @@ class CoursePages:
                     "opts": self.model._meta,
                     "course": course,
                     "method": method,
-                    "preview": everyone_preview(course)
+                    "preview": selectors.everyone_preview(course)
                     if method == EnrollmentMethod.EVERYONE
                     else None,
                 },
@@ -178,7 +163,7 @@ class CoursePages:
     @admin.action(description="Enrol everyone in the organisation…", permissions=["change"])
     def enrol_everyone(self, request, queryset):
         if "confirm" not in request.POST:
-            previews = [(course, everyone_preview(course)) for course in queryset]
+            previews = [(course, selectors.everyone_preview(course)) for course in queryset]
             return TemplateResponse(
                 request,
                 "admin/enrollments/course/confirm_everyone.html",

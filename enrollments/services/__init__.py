@@ -10,8 +10,6 @@ from enrollments.services.courses import (
     course_create,
     course_set_enrollment_method,
     course_update,
-    default_section,
-    everyone_user_ids,
     section_create,
     section_update,
 )
@@ -55,7 +53,6 @@ __all__ = [
     "SECTION_FIELDS",
     "course_set_enrollment_method",
     "course_update",
-    "default_section",
     "enrollment_create",
     "enrollment_record_progress",
     "enrollment_set_state",
@@ -65,7 +62,6 @@ __all__ = [
     "enrollments_delete_for_users",
     "enrollments_set_state",
     "enrollments_undelete_for_users",
-    "everyone_user_ids",
     "section_create",
     "section_update",
 ]

@@ -17,6 +17,7 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
+from enrollments.selectors import default_section, everyone_user_ids
 from lms_admin.plumbing import figures
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import (
@@ -26,8 +27,6 @@ from lms_admin.plumbing.history import (
     save_with_history,
     update_with_history,
 )
-from lms_admin.plumbing.scoping import organisation_tree_ids
-from users.models import User, UserStatus
 
 
 def _validation_message(error: ValidationError) -> str:
@@ -120,21 +119,6 @@ def section_create(
         )
     except ValidationError as error:
         raise DomainError(_validation_message(error)) from error
-
-
-def default_section(course: Course) -> Section:
-    section = Section.objects.filter(course=course, is_default=True).first()
-    if section is None:
-        raise DomainError(f"The course {course.code} has no default section.")
-    return section
-
-
-def everyone_user_ids(course: Course):
-    """Users an "everyone" course covers: its organisation and sub-organisations, not deleted."""
-    users = User.objects.exclude(status=UserStatus.DELETED)
-    if course.organisation_id is not None:
-        users = users.filter(organisation_id__in=organisation_tree_ids(course.organisation_id))
-    return users.values_list("id", flat=True)
 
 
 @transaction.atomic

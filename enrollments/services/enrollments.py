@@ -25,7 +25,13 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
-from enrollments.services.courses import _enrol_set, default_section, everyone_user_ids
+from enrollments.selectors import (
+    default_section,
+    enrollable,
+    enrolment_selection,
+    everyone_user_ids,
+)
+from enrollments.services.courses import _enrol_set
 from lms_admin.plumbing import figures
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import (
@@ -248,12 +254,11 @@ def enrollments_create(
     section = _check_section(course, section)
     if type not in EnrollmentType.values:
         raise DomainError(f"Unknown enrolment role: {type!r}.")
-    selection = User.objects.filter(id__in=users.order_by().values("id"))
+    selection = enrolment_selection(users)
     outcome = EnrolOutcome(skipped_deleted=selection.filter(status=UserStatus.DELETED).count())
-    eligible = selection.exclude(status=UserStatus.DELETED)
     if not include_inactive:
-        outcome.skipped_inactive = eligible.filter(status=UserStatus.INACTIVE).count()
-        eligible = eligible.filter(status=UserStatus.ACTIVE)
+        outcome.skipped_inactive = selection.filter(status=UserStatus.INACTIVE).count()
+    eligible = selection.filter(enrollable(include_inactive=include_inactive))
     ids = list(eligible.values_list("id", flat=True))
     before = set(
         Enrollment.objects.filter(section=section, type=type, user_id__in=ids).values_list(
@@ -287,17 +292,9 @@ def enrollments_create_for_new_user(user: User, *, by, reason: str) -> int:
         Q(organisation_id__in=[i for i in organisation_ids if i]) | Q(organisation__isnull=True),
         enrollment_method=EnrollmentMethod.EVERYONE,
     )
-    created = 0
-    for course in courses:
-        created += _enrol_set(
-            [user.pk],
-            section=default_section(course),
-            type=EnrollmentType.STUDENT,
-            source=EnrollmentSource.EVERYONE,
-            by=by,
-            reason=reason,
-        )
-    return created
+    return sum(
+        _enrol_in_everyone_course(course, [user.pk], by=by, reason=reason) for course in courses
+    )
 
 
 def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) -> int:
@@ -308,15 +305,22 @@ def enrollments_create_for_new_users(user_ids: list[int], *, by, reason: str) ->
     for course in Course.objects.filter(enrollment_method=EnrollmentMethod.EVERYONE):
         covered = everyone_user_ids(course)
         for batch in batched(user_ids):
-            created += _enrol_set(
-                list(covered.filter(id__in=batch)),
-                section=default_section(course),
-                type=EnrollmentType.STUDENT,
-                source=EnrollmentSource.EVERYONE,
-                by=by,
-                reason=reason,
+            created += _enrol_in_everyone_course(
+                course, list(covered.filter(id__in=batch)), by=by, reason=reason
             )
     return created
+
+
+def _enrol_in_everyone_course(course: Course, user_ids: list[int], *, by, reason: str) -> int:
+    """Enrol people an "everyone" course covers as its students, silently, as joining does."""
+    return _enrol_set(
+        user_ids,
+        section=default_section(course),
+        type=EnrollmentType.STUDENT,
+        source=EnrollmentSource.EVERYONE,
+        by=by,
+        reason=reason,
+    )
 
 
 def enrollments_delete_for_users(user_ids: list[int], *, by, reason: str) -> int:

@@ -21,7 +21,8 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
-from enrollments.services.courses import _enrol_set, everyone_user_ids
+from enrollments.selectors import everyone_user_ids
+from enrollments.services.courses import _enrol_set
 from enrollments.services.enrollments import enrollments_set_state
 from lms_admin.plumbing import figures
 from lms_admin.plumbing.bulk import insert_rows, update_rows

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from imports.models import RowOutcome
 from imports.reading import trimmed
+from lms_admin.plumbing.cells import display_text, read_yes_no
 
 
 @dataclass(slots=True)
@@ -37,6 +38,9 @@ class RowPlan:
     target: int | None = None
     values: dict = field(default_factory=dict)
     status: str | None = None
+    # A course's new enrolment method ("manual" or "everyone"), which enrols people when
+    # it becomes "everyone": applied apart from the course's other fields.
+    enrollment_method: str | None = None
     # The status or state the object had, when `status` moves it.
     was: str | None = None
     # A fingerprint of the object as the preview saw it: applying refuses if it changed.
@@ -49,8 +53,8 @@ class RowPlan:
         self.changes.append(
             [
                 label,
-                old if type(old) is str else shown(old),
-                new if type(new) is str else shown(new),
+                old if type(old) is str else display_text(old),
+                new if type(new) is str else display_text(new),
             ]
         )
 
@@ -59,7 +63,7 @@ class RowPlan:
             self.outcome = RowOutcome.ERROR
         elif new:
             self.outcome = RowOutcome.NEW
-        elif self.status is not None:
+        elif self.status is not None or self.enrollment_method is not None:
             self.outcome = RowOutcome.STATUS
         elif self.changes:
             self.outcome = RowOutcome.UPDATED
@@ -85,6 +89,7 @@ class RowPlan:
             "target": self.target,
             "values": self.values,
             "status": self.status,
+            "enrollment_method": self.enrollment_method,
             "was": self.was,
             "seen": self.seen,
         }
@@ -103,6 +108,7 @@ class RowPlan:
             target=data["target"],
             values=values,
             status=data["status"],
+            enrollment_method=data.get("enrollment_method"),
             was=data["was"],
             seen=data["seen"],
         )
@@ -117,18 +123,6 @@ def converters_for(model) -> dict:
         if isinstance(field, kinds)
         for name in {field.name, field.attname}
     }
-
-
-def shown(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -271,20 +265,14 @@ class Duplicates:
 
 # Cleaning single cells ------------------------------------------------------------------
 
-YES = {"yes", "y", "true", "1", "x"}
-NO = {"no", "n", "false", "0"}
-
 
 def clean_yes_no(value: str, plan: RowPlan, column: str) -> bool | None:
     if value == "":
         return None
-    word = value.strip().casefold()
-    if word in YES:
-        return True
-    if word in NO:
-        return False
-    plan.error(f"{column} must be yes or no, not “{value}”.")
-    return None
+    answer = read_yes_no(value)
+    if answer is None:
+        plan.error(f"{column} must be yes or no, not “{value}”.")
+    return answer
 
 
 # Django's own email patterns, compiled once: its validator compiles them lazily and pays

@@ -170,7 +170,7 @@ class CoursesKind(Kind):
                         value = organisations.name(value)
                     plan.change(name, shown_old, value)
             if method and method != existing["enrollment_method"]:
-                plan.status, plan.was = method, existing["enrollment_method"]
+                plan.enrollment_method = method
                 plan.change("enrollment method", existing["enrollment_method"], method)
             plans.append(plan.settle(new=False))
         return plans
@@ -182,7 +182,11 @@ class CoursesKind(Kind):
             for plan in plans
             if plan.outcome != RowOutcome.NEW and plan.values
         }
-        methods = {plan.target: plan.status for plan in plans if plan.target and plan.status}
+        methods = {
+            plan.target: plan.enrollment_method
+            for plan in plans
+            if plan.target and plan.enrollment_method
+        }
         outcome = services.courses_apply_import(
             create=create, update=update, methods=methods, by=context.person, reason=context.reason
         )

@@ -89,11 +89,11 @@ class MembershipsKind(Kind):
             if leaving and member:
                 plan.target, plan.status, plan.was = membership["id"], "removed", "member"
                 plan.seen = self.fingerprint(membership)
-                plan.change("member", "yes", "no")
+                plan.change("member", True, False)
             elif leaving:
                 plan.notes.append("Not a member; nothing to remove.")
             elif not member:
-                plan.change("member", "", "yes")
+                plan.change("member", "", True)
                 if person["status"] != "active":
                     plan.notes.append(f"The person is {person['status']}; they stay a member.")
                 plans.append(plan.settle(new=True))

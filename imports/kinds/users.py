@@ -263,11 +263,11 @@ class UsersKind(Kind):
         if to_be_deleted and not marked and status != UserStatus.DELETED:
             changes["marked_for_deletion_at"] = context.now
             changes["marked_for_deletion_by_id"] = context.person.pk
-            plan.change("to be deleted", "no", "yes")
+            plan.change("to be deleted", False, True)
         elif to_be_deleted is False and marked:
             changes["marked_for_deletion_at"] = None
             changes["marked_for_deletion_by_id"] = None
-            plan.change("to be deleted", "yes", "no")
+            plan.change("to be deleted", True, False)
         if existing["anonymised_at"] is not None and (changes or plan.status):
             plan.error(f"{existing['username']} was anonymised and cannot be changed.")
         plan.values = changes

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from lms_admin.api.schema import CanvasAutoSchema
+from lms_admin.plumbing.counting import API_LAST_PAGE_CAP, capped_count
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, role_of
 
@@ -257,7 +258,7 @@ class CanvasPagination(BasePagination):
 
     default_per_page = 10
     max_per_page = 100
-    COUNT_CAP = 10_000
+    COUNT_CAP = API_LAST_PAGE_CAP
 
     def _number(self, request, name: str, default: int) -> int:
         raw = request.query_params.get(name)
@@ -282,7 +283,7 @@ class CanvasPagination(BasePagination):
         if self.page == 1 and not self.has_next:
             self.last_page = 1
         else:
-            total = queryset.order_by()[: self.COUNT_CAP + 1].count()
+            total = capped_count(queryset, self.COUNT_CAP)
             if total > self.COUNT_CAP:
                 self.last_page = None
             else:

@@ -147,7 +147,7 @@ class EnrollmentCreateMixin(EnrollmentListMixin):
             section_value = params.text("enrollment", "course_section_id")
             if section_value:
                 section = selectors.section_get(viewer, unescape(section_value))
-        section = section or services.default_section(course)
+        section = section or selectors.default_section(course)
         notify = params.boolean("enrollment", "notify", default=False)
         with transaction.atomic():
             existing = selectors.enrollment_find(user=user, section=section, type=type)

@@ -1,4 +1,6 @@
-"""Set-based writing of many rows: COPY on PostgreSQL, executemany elsewhere.
+"""SQL with the database driver, in one place: many rows written set-based (COPY on
+PostgreSQL, executemany elsewhere), and a large query read back in constant memory
+(a server-side cursor, or COPY straight into a CSV file's body).
 
 The ORM's bulk_create and bulk_update build an expression per value (bulk_update a CASE
 per row and column); at 100,000 rows that Python work, not the database, is the cost.
@@ -9,16 +11,34 @@ into a temporary table and updates from it in one statement.
 
 from __future__ import annotations
 
+import itertools
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 BATCH = 5000
+FETCH_ROWS = 2000
+# COPY hands over one row per message; they are joined into blocks of about this size, so
+# the response writes few, large pieces.
+COPY_CHUNK = 64 * 1024
+CRLF = b"\r\n"
+_names = itertools.count(1)
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def literal(text: str) -> str:
+    # Only for constants of the code (choices, white space), never for user input.
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return "E'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _quote(name: str) -> str:
@@ -202,3 +222,71 @@ def update_rows(model: type[models.Model], names: Sequence[str], rows: list[tupl
             f"UPDATE {_quote(table)} AS target SET {assignments} FROM {_quote(staging)} AS staged "
             f"WHERE target.{_quote(pk)} = staged.{_quote(pk)}"
         )
+
+
+# Reading ----------------------------------------------------------------------------
+
+
+def stream_rows(sql: str, params) -> Iterator[tuple]:
+    """Rows of a query read through a named (server-side) cursor, a batch at a time, so
+    memory stays flat however many rows there are.
+
+    A cursor is planned for its first rows (cursor_tuple_fraction), so a file starts at
+    once instead of after a sort of the whole table. It lives in a transaction, which is
+    opened here if the caller has none and ends when the rows are read or the file is
+    abandoned (`reports.exports` closes the rows it has not read).
+    """
+    with transaction.atomic(), connection.cursor() as wrapper:
+        psycopg_connection = wrapper.cursor.connection
+        with psycopg_connection.cursor(name=f"reports_export_{next(_names)}") as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                yield from rows
+
+
+def copy_csv(
+    sql: str, params, columns: int, *, finished: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The query's rows as CSV exactly as csv.writer writes them, by COPY: no cell passes
+    through Python, which makes a large file several times faster than `stream_rows`.
+
+    PostgreSQL writes a NULL as an empty cell and an empty text as `""`; csv.writer writes
+    both as an empty cell, so empty texts are made NULL. PostgreSQL quotes as csv.writer
+    does otherwise (a cell with a comma, quote, CR or LF; quotes doubled) but ends a row
+    with LF where csv.writer writes CRLF. The server sends COPY data one row per message
+    ("always one per row", protocol docs; libpq returns one row per call), so each block
+    ends in its row's LF and any LF before it is inside a quoted cell, which stays as it
+    is: only the last byte changes, and the blocks are the rows written.
+
+    `finished(rows)` is told how many rows were written, once, whether the file was read
+    to its end or abandoned; an abandoned file cancels the COPY (psycopg does, on leaving
+    the `copy()` block with an exception) and rolls back its transaction first.
+    """
+    names = ", ".join(f"c{index}" for index in range(columns))
+    cells = ", ".join(f"NULLIF(q.c{index}::text, '')" for index in range(columns))
+    statement = f"COPY (SELECT {cells} FROM ({sql}) AS q({names})) TO STDOUT WITH (FORMAT csv)"
+    rows = 0
+    try:
+        with transaction.atomic(), connection.cursor() as wrapper:
+            # The export queries' estimates are large, so PostgreSQL would JIT-compile them;
+            # their time goes on index lookups, not expressions, and at 1M users the
+            # compiling cost more than it saved (COPY of 200,000 rows: 12.4 s with JIT,
+            # 10.8 s without). SET LOCAL ends with the transaction.
+            wrapper.execute("SET LOCAL jit = off")
+            with wrapper.cursor.copy(statement, params) as copy:
+                parts, size = [], 0
+                for block in copy:
+                    parts += (block[:-1], CRLF)
+                    rows += 1
+                    size += len(block)
+                    if size >= COPY_CHUNK:
+                        yield b"".join(parts)
+                        parts, size = [], 0
+                if parts:
+                    yield b"".join(parts)
+            # The server's own count, from COPY's command tag (psycopg reads it once the
+            # copy has ended); the blocks counted above are the count of an abandoned file.
+            rows = wrapper.cursor.rowcount
+    finally:
+        if finished is not None:
+            finished(rows)

@@ -1,7 +1,8 @@
 """Counts that stay cheap at a million rows: exact up to a cap, "10,000+" beyond.
 
 Sentry's way: COUNT(*) over a LIMITed subquery, so the database stops reading at the cap.
-Several counts go to the database as one statement.
+Several counts go to the database as one statement. A capped count is a number from 0 to
+cap + 1: more than the cap means "more than the cap". Each use names its own cap here.
 """
 
 from django.core.exceptions import EmptyResultSet
@@ -9,7 +10,12 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
+# Admin lists, their tabs and bulk pages: "10,000+".
 COUNT_CAP = 10_000
+# Report pages (the Archived report, the change log): "More than 1000".
+REPORT_COUNT_CAP = 1000
+# The API's `last` page link: left out beyond this many rows, as Canvas does.
+API_LAST_PAGE_CAP = 10_000
 
 
 def capped_counts(querysets: dict, cap: int | None = None) -> dict:
@@ -35,6 +41,7 @@ def capped_counts(querysets: dict, cap: int | None = None) -> dict:
 
 
 def capped_count(queryset, cap: int | None = None) -> int:
+    """How many rows, counting no further than cap + 1 (more than `cap`: there are more)."""
     return capped_counts({"n": queryset}, cap)["n"]
 
 

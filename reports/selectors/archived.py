@@ -9,10 +9,12 @@ from itertools import islice
 from django.db.models import Prefetch, QuerySet
 
 from enrollments.models import Certificate, Enrollment
+from lms_admin.plumbing.bulk import is_postgresql
+from lms_admin.plumbing.counting import REPORT_COUNT_CAP, capped_count
+from lms_admin.plumbing.cursors import MOMENT_OR_NONE, NUMBER, decode_cursor, encode_cursor
 from reports.exports import Source
 from reports.selectors.archived_sql import archived_query
-from reports.selectors.paging import Page, after, capped_count, decode_cursor, encode_cursor
-from reports.selectors.sql_export import is_postgresql
+from reports.selectors.paging import Page, after
 from users.models import User, UserStatus
 
 PAGE_SIZE = 50
@@ -137,15 +139,17 @@ def with_history(users: list[User]) -> list[ArchivedUser]:
 
 def archived_page(filterset, cursor: str = "") -> Page:
     users = archived_users(filterset)
-    total, capped = capped_count(users)
-    position = decode_cursor(cursor)
+    total = capped_count(users, REPORT_COUNT_CAP)
+    position = decode_cursor(cursor, (MOMENT_OR_NONE, NUMBER))
     if position:
         users = users.filter(after("status_changed_at", "id", position))
     batch = list(users[: PAGE_SIZE + 1])
     more = len(batch) > PAGE_SIZE
     batch = batch[:PAGE_SIZE]
     next_cursor = encode_cursor(batch[-1].status_changed_at, batch[-1].pk) if more else None
-    return Page(with_history(batch), next_cursor, total, capped)
+    return Page(
+        with_history(batch), next_cursor, min(total, REPORT_COUNT_CAP), total > REPORT_COUNT_CAP
+    )
 
 
 def archived_export(filterset, *, limit: int | None = None) -> Source:

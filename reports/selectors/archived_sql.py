@@ -1,7 +1,7 @@
 """The Archived export on PostgreSQL: one query whose rows are the file's cells.
 
 Same rows, in the same order, as `archived.with_history(...).rows()` put through
-`reports.exports.cell`, which the tests check on tricky data. The filtered, scoped users
+`lms_admin.plumbing.cells.cell`, which the tests check on tricky data. The filtered, scoped users
 come from the FilterSet's own SQL, so scope and filters are applied exactly once, the same
 way for page and file.
 """

@@ -17,10 +17,12 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
 
 from enrollments.models import Certificate, Course, Enrollment, Section
+from lms_admin.plumbing.bulk import is_postgresql
+from lms_admin.plumbing.cells import display
+from lms_admin.plumbing.counting import REPORT_COUNT_CAP, capped_counts
 from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
-from reports.exports import Source, display
+from reports.exports import Source
 from reports.selectors.changes_sql import change_query, writes_changes_of
-from reports.selectors.sql_export import is_postgresql
 from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
 
 PAGE_SIZE = 50
@@ -354,14 +356,11 @@ def change_page(*, person, filters: dict, cursor=None, size: int = PAGE_SIZE):
     return page, next_cursor
 
 
-def change_count(*, person, filters: dict, cap: int = 1000) -> tuple[int, bool]:
-    total = 0
-    for spec in _chosen(filters):
-        remaining = cap + 1 - total
-        if remaining <= 0:
-            break
-        total += _history(spec, filters, person).order_by().values("pk")[:remaining].count()
-    return min(total, cap), total > cap
+def change_count(*, person, filters: dict, cap: int = REPORT_COUNT_CAP) -> int:
+    """How many changes, counting no further than cap + 1: one capped count per table, in
+    one statement."""
+    tables = {spec.key: _history(spec, filters, person) for spec in _chosen(filters)}
+    return min(sum(capped_counts(tables, cap).values()), cap + 1)
 
 
 def _stream(spec: Tracked, filters: dict, person) -> Iterator[Change]:

@@ -1,6 +1,6 @@
 """The change-log export on PostgreSQL: one query whose rows are the file's cells.
 
-Same rows, in the same order, as `changes.change_rows` put through `reports.exports.cell`
+Same rows, in the same order, as `changes.change_rows` put through `lms_admin.plumbing.cells.cell`
 (the tests compare them). Each tracked table contributes its filtered, scoped history rows
 (from the same querysets as the page), each row joined to the row before it by LATERAL ...
 LIMIT 1, and the fields that changed are written out in SQL; the tables are merged by
@@ -13,14 +13,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import models
 
 from enrollments.models import Course
-from reports.selectors.sql_export import (
-    Query,
-    full_name,
-    literal,
-    local_time,
-    local_zone,
-    plain,
-)
+from lms_admin.plumbing.bulk import literal
+from reports.selectors.sql_export import Query, full_name, local_time, local_zone, plain
 from users.models import Segment, User
 
 USER = User._meta.db_table

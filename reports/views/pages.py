@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 
 from django.contrib import admin
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from lms_admin.plumbing.counting import REPORT_COUNT_CAP
+from lms_admin.plumbing.cursors import MOMENT, NUMBER, decode_cursor, encode_cursor
 from reports import charts
 from reports.exports import Source
 from reports.filters import (
@@ -171,25 +170,8 @@ class HistoryView(ReportView):
         return Source(period.HEADERS, lambda: iter(report.rows)), detail
 
 
-def encode_change_cursor(cursor) -> str:
-    when, order, history_id = cursor
-    raw = json.dumps([when.isoformat(), order, history_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_change_cursor(text: str):
-    if not text:
-        return None
-    try:
-        when, order, history_id = json.loads(
-            base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        )
-        moment = parse_datetime(when)
-        if moment is None or not isinstance(order, int) or not isinstance(history_id, int):
-            return None
-        return moment, order, history_id
-    except (ValueError, TypeError):
-        return None
+# A change log cursor: the last row's time, its table's place in the order, its history id.
+CHANGE_CURSOR = (MOMENT, NUMBER, NUMBER)
 
 
 class ChangesView(ReportView):
@@ -204,14 +186,14 @@ class ChangesView(ReportView):
     def report_context(self, request, cleaned, filterset):
         if request.GET.get("export") or self.kwargs.get("fmt"):
             return {}
-        cursor = decode_change_cursor(request.GET.get("cursor", ""))
+        cursor = decode_cursor(request.GET.get("cursor", ""), CHANGE_CURSOR)
         page, next_cursor = changes.change_page(person=request.user, filters=cleaned, cursor=cursor)
-        total, capped = changes.change_count(person=request.user, filters=cleaned)
+        total = changes.change_count(person=request.user, filters=cleaned, cap=REPORT_COUNT_CAP)
         return {
             "changes": page,
-            "total": total,
-            "total_capped": capped,
-            "next_cursor": encode_change_cursor(next_cursor) if next_cursor else None,
+            "total": min(total, REPORT_COUNT_CAP),
+            "total_capped": total > REPORT_COUNT_CAP,
+            "next_cursor": encode_cursor(*next_cursor) if next_cursor else None,
         }
 
     def export_source(self, request, filterset, context):

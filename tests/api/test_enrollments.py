@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
+from enrollments.selectors import default_section
 
 COURSE = "/api/v1/courses/sis_course_id:SIS-SAFE101"
 
@@ -123,7 +124,7 @@ def test_enrol_in_a_course_json_defaults_to_invited_in_the_default_section(api, 
     data = response.json()
     assert data["enrollment_state"] == "invited"
     assert data["type"] == "StudentEnrollment"
-    assert data["course_section_id"] == enrollment_services.default_section(course).pk
+    assert data["course_section_id"] == default_section(course).pk
 
 
 def test_enrol_with_course_section_id_and_enrolling_again_changes_only_the_state(

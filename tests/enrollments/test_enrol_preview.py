@@ -7,7 +7,7 @@ from django.core import mail
 
 from enrollments import services as enrollment_services
 from enrollments.selectors import EnrolPlan, enrolment_plan
-from tests.users.test_users_page import bulk, sign_in
+from tests.users.helpers import bulk, sign_in
 from users import services
 from users.models import User
 

@@ -6,16 +6,22 @@ import csv
 import io
 import json
 
+import pytest
 from django.test import TestCase
 
 from enrollments.models import Course, Enrollment, Section
 from imports import engine
 from imports.models import ImportJob, ImportRow
 from imports.services import import_job_confirm, import_job_create
+from lms_admin.plumbing.errors import DomainError
 from users.models import SegmentMembership, User
 
 USERS_CANVAS = ["user_id", "login_id", "first_name", "last_name", "email", "status"]
 ENROLLMENTS_CANVAS = ["course_id", "user_id", "role", "section_id", "status"]
+COURSES_CANVAS = ["course_id", "short_name", "long_name", "account_id", "status"]
+COURSES_CANVAS += ["start_date", "end_date"]
+SECTIONS_CANVAS = ["section_id", "course_id", "name", "status"]
+MEMBERSHIPS = ["segment", "segment_organisation", "user_sis_id", "username", "status"]
 
 
 def csv_bytes(header, *rows, encoding="utf-8", bom=False) -> bytes:
@@ -152,3 +158,20 @@ def assert_import_history(row, *, by, reason="Import users.csv", kind="~"):
     assert row.history_user_id == by.pk
     assert row.history_change_reason == reason
     assert row.history_type == kind
+
+
+def assert_refused(job, before, *, admin):
+    """The job cannot be confirmed, and applying it anyway changes nothing."""
+    assert job.errors
+    assert not job.can_confirm
+    with pytest.raises(DomainError):
+        import_job_confirm(job, by=admin)
+    engine.apply(job)
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert world() == before
+
+
+def file_error(job) -> str:
+    assert job.findings["errors"], (job.findings, job.failure)
+    return " ".join(job.findings["errors"])

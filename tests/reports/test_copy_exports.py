@@ -10,9 +10,9 @@ from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from psycopg.pq import TransactionStatus
 
+from lms_admin.plumbing import bulk as fast_rows
 from reports import exports
 from reports.models import ExportRecord
-from reports.selectors import sql_export as fast_rows
 from tests.reports.helpers import content
 
 on_postgresql = pytest.mark.postgresql("COPY is PostgreSQL's")

@@ -78,13 +78,7 @@ def users_mark_for_deletion(users: QuerySet, *, by, reason: str) -> BulkOutcome:
         .order_by("id")
         .values_list("id", flat=True)
     )
-    now = timezone.now()
-    for batch in batched(ids):
-        User.objects.filter(id__in=batch).update(
-            marked_for_deletion_at=now, marked_for_deletion_by=by
-        )
-        insert_history_rows(User, batch, by=by, reason=reason, when=now)
-    return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids))
+    return _set_deletion_mark(users, ids, at=timezone.now(), by=by, reason=reason)
 
 
 @transaction.atomic
@@ -98,10 +92,15 @@ def users_clear_deletion_mark(users: QuerySet, *, by, reason: str) -> BulkOutcom
         .order_by("id")
         .values_list("id", flat=True)
     )
-    now = timezone.now()
+    return _set_deletion_mark(users, ids, at=None, by=by, reason=reason)
+
+
+def _set_deletion_mark(users: QuerySet, ids: list[int], *, at, by, reason: str) -> BulkOutcome:
+    """Mark (at a time) or clear (at None) these people, with their history rows."""
+    now = at or timezone.now()
     for batch in batched(ids):
         User.objects.filter(id__in=batch).update(
-            marked_for_deletion_at=None, marked_for_deletion_by=None
+            marked_for_deletion_at=at, marked_for_deletion_by=by if at else None
         )
         insert_history_rows(User, batch, by=by, reason=reason, when=now)
     return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids))

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.users.test_users_page import bulk, sign_in
+from tests.users.helpers import bulk, sign_in
 from users import services
 from users.models import User
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.users.test_users_page import CHANGELIST, listed, sign_in
+from tests.users.helpers import CHANGELIST, listed, sign_in
 from users.models import User
 
 pytestmark = pytest.mark.django_db
