@@ -101,6 +101,7 @@ def test_course_page_saves_course_and_sections_through_services(client, admin_us
         "organisation": course.organisation_id or "",
         "start_date": "",
         "end_date": "",
+        "credit_cost": "0",
         "sections-TOTAL_FORMS": "2",
         "sections-INITIAL_FORMS": "1",
         "sections-0-id": section.pk,
