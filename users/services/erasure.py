@@ -30,8 +30,10 @@ from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import batched, insert_history_rows, save_with_history
 from users.models import (
     AccessToken,
+    AuthenticationEvent,
     ErasureKind,
     ErasureReceipt,
+    SignInName,
     User,
     UserSession,
     UserStatus,
@@ -142,15 +144,22 @@ def _sign_in_throttle_rows(identifiers: Identifiers, usernames: list[str]) -> li
 
 def _end_access(user_ids: list[int]) -> list[Touched]:
     """Sessions and API tokens end; tokens and their history go (their purposes are free
-    text written by or about the person)."""
+    text written by or about the person); so do their sign-in events (addresses and
+    browsers) and the extra sign-in names a merge kept for them, with their history."""
     touched = []
     sessions = _raw_delete(UserSession.objects.filter(user_id__in=user_ids))
     token_history = _raw_delete(AccessToken.history.model.objects.filter(user_id__in=user_ids))
     tokens = _raw_delete(AccessToken.objects.filter(user_id__in=user_ids))
+    events = _raw_delete(AuthenticationEvent.objects.filter(user_id__in=user_ids))
+    name_history = _raw_delete(SignInName.history.model.objects.filter(user_id__in=user_ids))
+    names = _raw_delete(SignInName.objects.filter(user_id__in=user_ids))
     for model, rows in (
         (UserSession, sessions),
         (AccessToken, tokens),
         (AccessToken.history.model, token_history),
+        (AuthenticationEvent, events),
+        (SignInName, names),
+        (SignInName.history.model, name_history),
     ):
         if rows:
             touched.append(Touched(model._meta.db_table, ["*"], rows, "deleted"))
@@ -218,8 +227,10 @@ def user_anonymise(user: User, *, by, reason: str) -> ErasureReceipt:
 
     fields = [*IDENTITY_FIELDS, "anonymised_at", "password", "marked_for_deletion_at"]
     fields += ["marked_for_deletion_by", "must_change_password", "temporary_password_expires_at"]
+    fields += ["password_while_inactive"]
     for name, value in pseudonym.items():
         setattr(locked, name, value)
+    locked.password_while_inactive = ""
     locked.anonymised_at = now
     locked.set_unusable_password()
     locked.marked_for_deletion_at = None
@@ -385,6 +396,7 @@ def users_anonymise(
                     {
                         "anonymised_at": now,
                         "password": unusable,
+                        "password_while_inactive": "",
                         "marked_for_deletion_at": None,
                         "marked_for_deletion_by_id": None,
                         "must_change_password": False,

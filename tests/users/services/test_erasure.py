@@ -140,3 +140,23 @@ def test_a_short_username_does_not_rewrite_unrelated_text(admin_user, make_user,
     services.user_anonymise(person, by=admin_user, reason="Request")
     course.refresh_from_db()
     assert course.name == "Safety basics"
+
+
+def test_erasure_reaches_sign_in_events_extra_sign_in_names_and_the_kept_password(
+    admin_user, make_user
+):
+    from users.models import AuthenticationEvent, SignInName
+
+    person = make_user(username="kept.names", email="kept.names@example.com")
+    services.user_deactivate(person, by=admin_user, reason="Left")
+    person.refresh_from_db()
+    AuthenticationEvent.objects.create(
+        user=person, event_type="login", address="203.0.113.7", user_agent="Firefox"
+    )
+    SignInName.objects.create(user=person, name="kept.names.old")
+    services.user_anonymise(person, by=admin_user, reason="Erasure request")
+    person.refresh_from_db()
+    assert not AuthenticationEvent.objects.filter(user=person).exists()
+    assert not SignInName.objects.filter(user=person).exists()
+    assert not SignInName.history.filter(user_id=person.pk).exists()
+    assert person.password_while_inactive == ""
