@@ -47,7 +47,8 @@ def roles(db):
         )
         imports_migration.assign(apps)
         imports_migration.add_words(apps, None)
-        importlib.import_module("users.migrations.0014_erasure_roles").assign(apps)
+        importlib.import_module("users.migrations.0017_review_policy_permissions").grant(apps, None)
+        importlib.import_module("users.migrations.0021_erasure_roles").assign(apps)
 
 
 @pytest.fixture
