@@ -8,7 +8,8 @@ the person through the lifecycle service.
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -138,7 +139,7 @@ class UserLoginDeleteView(CanvasView):
     @extend_schema(
         summary="Delete a login (a person's last login is kept, as in Canvas)",
         parameters=[USER_ID],
-        responses=LoginSerializer,
+        responses={200: LoginSerializer},
     )
     def delete(self, request, user_id, login_id):
         self.require("users.change_user")
@@ -247,7 +248,10 @@ class AccountLoginDetailView(CanvasView):
 
 class UserSessionsView(CanvasView):
     @extend_schema(
-        summary="End every session and token of a user", parameters=[USER_ID], request=None
+        summary="End every session and token of a user",
+        parameters=[USER_ID],
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.STR, description='The JSON string "ok".')},
     )
     def delete(self, request, user_id):
         self.require("users.change_user")

@@ -8,7 +8,7 @@ before it is read whole when its Content-Length passes IMPORT_MAX_BYTES.
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
@@ -139,7 +139,7 @@ class SisImportSerializer(serializers.Serializer):
     def get_override_sis_stickiness(self, job) -> bool:
         return False
 
-    def get_diffing_drop_status(self, job) -> None:
+    def get_diffing_drop_status(self, job) -> str | None:
         return None
 
     def get_skip_deletes(self, job) -> bool:
@@ -151,7 +151,7 @@ class SisImportSerializer(serializers.Serializer):
     def get_csv_attachments(self, job) -> list:
         return [{"display_name": job.file_name, "size": job.size}]
 
-    def get_errors_attachment(self, job) -> None:
+    def get_errors_attachment(self, job) -> dict | None:
         return None
 
 
@@ -285,14 +285,21 @@ def _too_big() -> str:
 
 
 class SisImportDetailView(CanvasView):
-    @extend_schema(summary="Get an SIS import", parameters=[ACCOUNT_ID])
+    @extend_schema(
+        summary="Get an SIS import", parameters=[ACCOUNT_ID], responses=SisImportSerializer
+    )
     def get(self, request, account_id, import_id):
         account = selectors.account_get(request.user, account_id)
         return _answer(_import_of(request.user, account, import_id), request)
 
 
 class SisImportAbortView(CanvasView):
-    @extend_schema(summary="Abort an SIS import that has not finished", parameters=[ACCOUNT_ID])
+    @extend_schema(
+        summary="Abort an SIS import that has not finished",
+        parameters=[ACCOUNT_ID],
+        request=None,
+        responses=SisImportSerializer,
+    )
     def put(self, request, account_id, import_id):
         self.require("imports.import_data")
         account = selectors.account_get(request.user, account_id)
@@ -303,7 +310,12 @@ class SisImportAbortView(CanvasView):
 
 
 class AbortAllPendingView(CanvasView):
-    @extend_schema(summary="Abort every SIS import of the account not yet finished")
+    @extend_schema(
+        summary="Abort every SIS import of the account not yet finished",
+        parameters=[ACCOUNT_ID],
+        request=None,
+        responses=inline_serializer("AbortAllPending", {"aborted": serializers.BooleanField()}),
+    )
     def put(self, request, account_id):
         self.require("imports.import_data")
         account = selectors.account_get(request.user, account_id)
@@ -315,6 +327,7 @@ class SisImportRestoreStatesView(CanvasView):
     @extend_schema(
         summary="Undo the status changes an SIS import made (answers a Progress object)",
         parameters=[ACCOUNT_ID],
+        request=None,
         responses=ProgressSerializer,
     )
     def put(self, request, account_id, import_id):
