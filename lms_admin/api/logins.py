@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors
+from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors, path_lookup
 from lms_admin.api.user_serializers import Timestamp
 from lms_admin.api.users import ACCOUNT_ID, USER_ID, user_in_account
 from lms_admin.plumbing.scoping import organisation_tree_ids
@@ -124,6 +124,13 @@ def _login_of(user, login_id: str):
     if str(login_id) != str(user.pk):
         raise Http404
     return user
+
+
+@path_lookup("login_id")
+def _login_in_path(viewer, value, found):
+    if "user_id" in found:
+        return _login_of(found["user_id"], value)
+    return user_in_account(viewer, found["account_id"], value)
 
 
 class UserLoginsView(CanvasView):

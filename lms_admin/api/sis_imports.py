@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from imports import sis_services
 from imports.models import ImportJob, ImportKind, ImportState, Progress
 from imports.reading import max_bytes
-from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors
+from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors, path_lookup
 from lms_admin.api.user_serializers import Timestamp
 from lms_admin.api.users import ACCOUNT_ID
 from users import selectors
@@ -212,6 +212,25 @@ def _import_of(viewer, account, import_id):
     return job
 
 
+def _progress_of(viewer, progress_id):
+    if not str(progress_id).isdigit():
+        raise Http404
+    progress = Progress.objects.for_user(viewer).filter(pk=int(progress_id)).first()
+    if progress is None:
+        raise Http404
+    return progress
+
+
+@path_lookup("import_id")
+def _import_in_path(viewer, value, found):
+    return _import_of(viewer, found["account_id"], value)
+
+
+@path_lookup("progress_id")
+def _progress_in_path(viewer, value, found):
+    return _progress_of(viewer, value)
+
+
 class SisImportsView(CanvasView):
     def get_parsers(self):
         return [*super().get_parsers(), RawFileParser()]
@@ -341,9 +360,5 @@ class SisImportRestoreStatesView(CanvasView):
 class ProgressView(CanvasView):
     @extend_schema(summary="A long job's progress", responses=ProgressSerializer)
     def get(self, request, progress_id):
-        if not str(progress_id).isdigit():
-            raise Http404
-        progress = Progress.objects.for_user(request.user).filter(pk=int(progress_id)).first()
-        if progress is None:
-            raise Http404
+        progress = _progress_of(request.user, progress_id)
         return Response(ProgressSerializer(progress, context={"request": request}).data)
