@@ -8,11 +8,12 @@ the person through the lifecycle service.
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors
+from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors, path_lookup
 from lms_admin.api.user_serializers import Timestamp
 from lms_admin.api.users import ACCOUNT_ID, USER_ID, user_in_account
 from lms_admin.plumbing.scoping import organisation_tree_ids
@@ -125,6 +126,13 @@ def _login_of(user, login_id: str):
     return user
 
 
+@path_lookup("login_id")
+def _login_in_path(viewer, value, found):
+    if "user_id" in found:
+        return _login_of(found["user_id"], value)
+    return user_in_account(viewer, found["account_id"], value)
+
+
 class UserLoginsView(CanvasView):
     @extend_schema(
         summary="A user's logins", parameters=[USER_ID], responses=LoginSerializer(many=True)
@@ -138,7 +146,7 @@ class UserLoginDeleteView(CanvasView):
     @extend_schema(
         summary="Delete a login (a person's last login is kept, as in Canvas)",
         parameters=[USER_ID],
-        responses=LoginSerializer,
+        responses={200: LoginSerializer},
     )
     def delete(self, request, user_id, login_id):
         self.require("users.change_user")
@@ -247,7 +255,10 @@ class AccountLoginDetailView(CanvasView):
 
 class UserSessionsView(CanvasView):
     @extend_schema(
-        summary="End every session and token of a user", parameters=[USER_ID], request=None
+        summary="End every session and token of a user",
+        parameters=[USER_ID],
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.STR, description='The JSON string "ok".')},
     )
     def delete(self, request, user_id):
         self.require("users.change_user")

@@ -10,7 +10,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from lms_admin.api.base import BadRequest, CanvasView
+from lms_admin.api.base import BadRequest, CanvasView, path_lookup
 from lms_admin.api.user_serializers import UserSerializer
 from lms_admin.api.users import ACCOUNT_ID, USER_ID, user_in_account
 from users import selectors, services
@@ -21,6 +21,14 @@ DESTINATION_USER_ID = OpenApiParameter(
     OpenApiParameter.PATH,
     description="The user to keep (the primary): a number, sis_user_id:X or sis_login_id:X.",
 )
+
+
+@path_lookup("destination_user_id")
+def _destination_in_path(viewer, value, found):
+    account = found.get("account_id")
+    if account is not None:
+        return user_in_account(viewer, account, value)
+    return selectors.user_get(viewer, value)
 
 
 class MergeIntoView(CanvasView):

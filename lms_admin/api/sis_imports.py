@@ -8,7 +8,7 @@ before it is read whole when its Content-Length passes IMPORT_MAX_BYTES.
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from imports import sis_services
 from imports.models import ImportJob, ImportKind, ImportState, Progress
 from imports.reading import max_bytes
-from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors
+from lms_admin.api.base import PAGE_PARAMETERS, BadRequest, CanvasView, errors, path_lookup
 from lms_admin.api.user_serializers import Timestamp
 from lms_admin.api.users import ACCOUNT_ID
 from users import selectors
@@ -139,7 +139,7 @@ class SisImportSerializer(serializers.Serializer):
     def get_override_sis_stickiness(self, job) -> bool:
         return False
 
-    def get_diffing_drop_status(self, job) -> None:
+    def get_diffing_drop_status(self, job) -> str | None:
         return None
 
     def get_skip_deletes(self, job) -> bool:
@@ -151,7 +151,7 @@ class SisImportSerializer(serializers.Serializer):
     def get_csv_attachments(self, job) -> list:
         return [{"display_name": job.file_name, "size": job.size}]
 
-    def get_errors_attachment(self, job) -> None:
+    def get_errors_attachment(self, job) -> dict | None:
         return None
 
 
@@ -210,6 +210,25 @@ def _import_of(viewer, account, import_id):
     if job is None:
         raise Http404
     return job
+
+
+def _progress_of(viewer, progress_id):
+    if not str(progress_id).isdigit():
+        raise Http404
+    progress = Progress.objects.for_user(viewer).filter(pk=int(progress_id)).first()
+    if progress is None:
+        raise Http404
+    return progress
+
+
+@path_lookup("import_id")
+def _import_in_path(viewer, value, found):
+    return _import_of(viewer, found["account_id"], value)
+
+
+@path_lookup("progress_id")
+def _progress_in_path(viewer, value, found):
+    return _progress_of(viewer, value)
 
 
 class SisImportsView(CanvasView):
@@ -285,14 +304,21 @@ def _too_big() -> str:
 
 
 class SisImportDetailView(CanvasView):
-    @extend_schema(summary="Get an SIS import", parameters=[ACCOUNT_ID])
+    @extend_schema(
+        summary="Get an SIS import", parameters=[ACCOUNT_ID], responses=SisImportSerializer
+    )
     def get(self, request, account_id, import_id):
         account = selectors.account_get(request.user, account_id)
         return _answer(_import_of(request.user, account, import_id), request)
 
 
 class SisImportAbortView(CanvasView):
-    @extend_schema(summary="Abort an SIS import that has not finished", parameters=[ACCOUNT_ID])
+    @extend_schema(
+        summary="Abort an SIS import that has not finished",
+        parameters=[ACCOUNT_ID],
+        request=None,
+        responses=SisImportSerializer,
+    )
     def put(self, request, account_id, import_id):
         self.require("imports.import_data")
         account = selectors.account_get(request.user, account_id)
@@ -303,7 +329,12 @@ class SisImportAbortView(CanvasView):
 
 
 class AbortAllPendingView(CanvasView):
-    @extend_schema(summary="Abort every SIS import of the account not yet finished")
+    @extend_schema(
+        summary="Abort every SIS import of the account not yet finished",
+        parameters=[ACCOUNT_ID],
+        request=None,
+        responses=inline_serializer("AbortAllPending", {"aborted": serializers.BooleanField()}),
+    )
     def put(self, request, account_id):
         self.require("imports.import_data")
         account = selectors.account_get(request.user, account_id)
@@ -315,6 +346,7 @@ class SisImportRestoreStatesView(CanvasView):
     @extend_schema(
         summary="Undo the status changes an SIS import made (answers a Progress object)",
         parameters=[ACCOUNT_ID],
+        request=None,
         responses=ProgressSerializer,
     )
     def put(self, request, account_id, import_id):
@@ -328,9 +360,5 @@ class SisImportRestoreStatesView(CanvasView):
 class ProgressView(CanvasView):
     @extend_schema(summary="A long job's progress", responses=ProgressSerializer)
     def get(self, request, progress_id):
-        if not str(progress_id).isdigit():
-            raise Http404
-        progress = Progress.objects.for_user(request.user).filter(pk=int(progress_id)).first()
-        if progress is None:
-            raise Http404
+        progress = _progress_of(request.user, progress_id)
         return Response(ProgressSerializer(progress, context={"request": request}).data)

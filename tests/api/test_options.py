@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from imports.models import ImportJob, Progress
 from tests.api.conftest import client_for
 from users.models import Organisation
 
@@ -39,21 +40,35 @@ def concrete(route: str, ids: dict) -> str:
 
 
 @pytest.fixture
-def objects(organisation, partner, course, make_user, enrol):
+def objects(organisation, partner, course, make_user, enrol, admin_user):
     learner = make_user(username="options-learner", sis_user_id="OPT-1")
     enrollment = enrol(learner, course)
     partner_learner = make_user(username="options-partner", organisation=partner)
+    job = ImportJob.objects.create(
+        kind="sis",
+        file_name="u.csv",
+        format="csv",
+        organisation=organisation,
+        created_by=admin_user,
+        state="done",
+    )
+    progress = Progress.objects.create(
+        tag="sis_batch_state_restore", job=job, user=admin_user, scope_organisation=organisation
+    )
+    mine = {
+        "account_id": organisation.pk,
+        "user_id": learner.pk,
+        "course_id": course.pk,
+        "section_id": enrollment.section_id,
+        "enrollment_id": enrollment.pk,
+        "login_id": learner.pk,  # a person's one login has the person's id
+        "destination_user_id": learner.pk,
+        "import_id": job.pk,
+        "progress_id": progress.pk,
+    }
     return {
-        "mine": {
-            "account_id": organisation.pk,
-            "user_id": learner.pk,
-            "course_id": course.pk,
-            "section_id": enrollment.section_id,
-            "enrollment_id": enrollment.pk,
-        },
-        "missing": dict.fromkeys(
-            ["account_id", "user_id", "course_id", "section_id", "enrollment_id"], 987654
-        ),
+        "mine": mine,
+        "missing": dict.fromkeys(mine, 987654),
         "partner_learner": partner_learner,
     }
 
