@@ -41,7 +41,10 @@ class _Undo(Exception):
 
 def _kind_from_header(content: bytes) -> str | None:
     first = content.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-    names = {name.strip().lower() for name in next(csv.reader([first]), [])}
+    try:
+        names = {name.strip().lower() for name in next(csv.reader([first]), [])}
+    except csv.Error:  # e.g. a bare carriage return: not a header we know
+        return None
     if "role" in names and "user_id" in names:
         return ImportKind.ENROLLMENTS
     if {"short_name", "long_name"} & names:

@@ -237,8 +237,11 @@ class SisImportsView(CanvasView):
 
     @extend_schema(
         summary="SIS imports of an account, newest first (the admin's imports too)",
+        operation_id="accounts_sis_imports_list",
         parameters=[ACCOUNT_ID, *PAGE_PARAMETERS],
-        responses=SisImportSerializer(many=True),
+        responses=inline_serializer(
+            "SisImportList", {"sis_imports": SisImportSerializer(many=True)}
+        ),
     )
     def get(self, request, account_id):
         account = selectors.account_get(request.user, account_id)
@@ -257,7 +260,14 @@ class SisImportsView(CanvasView):
             OpenApiParameter("batch_mode", bool),
             OpenApiParameter("batch_mode_term_id", str),
         ],
-        request={"multipart/form-data": {"type": "object"}, "text/csv": {"type": "string"}},
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"attachment": {"type": "string", "format": "binary"}},
+                "required": ["attachment"],
+            },
+            "text/csv": {"type": "string"},
+        },
         responses=SisImportSerializer,
     )
     def post(self, request, account_id):

@@ -38,13 +38,38 @@ def in_process(settings):
     request_finished.connect(close_old_connections)
 
 
-def real_ids(organisation, course) -> dict:
+@pytest.fixture
+def sis_import(organisation, admin_user):
+    from imports.models import ImportJob, Progress
+
+    job = ImportJob.objects.create(
+        kind="sis",
+        file_name="u.csv",
+        format="csv",
+        organisation=organisation,
+        created_by=admin_user,
+        state="done",
+    )
+    Progress.objects.create(
+        tag="sis_batch_state_restore", job=job, user=admin_user, scope_organisation=organisation
+    )
+    return job
+
+
+def real_ids(organisation, course, sis_import) -> dict:
+    from imports.models import Progress
+    from users.models import User
+
     return {
         "account_id": str(organisation.pk),
         "course_id": str(course.pk),
         "section_id": str(course.sections.order_by("pk").first().pk),
         "user_id": "sis_user_id:P-01",
         "enrollment_id": "sis_user_id:P-03",
+        "login_id": str(User.objects.get(sis_user_id="P-01").pk),  # the person's one login
+        "destination_user_id": "sis_user_id:P-02",
+        "import_id": str(sis_import.pk),
+        "progress_id": str(Progress.objects.get(job=sis_import).pk),
     }
 
 
@@ -102,9 +127,10 @@ def fuzz(strategy, headers, label, failures, calls):
 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
-    api, many, organisation, course, in_process
+    api, many, organisation, course, sis_import, in_process
 ):
-    failures, calls, operations = run_schemathesis(api.secret, real_ids(organisation, course))
+    ids = real_ids(organisation, course, sis_import)
+    failures, calls, operations = run_schemathesis(api.secret, ids)
     assert dict(failures) == {}
     assert len(operations) >= 22
     assert len(calls) > 100
@@ -121,7 +147,12 @@ def test_schema_declares_the_error_answers_the_page_cap_and_the_bodies_parsed(ad
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
             assert {"400", "401", "403", "404"} <= set(operation["responses"]), (path, method)
-            if "requestBody" in operation:
+            if (path, method) == ("/api/v1/accounts/{account_id}/sis_imports", "post"):
+                # An upload: the file as a multipart `attachment` or as the body itself.
+                content = operation["requestBody"]["content"]
+                assert set(content) == {"multipart/form-data", "text/csv"}
+                assert content["multipart/form-data"]["schema"]["required"] == ["attachment"]
+            elif "requestBody" in operation:
                 assert set(operation["requestBody"]["content"]) == {
                     "application/json",
                     "application/x-www-form-urlencoded",
