@@ -2,7 +2,7 @@ import importlib
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from enrollments import services as enrollment_services
 from enrollments.models import EnrollmentState
@@ -47,8 +47,16 @@ def roles(db):
         )
         imports_migration.assign(apps)
         imports_migration.add_words(apps, None)
-        importlib.import_module("users.migrations.0017_review_policy_permissions").grant(apps, None)
-        importlib.import_module("users.migrations.0021_erasure_roles").assign(apps)
+        # Only the grants of the later permission migrations: their own functions also
+        # create permissions by toggling the app registry, which must not happen at run time.
+        for later in ("0017_review_policy_permissions", "0021_erasure_roles"):
+            grants = importlib.import_module(f"users.migrations.{later}").GRANTS
+            for role, codenames in grants.items():
+                Group.objects.get(name=role).permissions.add(
+                    *Permission.objects.filter(
+                        content_type__app_label="users", codename__in=codenames
+                    )
+                )
 
 
 @pytest.fixture
