@@ -61,7 +61,7 @@ def test_the_plan_counts_each_outcome(selection, course):
 
 
 def test_the_plan_is_what_enrolling_does(
-    selection, course, admin_user, django_capture_on_commit_callbacks
+    selection, course, admin_user, django_capture_on_commit_callbacks, tasks_run_at_once
 ):
     plan = plan_for(selection, course)
     mail.outbox.clear()

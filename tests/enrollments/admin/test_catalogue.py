@@ -84,6 +84,7 @@ def test_course_created_in_the_admin_gets_a_default_section(client, admin_user):
         {
             "code": "NEW1",
             "name": "New course",
+            "credit_cost": "0",
             "sections-TOTAL_FORMS": "0",
             "sections-INITIAL_FORMS": "0",
         },
