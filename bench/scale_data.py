@@ -207,7 +207,8 @@ SELECT %(password)s,
        CASE WHEN status <> 'deleted' THEN '' WHEN r_before < 0.7 THEN 'active'
             ELSE 'inactive' END,
        false, false, joined,
-       (%(organisations)s::bigint[])[width_bucket(r_org, %(shares)s::float8[]) + 1]
+       (%(organisations)s::bigint[])[width_bucket(r_org, %(shares)s::float8[]) + 1],
+       ''
 FROM (
     SELECT g, random() AS r_status, random() AS r_changed, random() AS r_login,
            random() AS r_login_at, random() AS r_mail, random() AS r_org, random() AS r_before,
@@ -275,7 +276,7 @@ CROSS JOIN LATERAL (
 USER_FIELDS = ("password", "last_login", "is_superuser", "username", "email", "first_name",
                "last_name", "sis_user_id", "status", "status_changed_at",
                "status_before_delete", "must_change_password", "is_staff", "date_joined",
-               "organisation")  # fmt: skip
+               "organisation", "password_while_inactive")  # fmt: skip
 ENROLLMENT_FIELDS = ("user", "course", "section", "type", "state", "state_before_delete",
                      "deleted_with_user", "source", "created_at", "updated_at", "started_at",
                      "completed_at", "last_activity_at", "score")  # fmt: skip

@@ -15,7 +15,15 @@ from users.models import User, UserSession, UserStatus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def sign_in(page, username, password=PASSWORD, *, expect_success=True, at="/admin/login/"):
+def sign_in(
+    page,
+    username,
+    password=PASSWORD,
+    *,
+    expect_success=True,
+    at="/admin/login/",
+    refusal="correct username and password",
+):
     page.goto(at)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
@@ -23,7 +31,7 @@ def sign_in(page, username, password=PASSWORD, *, expect_success=True, at="/admi
     if expect_success:
         page.wait_for_url(lambda url: "/login/" not in url)
     else:
-        page.get_by_text(re.compile("correct username and password")).wait_for()
+        page.get_by_text(re.compile(refusal)).wait_for()
 
 
 def search(page, term, tab="all"):
@@ -94,7 +102,14 @@ def test_switch_a_user_off_and_on_through_the_dialog(page, screenshot, admin_use
     # They can no longer sign in.
     other = page.context.browser.new_context(base_url=page.url.split("/admin")[0])
     their_page = other.new_page()
-    sign_in(their_page, "jo.bloggs", expect_success=False, at="/account/login/")
+    # The right password for an inactive account says so, and whom to contact.
+    sign_in(
+        their_page,
+        "jo.bloggs",
+        expect_success=False,
+        at="/account/login/",
+        refusal="Your account is inactive",
+    )
     other.close()
 
     switch(page, "jo.bloggs").click()
