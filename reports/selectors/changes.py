@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 
 from enrollments.models import Certificate, Course, Enrollment, Section
 from lms_admin.plumbing.bulk import is_postgresql
-from lms_admin.plumbing.cells import display
+from lms_admin.plumbing.cells import cell, display
 from lms_admin.plumbing.counting import REPORT_COUNT_CAP, capped_counts
 from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
 from reports.exports import Source
@@ -397,8 +397,12 @@ def change_export(*, person, filters: dict, limit: int | None = None) -> Source:
 
 
 def change_rows(*, person, filters: dict) -> Iterator[tuple]:
-    """Every row of the log as the file's cells, streamed."""
-    return iter(change_export(person=person, filters=filters).rows())
+    """Every row of the log as the file's cells, streamed: the query's rows are cells
+    already; rows read from the models are made cells as the file's writer makes them."""
+    source = change_export(person=person, filters=filters)
+    if source.query is not None:
+        return iter(source.rows())
+    return (tuple(cell(value) for value in row) for row in source.rows())
 
 
 def _change_rows_from_models(chosen, filters: dict, person) -> Iterator[tuple]:
