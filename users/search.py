@@ -13,17 +13,37 @@ SQLite has no trigram index: it checks the columns themselves, folded.
 
 from __future__ import annotations
 
+import time
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.db.models.lookups import IContains
+from django.db.models import (
+    Case,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact, IContains
 from django.utils.text import smart_split, unescape_string_literal
 
-from users.folding import Fold, folded_contains
+from users.folding import Fold, fold, folded_contains
 from users.models import UserSearch
 
 SEARCHED = ("username", "first_name", "last_name", "email", "sis_user_id")
 SEARCH_INDEX = "users_usersearch_trgm"
+# A search whose words are in at least this share of everyone is "broad": reading people
+# in the list's order and keeping those who match finds a page or a capped count sooner
+# than the trigram index, which must collect every match before the first is read (a
+# fragment found in everyone costs it 10x more than in one person in ten).
+BROAD_SHARE = 0.2
+SAMPLE_ROWS = 2_000
 
 
 def search_words(term: str) -> list[str]:
@@ -48,19 +68,144 @@ def uses_search_table(queryset: QuerySet) -> bool:
     return connections[queryset.db].vendor == "postgresql"
 
 
-def candidate_ids(words: list[str], *, using: str) -> QuerySet:
+class Unindexed(Func):
+    """The text as it is, in a form its trigram index does not serve (see BROAD_SHARE)."""
+
+    template = "(%(expressions)s || '')"
+    output_field = TextField()
+
+
+def is_broad(words: list[str], *, using: str) -> bool:
+    """Whether every word together matches at least BROAD_SHARE of everyone, judged from a
+    sample of about SAMPLE_ROWS rows of the search table (PostgreSQL; a few milliseconds).
+    A wrong guess costs speed, never a wrong answer: both ways find the same people."""
+    connection = connections[using]
+    if not words or connection.vendor != "postgresql":
+        return False
+    table = connection.ops.quote_name(UserSearch._meta.db_table)
+    rows = _estimated_rows(using, table)
+    if rows < 10 * SAMPLE_ROWS:
+        return False  # small enough for the index whatever the words
+    with connection.cursor() as cursor:
+        condition = " AND ".join(['UPPER("text") LIKE %s'] * len(words))
+        cursor.execute(
+            f"SELECT COUNT(*) FILTER (WHERE {condition}), COUNT(*) "
+            f"FROM {table} TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
+            [
+                *(f"%{_like_escaped(fold(word).upper())}%" for word in words),
+                100 * SAMPLE_ROWS / rows,
+            ],
+        )
+        matched, sampled = cursor.fetchone()
+    return bool(sampled) and matched / sampled >= BROAD_SHARE
+
+
+_sizes: dict[str, tuple[float, float]] = {}
+SIZE_KEPT_SECONDS = 60
+
+
+def _estimated_rows(using: str, table: str) -> float:
+    """PostgreSQL's estimate of the search table's rows, asked once a minute per process:
+    it only decides how big a sample is worth taking."""
+    now = time.monotonic()
+    kept = _sizes.get(using)
+    if kept is None or now - kept[1] > SIZE_KEPT_SECONDS:
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            row = cursor.fetchone()
+        kept = _sizes[using] = (row[0] if row else 0, now)
+    return kept[0]
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def candidate_ids(words: list[str], *, using: str, broad: bool | None = None) -> QuerySet:
     """The ids of the users whose joined text holds every word, folded (PostgreSQL).
 
     The text is stored folded; matching it as UPPER(text) LIKE UPPER(…) is what its trigram
-    index was built for (migration 0008), and the word is folded once, at planning."""
+    index was built for (migration 0008), and the word is folded once, at planning. For a
+    broad search (`is_broad`, asked when `broad` is None) the same condition is written so
+    that the index is not used, and PostgreSQL reads people in the list's order instead."""
+    if broad is None:
+        broad = is_broad(words, using=using)
+    text = Unindexed(F("text")) if broad else F("text")
     found = UserSearch.objects.using(using)
     for word in words:
-        found = found.filter(IContains(F("text"), Fold(Value(word))))
+        found = found.filter(IContains(text, Fold(Value(word))))
     return found.values("user_id")
 
 
-def candidates(queryset: QuerySet, words: list[str]) -> QuerySet:
-    return queryset.filter(pk__in=candidate_ids(words, using=queryset.db))
+def matching_ids(words: list[str], *, using: str, cap: int, broad: bool) -> list[int] | None:
+    """The ids of everyone matching every word (PostgreSQL), in no order, when at most `cap`
+    do; None when more do. One read of the search table, stopped at `cap` + 1 rows, by the
+    index or by reading it in order, as `broad` (`is_broad`) says is sooner."""
+    found = candidate_ids(words, using=using, broad=broad).values_list("user_id", flat=True)
+    found = list(found[: cap + 1])
+    return found if len(found) <= cap else None
+
+
+def walking_condition(words: list[str]) -> Q:
+    """Every word in the person's search text, checked person by person as a list is read
+    in its own order: a correlated subquery, which PostgreSQL cannot turn into a join that
+    would collect every match first. For a page of a search that many people match, where
+    the page fills within the first few thousand people read."""
+    text = Subquery(UserSearch.objects.filter(user_id=OuterRef("pk")).values("text")[:1])
+    condition = Q()
+    for word in words:
+        condition &= Q(IContains(text, Fold(Value(word)))) & word_condition(word, indexed=True)
+    return condition
+
+
+def candidates(queryset: QuerySet, words: list[str], *, known: dict | None = None) -> QuerySet:
+    """`queryset` narrowed to the search's candidates. When they are few (at most COUNT_CAP),
+    as the list of their ids: every later query (tab counts, page, order) then reads those
+    rows only, by primary key. When more, as a subquery on the search table, in the form
+    `is_broad` chose. `known` (one per request) keeps the finding for the same words."""
+    from lms_admin.plumbing.counting import COUNT_CAP
+
+    key = (queryset.db, tuple(words))
+    known = {} if known is None else known
+    if key not in known:
+        broad = is_broad(words, using=queryset.db)
+        ids = matching_ids(words, using=queryset.db, cap=COUNT_CAP, broad=broad)
+        known[key] = ids if ids is not None else broad
+    finding = known[key]
+    if isinstance(finding, list):
+        return queryset.filter(pk__any_of=finding) if finding else queryset.none()
+    return queryset.filter(pk__in=candidate_ids(words, using=queryset.db, broad=finding))
+
+
+def capped_count_of_large_search(matches: QuerySet, cap: int) -> int:
+    """How many of `matches` (a large search, see `candidates`) there are, counting no
+    further than cap + 1, read from the search table's side: each match found is looked up
+    among the list's people by primary key until the count passes the cap. PostgreSQL's
+    estimate of a text search is far too low, so it would otherwise read every match into
+    a hash first; joins by hash and merge are turned off for this one statement."""
+    from django.db import transaction
+
+    from lms_admin.plumbing.counting import capped_count
+
+    with transaction.atomic(using=matches.db):
+        with connections[matches.db].cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                "SET LOCAL max_parallel_workers_per_gather = 0"
+            )
+        count = capped_count(matches, cap)
+        with connections[matches.db].cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; "
+                "RESET max_parallel_workers_per_gather"
+            )
+    return count
+
+
+def is_large(queryset: QuerySet, words: list[str], known: dict) -> bool:
+    """Whether `candidates` found more than COUNT_CAP people for `words` (see there)."""
+    finding = known.get((queryset.db, tuple(words)))
+    return finding is not None and not isinstance(finding, list)
 
 
 def word_condition(word: str, *, indexed: bool) -> Q:
@@ -71,21 +216,34 @@ def word_condition(word: str, *, indexed: bool) -> Q:
     return _in_some_column(word)
 
 
-def users_matching(queryset: QuerySet, term: str) -> QuerySet:
+def users_matching(queryset: QuerySet, term: str, *, known: dict | None = None) -> QuerySet:
     """Users in `queryset` matching every word of `term` in some searched column."""
-    return users_matching_words(queryset, search_words(term))
+    return users_matching_words(queryset, search_words(term), known=known)
 
 
-def users_matching_words(queryset: QuerySet, words: list[str]) -> QuerySet:
+def users_matching_words(
+    queryset: QuerySet, words: list[str], *, known: dict | None = None
+) -> QuerySet:
     """Users in `queryset` matching every one of `words` (as `search_words` gives them)."""
     if not words:
         return queryset
     indexed = uses_search_table(queryset)
     if indexed:
-        queryset = candidates(queryset, words)
+        queryset = candidates(queryset, words, known=known)
     for word in words:
         queryset = queryset.filter(word_condition(word, indexed=indexed))
     return queryset
+
+
+def exact_condition(term: str) -> Q:
+    """The people whose SIS ID, email or username is `term` itself, in the forms their
+    indexes serve (the email's lower-case index skips empty emails, so the condition does)."""
+    term = term.strip()
+    return (
+        Q(sis_user_id=term)
+        | (Q(Exact(Lower("email"), term.lower())) & ~Q(email=""))
+        | Q(username__in={term, term.lower()})
+    )
 
 
 def search_summary(

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import PASSWORD
 from users import services
 from users.models import User
-from users.search import SEARCH_INDEX, users_matching
+from users.search import SEARCH_INDEX, candidate_ids, users_matching
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ postgresql_only = pytest.mark.postgresql("the search table is kept on PostgreSQL
 
 @postgresql_only
 def test_postgresql_finds_matches_through_the_search_tables_trigram_index(people):
-    queryset = users_matching(User.objects.all(), "smith")
+    queryset = candidate_ids(["smith"], using="default", broad=False)
     with connection.cursor() as cursor:
         # With three rows a scan of the whole table is cheapest; rule that out (and a walk
         # of a whole index) to see what a large table would use.
@@ -151,3 +151,43 @@ def test_one_statement_changing_many_users_rewrites_only_the_changed_texts(make_
     assert names(users_matching(User.objects.all(), "renamed")) == sorted(
         p.username for p in people[:3]
     )
+
+
+@postgresql_only
+def test_a_broad_search_is_written_so_that_the_index_is_not_used(people):
+    queryset = candidate_ids(["smith"], using="default", broad=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert SEARCH_INDEX not in plan, plan
+    narrow = candidate_ids(["smith"], using="default", broad=False)
+    assert sorted(queryset.values_list("user_id", flat=True)) == sorted(
+        narrow.values_list("user_id", flat=True)
+    )
+    assert queryset.exists()
+
+
+@postgresql_only
+def test_a_search_more_than_the_cap_match_pages_and_counts_without_reading_every_match(
+    client, admin_user, make_user, monkeypatch
+):
+    """Past COUNT_CAP matches: the current tab is counted (capped), the others show no
+    number, exact matches come first and the rest in username order, page after page."""
+    monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 5)
+    monkeypatch.setattr("users.admin.changelist.COUNT_CAP", 5)
+    for n in range(12):
+        make_user(username=f"zed{n:02}", last_name="Zedson")
+    exact = make_user(username="zedson", last_name="Other")
+    services.users_deactivate(User.objects.filter(pk=exact.pk), by=admin_user, reason="Left")
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    for broad in (False, True):
+        monkeypatch.setattr("users.search.is_broad", lambda words, using, broad=broad: broad)
+        response = client.get(CHANGELIST + "?q=zedson&status=all&per_page=25")
+        tabs = {tab["status"]: tab["count"] for tab in response.context["status_tabs"]}
+        assert tabs == {"active": "", "inactive": "", "deleted": "", "all": "5+"}, broad
+        shown = [user.username for user in response.context["cl"].result_list]
+        assert shown == ["zedson", *(f"zed{n:02}" for n in range(12))], broad
+
+        response = client.get(CHANGELIST + "?q=zedson&per_page=25")
+        shown = [user.username for user in response.context["cl"].result_list]
+        assert shown == [f"zed{n:02}" for n in range(12)], broad

@@ -19,14 +19,21 @@ from django.utils.safestring import mark_safe
 from lms_admin.plumbing.counting import COUNT_CAP, capped_counts
 from lms_admin.plumbing.scoping import admin_account_condition, restricted_to_plain_accounts
 from users.admin.filters import StatusTabFilter
-from users.models import UserStatus
-from users.search import search_summary
+from users.models import User, UserStatus
+from users.search import (
+    capped_count_of_large_search,
+    exact_condition,
+    is_large,
+    search_summary,
+    search_words,
+    walking_condition,
+)
 
 PAGE_SIZES = (25, 50, 100, 200)
 STATUS_COLOURS = {"active": "#1a7f37", "inactive": "#9a6700", "deleted": "#cf222e"}
 # A search's matches are read once for the tab counts and the page together (PostgreSQL),
 # when there are at most this many; beyond, the capped counts and Django's page query.
-SEARCH_SUMMARY_LIMIT = 50_000
+SEARCH_SUMMARY_LIMIT = COUNT_CAP
 # Stands for the id while a row link is reversed once per page, not once per row.
 _ID = 918_273_645_546_372_819
 
@@ -56,6 +63,14 @@ def status_badge(status: str, label: str):
         f'<span class="status-badge status-{esc(status)}" style="color:{esc(colour)};'
         f'font-weight:600">{esc(label)}</span>'
     )
+
+
+def searches_known(request) -> dict:
+    """What this request's searches found (users.search.candidates), kept for its other
+    queries: the list asks for the same search more than once."""
+    if not hasattr(request, "_user_searches"):
+        request._user_searches = {}
+    return request._user_searches
 
 
 def row_permissions(model_admin, request) -> dict:
@@ -114,7 +129,11 @@ class UserChangeList(ChangeList):
         queryset = super().get_queryset(request, exclude_parameters)
         if exclude_parameters is None:
             base = super().get_queryset(request, exclude_parameters=["status"])
-            self.tab_counts = self._search_summary(base) or self._capped_tab_counts(base)
+            words = search_words(self.query)
+            if words and is_large(base, words, searches_known(request)):
+                self.tab_counts = self._large_search(base, request._users_unsearched, words)
+            else:
+                self.tab_counts = self._search_summary(base) or self._capped_tab_counts(base)
             request._users_tab_counts = self.tab_counts
             queryset = queryset.annotate(**row_permissions(self.model_admin, request))
         return queryset
@@ -127,6 +146,38 @@ class UserChangeList(ChangeList):
         if any(count > COUNT_CAP for count in counts.values()):
             total = COUNT_CAP + 1
         counts[StatusTabFilter.ALL] = min(total, COUNT_CAP + 1)
+        return counts
+
+    def _large_search(self, base, unsearched, words) -> dict:
+        """A search that more than COUNT_CAP people match (PostgreSQL): its cost must not
+        grow with the number of matches. Only the current tab is counted, capped; the other
+        tabs show no number. This page's ids: exact SIS ID, email and username matches
+        first (from their unique indexes), then the rest in username order, read in that
+        order and stopped at the page's end (users.search.is_broad chose how)."""
+        tab = self._current_tab()
+        shown = base if tab == StatusTabFilter.ALL else base.filter(status=tab)
+        counts = dict.fromkeys([*UserStatus.values, StatusTabFilter.ALL])
+        counts[tab] = capped_count_of_large_search(shown, COUNT_CAP)
+        if ORDER_VAR not in self.params:
+            size, offset = self.list_per_page, (self.page_num - 1) * self.list_per_page
+            if tab != StatusTabFilter.ALL:
+                unsearched = unsearched.filter(status=tab)
+            exact_ids = list(
+                User.objects.filter(exact_condition(self.query)).values_list("id", flat=True)
+            )
+            exact = list(
+                unsearched.filter(id__any_of=exact_ids)
+                .order_by("username")
+                .values_list("id", flat=True)[: offset + size]
+            )
+            start = max(0, offset - len(exact))
+            rest = (
+                unsearched.filter(walking_condition(words))
+                .exclude(id__any_of=exact)
+                .order_by("username")
+                .values_list("id", flat=True)[start : start + size]
+            )
+            self.page_ids = (exact[offset:] + list(rest))[:size]
         return counts
 
     def _current_tab(self) -> str:

@@ -35,6 +35,7 @@ from users.admin.changelist import (
     active_switch,
     esc,
     row_menu,
+    searches_known,
     status_badge,
 )
 from users.admin.erasure import erasure_urls, may_erase
@@ -168,7 +169,11 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # search_fields, matched through one trigram index (users/search.py).
-        return scoped(users_matching(queryset, search_term), request.user), False
+        known = searches_known(request)
+        # The list's filters without the search: a large search pages through them itself
+        # (UserChangeList._large_search).
+        request._users_unsearched = scoped(queryset, request.user)
+        return scoped(users_matching(queryset, search_term, known=known), request.user), False
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         counts = getattr(request, "_users_tab_counts", None) or {}
@@ -337,12 +342,14 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
         tabs = []
         for value, label in [*UserStatus.choices, (StatusTabFilter.ALL, "All")]:
             params["status"] = value
+            count = counts.get(value, 0)
             tabs.append(
                 {
                     "label": label,
                     "status": value,
                     "url": "?" + params.urlencode(),
-                    "count": count_label(counts.get(value, 0)),
+                    # None: a large search counts the current tab only.
+                    "count": "" if count is None else count_label(count),
                     "current": value == current,
                 }
             )

@@ -86,7 +86,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "sections",
             nargs="*",
-            help="Sections to run (default: all but load). `load` measures a running server.",
+            help="Sections to run (default: all but load and compare). `load` measures a "
+            "running server; `compare` measures the project beside the stock admin.",
         )
         load = parser.add_argument_group("load", "bench load: a running server on this machine")
         load.add_argument("--url", default="http://127.0.0.1:8000", help="127.0.0.1 only.")
@@ -95,10 +96,22 @@ class Command(BaseCommand):
         load.add_argument("--seconds", type=float, default=30, help="At most, per page.")
         load.add_argument("--username", default="trainer", help="A training admin.")
         load.add_argument("--password", default="demo-password-2026")
+        compare = parser.add_argument_group("compare", "bench compare: beside the stock admin")
+        compare.add_argument(
+            "--stock-dir", default="", help="The stock admin (default ../shared/stock-admin)."
+        )
+        compare.add_argument(
+            "--stock-database",
+            default="postgres://postgres@127.0.0.1:5432/stockbench",
+            help="Its PostgreSQL database, seeded afresh by each run.",
+        )
+        compare.add_argument(
+            "--stock-people", type=int, default=1_000_000, help="People to seed it with."
+        )
 
     def handle(self, *args, sections, **options):
-        available = {**load_sections(), "load": None}
-        chosen = sections or [name for name in available if name != "load"]
+        available = {**load_sections(), "load": None, "compare": None}
+        chosen = sections or [name for name in available if name not in ("load", "compare")]
         unknown = set(chosen) - set(available)
         if unknown:
             raise CommandError(
@@ -114,6 +127,11 @@ class Command(BaseCommand):
                 from bench.load import bench_load
 
                 bench_load(self.stdout, options)
+                continue
+            if name == "compare":
+                from bench.compare import bench_compare
+
+                bench_compare(self.stdout, options)
                 continue
             for measurement in available[name](self.stdout):
                 self.stdout.write(measurement.line())

@@ -1,0 +1,447 @@
+"""`manage.py bench compare`: the project beside the stock admin, in one run (issue 15).
+
+Absolute times vary threefold between machines and hours, so every speed goal is a ratio to
+the stock admin (`../shared/stock-admin`, a plain ModelAdmin with django-import-export and
+simple-history) measured in the same run on the same machine. This seeds the stock database
+afresh (its own measure changes its data), runs its own `bench_stock.py measure` in a child
+process, then measures the project the way its users work, and prints each pair with its
+ratio and goal.
+
+The project's side runs on the current database (PostgreSQL after `seed_demo --users
+1000000`) and commits what it changes, as a user's action would: no rolled-back
+transaction hides a commit's cost. Afterwards it puts the people it deactivated back
+as they were with plain SQL (untimed), so the next run starts from the same data, with
+the bloat that real bulk runs leave behind; the imported people stay, under a new tag each
+run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from users.models import Organisation, User, UserStatus
+
+REPEAT = 5
+BULK_SIZE = 100_000
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+STOCK_DIR = Path(settings.BASE_DIR).parent / "shared" / "stock-admin"
+STOCK_DATABASE = "postgres://postgres@127.0.0.1:5432/stockbench"
+BENCH_REASON = "Benchmark: bulk deactivation"
+
+# The stock's own measures, plus the searches the issue names that its script leaves out.
+STOCK_DRIVER = """
+import sys
+sys.argv = ["bench_stock.py"]
+import bench_stock as stock
+from django.test import Client
+client = Client()
+client.force_login(stock.Learner.objects.get(username="bench_admin"))
+for label, query in [("search 'Walker'", "Walker"), ("exact SIS id search", "SIS77777")]:
+    ms, queries = stock.timed(lambda: client.get("/admin/stockapp/learner/?q=" + query), runs=3)
+    print(f"stock {label}: {ms:,.0f} ms median, {queries} queries")
+stock.measure()
+"""
+
+STOCK_LINES = {
+    "copy_limit": r"^physical limit: COPY .* = ([\d,]+) rows/s",
+    "users_page": r"^stock users page: ([\d,]+) ms",
+    "search_common": r"^stock search 'Walker': ([\d,]+) ms",
+    "search_fragment": r"^stock name fragment search '.*': ([\d,]+) ms",
+    "exact_email": r"^stock exact email search: ([\d,]+) ms",
+    "exact_sis": r"^stock exact SIS id search: ([\d,]+) ms",
+    "bulk": r"^stock bulk_update_with_history: .* = ([\d,]+) users/s",
+    "import": r"^stock import \(ModelResource defaults\): .* = ([\d,]+) rows/s",
+    "export": r"^stock export \(ModelResource\): .* = ([\d,]+) rows/s",
+}
+
+
+@dataclass
+class Pair:
+    """One measure on both sides. `faster` is how many times the project beats the stock:
+    the stock's time over the project's, or the project's rate over the stock's."""
+
+    name: str
+    project: float | None
+    stock: float | None
+    unit: str
+    goal: float | None = None  # the ratio to reach
+    absolute: str = ""  # a goal in absolute terms, when the issue also names one
+    absolute_met: bool | None = None
+
+    @property
+    def rate(self) -> bool:
+        return self.unit.endswith("/s")
+
+    @property
+    def faster(self) -> float | None:
+        if not self.project or not self.stock:
+            return None
+        return self.project / self.stock if self.rate else self.stock / self.project
+
+    def verdict(self) -> str:
+        checks = []
+        if self.goal is not None:
+            checks.append(self.faster is not None and self.faster >= self.goal)
+        if self.absolute_met is not None:
+            checks.append(self.absolute_met)
+        if not checks:
+            return ""
+        return "met" if all(checks) else "MISSED"
+
+    def line(self) -> str:
+        def shown(value):
+            return "—" if value is None else f"{value:,.1f}"
+
+        ratio = "—" if self.faster is None else f"{self.faster:,.1f}×"
+        goal = [f"≥ {self.goal:g}×"] if self.goal is not None else []
+        goal += [self.absolute] if self.absolute else []
+        return (
+            f"{self.name:<52} {shown(self.project):>11} {shown(self.stock):>11} "
+            f"{self.unit:<7} {ratio:>8}  {', '.join(goal):<24} {self.verdict()}"
+        )
+
+
+# Stock side -----------------------------------------------------------------------------
+
+
+def run_stock(stdout, *, stock_dir: Path, database: str, people: int) -> dict[str, float]:
+    """Seed the stock admin's database afresh and run its measures; its figures by key."""
+    if not (stock_dir / "bench_stock.py").exists():
+        raise FileNotFoundError(f"No stock admin at {stock_dir} (see its README).")
+    env = {**os.environ, "DATABASE_URL": database, "PYTHONPATH": str(stock_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    python = sys.executable
+    output = []
+    for args in (
+        [python, "manage.py", "migrate", "-v0"],
+        [python, "bench_stock.py", "seed", str(people)],
+        [python, "-c", STOCK_DRIVER],
+    ):
+        done = subprocess.run(args, cwd=stock_dir, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"The stock admin failed: {' '.join(args)}\n{done.stderr}")
+        output += done.stdout.splitlines()
+    for line in output:
+        stdout.write(f"  {line}")
+    figures = {}
+    for key, pattern in STOCK_LINES.items():
+        found = next((re.match(pattern, line) for line in output if re.match(pattern, line)), None)
+        if found:
+            figures[key] = float(found.group(1).replace(",", ""))
+    return figures
+
+
+# Project side ---------------------------------------------------------------------------
+
+
+def _admin() -> User:
+    admin = User.objects.filter(is_superuser=True, status=UserStatus.ACTIVE).order_by("id").first()
+    if admin is None:
+        admin = User.objects.create_superuser("bench_admin", "bench@example.com", None)
+    return admin
+
+
+def _client(admin: User) -> Client:
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin)
+    return client
+
+
+def _median_page(client: Client, url: str, runs: int = REPEAT) -> tuple[float, int]:
+    client.get(url)  # warm, as a real server's caches would be
+    times, queries = [], 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = len(captured.captured_queries)
+    return statistics.median(times), queries
+
+
+def _capped_matches(fragment: str, cap: int = 100_000) -> str:
+    from users.search import users_matching
+
+    found = users_matching(User.objects.all(), fragment)[: cap + 1].count()
+    return f"{cap:,}+" if found > cap else f"{found:,}"
+
+
+def _restore(ids: list[int]) -> None:
+    """Untimed: the bench's deactivated people back to active, as before the run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {User._meta.db_table} SET status = %s, password = password_while_inactive, "
+            "password_while_inactive = '' WHERE id = ANY(%s)",
+            [UserStatus.ACTIVE, ids],
+        )
+
+
+def _deactivated_by_bench(since) -> list[int]:
+    return list(
+        User.history.filter(history_change_reason=BENCH_REASON, history_date__gte=since)
+        .values_list("id", flat=True)
+        .distinct()
+    )
+
+
+def _bulk_by_filter(client: Client) -> tuple[float, int]:
+    """The admin's "select all N matching" with a filter, then the confirmation page's POST.
+    The filter is the organisation whose active people come closest to 100,000."""
+    active = User.objects.filter(status=UserStatus.ACTIVE, is_superuser=False)
+    sizes = {
+        organisation: active.filter(organisation_id=organisation).count()
+        for organisation in Organisation.objects.values_list("id", flat=True)
+    }
+    organisation = min(sizes, key=lambda key: abs(sizes[key] - BULK_SIZE))
+    url = (
+        reverse("admin:users_user_changelist")
+        + f"?status=active&organisation__id__exact={organisation}"
+    )
+    one = active.filter(organisation_id=organisation).values_list("id", flat=True).first()
+    since = _now()
+    start = time.perf_counter()
+    response = client.post(
+        url,
+        {
+            "action": "deactivate_selected",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [one],
+            "confirm": "yes",
+            "reason": BENCH_REASON,
+        },
+    )
+    seconds = time.perf_counter() - start
+    assert response.status_code == 302, response.status_code
+    changed = _deactivated_by_bench(since)
+    _restore(changed)
+    return seconds, len(changed)
+
+
+def _bulk_by_ids(admin: User) -> tuple[float, int]:
+    """Ticked rows: the queryset the admin builds from a list of ids (`pk__in`), through the
+    same service, committed."""
+    from django.db import transaction
+
+    from users import services
+
+    ids = list(
+        User.objects.filter(status=UserStatus.ACTIVE, is_superuser=False)
+        .order_by("-id")
+        .values_list("id", flat=True)[:BULK_SIZE]
+    )
+    start = time.perf_counter()
+    with transaction.atomic():
+        outcome = services.users_deactivate(
+            User.objects.filter(pk__in=ids), by=admin, reason=BENCH_REASON
+        )
+    seconds = time.perf_counter() - start
+    _restore(ids)
+    return seconds, outcome.changed
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _import(admin: User) -> float:
+    """`manage.py import_data users FILE --as ADMIN` in a child process, on a fresh file."""
+    tag = str(int(time.time()))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "new-people.csv"
+        with path.open("w", newline="", encoding="utf-8") as target:
+            writer = csv.writer(target)
+            writer.writerow(["user_id", "login_id", "first_name", "last_name", "email", "status"])
+            writer.writerows(
+                [f"C{tag}-{n}", f"cmp{tag}_{n}", "Compare", f"Person{n}", f"c{tag}.{n}@example.com"]
+                + ["active"]
+                for n in range(IMPORT_ROWS)
+            )
+        start = time.perf_counter()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "import_data",
+                "users",
+                str(path),
+                "--as",
+                admin.username,
+            ],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - start
+    if done.returncode:
+        raise RuntimeError(f"The import failed:\n{done.stdout}\n{done.stderr}")
+    imported = User.objects.filter(username__startswith=f"cmp{tag}_").count()
+    if imported != IMPORT_ROWS:
+        raise RuntimeError(f"The import created {imported:,} people of {IMPORT_ROWS:,}.")
+    return IMPORT_ROWS / seconds
+
+
+def _export(client: Client) -> float:
+    """The Archived report's CSV download, read to its end as a browser would."""
+    url = reverse("reports:archived-export", kwargs={"fmt": "csv"})
+    start = time.perf_counter()
+    response = client.get(url)
+    rows = 0
+    for chunk in response.streaming_content:
+        rows += chunk.count(b"\n")
+    seconds = time.perf_counter() - start
+    assert response.status_code == 200, response.status_code
+    return (rows - 1) / seconds
+
+
+def run_project(stdout) -> dict[str, float | tuple]:
+    admin = _admin()
+    client = _client(admin)
+    changelist = reverse("admin:users_user_changelist")
+    figures: dict[str, float | tuple] = {}
+
+    ms, queries = _median_page(client, changelist)
+    stdout.write(f"  users page: {ms:,.1f} ms, {queries} queries")
+    figures["users_page"] = ms
+
+    sample = User.objects.filter(status=UserStatus.ACTIVE, sis_user_id__isnull=False).order_by(
+        "id"
+    )[User.objects.count() // 2 :][:1]
+    person = sample.get()
+    searches = {
+        "search_common": "walker",
+        "search_many": "son",
+        "search_everyone": "scale_user",
+        "exact_email": person.email,
+        "exact_sis": person.sis_user_id,
+    }
+    for key, fragment in searches.items():
+        ms, queries = _median_page(client, f"{changelist}?q={quote_plus(fragment)}")
+        matches = _capped_matches(fragment)
+        stdout.write(f"  search {fragment!r} ({matches} matches): {ms:,.1f} ms, {queries} queries")
+        figures[key] = ms
+        figures[f"{key}_matches"] = matches
+
+    for run in ("fresh", "again", "bloated"):
+        seconds, changed = _bulk_by_filter(client)
+        stdout.write(f"  bulk deactivate by filter ({run}): {changed:,} people in {seconds:.2f} s")
+        figures[f"bulk_filter_{run}"] = changed / seconds
+    seconds, changed = _bulk_by_ids(admin)
+    stdout.write(f"  bulk deactivate by ids: {changed:,} people in {seconds:.2f} s")
+    figures["bulk_ids"] = changed / seconds
+
+    figures["import"] = _import(admin)
+    stdout.write(f"  import of {IMPORT_ROWS:,} new people: {figures['import']:,.0f} rows/s")
+    figures["export"] = _export(client)
+    stdout.write(f"  Archived export, CSV: {figures['export']:,.0f} rows/s")
+    return figures
+
+
+def pairs(project: dict, stock: dict) -> list[Pair]:
+    common = stock.get("search_common")
+    copy_limit = stock.get("copy_limit")
+    import_share = project["import"] / copy_limit if copy_limit else None
+    return [
+        Pair("Users page, 50 rows", project["users_page"], stock.get("users_page"), "ms", 8),
+        Pair(
+            f"Search 'walker' ({project['search_common_matches']} matches)",
+            project["search_common"],
+            common,
+            "ms",
+            20,
+        ),
+        Pair(
+            f"Search 'son' ({project['search_many_matches']} matches)",
+            project["search_many"],
+            common,
+            "ms",
+            None,
+            "≤ 100 ms",
+            project["search_many"] <= 100,
+        ),
+        Pair(
+            f"Search 'scale_user' ({project['search_everyone_matches']} matches)",
+            project["search_everyone"],
+            common,
+            "ms",
+            None,
+            "≤ 100 ms",
+            project["search_everyone"] <= 100,
+        ),
+        Pair(
+            "Exact email",
+            project["exact_email"],
+            stock.get("exact_email"),
+            "ms",
+            50,
+            "≤ 20 ms",
+            project["exact_email"] <= 20,
+        ),
+        Pair(
+            "Exact SIS id",
+            project["exact_sis"],
+            stock.get("exact_sis"),
+            "ms",
+            50,
+            "≤ 20 ms",
+            project["exact_sis"] <= 20,
+        ),
+        *(
+            Pair(
+                f"Bulk deactivate 100k, by filter ({run})",
+                project[f"bulk_filter_{run}"],
+                stock.get("bulk"),
+                "users/s",
+                10,
+            )
+            for run in ("fresh", "again", "bloated")
+        ),
+        Pair("Bulk deactivate 100k, by ids", project["bulk_ids"], stock.get("bulk"), "users/s", 10),
+        Pair(
+            f"Import {IMPORT_ROWS:,} new people (import_data)",
+            project["import"],
+            stock.get("import"),
+            "rows/s",
+            30,
+            "≥ 35% of COPY" + (f" (now {import_share:.0%})" if import_share else ""),
+            None if import_share is None else import_share >= 0.35,
+        ),
+        Pair("Archived export, CSV", project["export"], stock.get("export"), "rows/s", 10),
+    ]
+
+
+def bench_compare(stdout, options):
+    stock_dir = Path(options.get("stock_dir") or STOCK_DIR)
+    stdout.write(f"Stock admin: {stock_dir}, {options['stock_database']}")
+    stock = run_stock(
+        stdout,
+        stock_dir=stock_dir,
+        database=options["stock_database"],
+        people=options["stock_people"],
+    )
+    stdout.write("Project:")
+    project = run_project(stdout)
+    stdout.write(
+        f"\n{'Measure':<52} {'Project':>11} {'Stock':>11} {'Unit':<7} {'Faster':>8}  {'Goal':<24}"
+    )
+    for pair in pairs(project, stock):
+        stdout.write(pair.line())
