@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from enrollments.models import Enrollment, EnrollmentState, LedgerKind, SeatCreditEntry
 from enrollments.selectors import seats_used
-from lms_admin.plumbing.errors import DomainError
-from lms_admin.plumbing.history import save_with_history
+from lms_admin.plumbing.errors import DomainError, NotPermitted
+from lms_admin.plumbing.history import insert_history_rows, save_with_history
+from lms_admin.plumbing.scoping import TRAINING_ADMIN, role_of
 from users.models import Organisation, UserStatus
 
 START_REASON = "Started the course"
@@ -126,19 +127,52 @@ def enrollment_accept(enrollment: Enrollment, *, by, reason: str = "Accepted the
     return enrollment_set_state(enrollment, EnrollmentState.ACTIVE, by=by, reason=reason)
 
 
+# The most one top-up adds (a typing slip of a few zeros is refused, not booked), and the
+# most a balance holds (a PostgreSQL integer column).
+MAX_TOP_UP = 1_000_000
+MAX_BALANCE = 2_147_483_647
+
+
+def _refuse_bad_top_up(amount, reason: str) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise DomainError("Type the credits to add as a whole number, such as 100.")
+    if amount <= 0:
+        raise DomainError(
+            "Type a number of credits above zero. Credits are only ever added here; "
+            "nothing is taken away."
+        )
+    if amount > MAX_TOP_UP:
+        raise DomainError(f"At most {MAX_TOP_UP:,} credits can be added at once.")
+    if not (reason or "").strip():
+        raise DomainError(
+            "Give a reason for the top-up (an order or invoice number, say); "
+            "it is kept in the ledger."
+        )
+
+
 @transaction.atomic
-def organisation_add_credits(organisation: Organisation, credits: int, *, by, reason: str):
-    """Top up an organisation's credits; a row in the ledger says who, when and why."""
-    if not isinstance(credits, int) or credits <= 0:
-        raise DomainError("Add a whole number of credits above zero.")
+def organisation_add_credits(organisation: Organisation, *, amount: int, by, reason: str):
+    """Top up an organisation's credits (training admins only): a row in the ledger and one
+    in the organisation's history say who, when and why. Bad input changes nothing."""
+    if by is not None and role_of(by) != TRAINING_ADMIN:
+        raise NotPermitted("Only a training admin can add credits.")
+    _refuse_bad_top_up(amount, reason)
     locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    Organisation.objects.filter(pk=locked.pk).update(credit_balance=F("credit_balance") + credits)
-    locked.credit_balance += credits
+    if locked.credit_balance + amount > MAX_BALANCE:
+        raise DomainError(
+            f"{locked.name} has {locked.credit_balance:,} credits; adding {amount:,} would "
+            f"go past {MAX_BALANCE:,}, the most a balance can hold. Nothing was added."
+        )
+    now = timezone.now()
+    Organisation.objects.filter(pk=locked.pk).update(credit_balance=F("credit_balance") + amount)
+    locked.credit_balance += amount
+    insert_history_rows(Organisation, [locked.pk], by=by, reason=reason, when=now)
     SeatCreditEntry(
         organisation=locked,
         kind=LedgerKind.CREDITS_ADDED,
-        credits=credits,
+        credits=amount,
         balance_after=locked.credit_balance,
+        created_at=now,
         created_by=by,
         reason=reason,
     ).save()

@@ -56,7 +56,9 @@ def organisation_tree_ids(root_id: int) -> set[int]:
 
 
 def organisation_scope(user) -> set[int] | None:
-    """Organisation ids the person may see, or EVERYTHING."""
+    """Organisation ids the person may see, or EVERYTHING. Nobody (None) sees nothing."""
+    if user is None:
+        return set()
     cached = getattr(user, "_lms_scope", "unset")
     if cached != "unset":
         return cached

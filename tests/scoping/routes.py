@@ -187,6 +187,11 @@ ROUTES = {
     "admin/users/user/credentials/<str:key>.csv": Elsewhere(
         "keyed by a one-time key kept in the signed-in person's own session"
     ),
+    # Topping up credits: training admins only; org B answers as a missing organisation
+    # (a power user's own organisation answers 403: tests/users/admin/test_organisation_credits.py).
+    "admin/users/organisation/<path:object_id>/credits/": Probe(
+        "admin/users/organisation/{b.org}/credits/", ("GET", "POST")
+    ),
     # Erasure, retention and purge (issue 16): their own scoping tests, by name.
     "admin/users/organisation/<path:object_id>/purge/": Elsewhere(
         "tests/scoping/test_erasure.py::test_power_user_cannot_purge"

@@ -1,5 +1,7 @@
 """The organisations admin page: partner organisations and their sub-organisations."""
 
+from django.urls import path
+
 from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
 from lms_admin.plumbing.scoping import (
     POWER_USER,
@@ -14,7 +16,7 @@ class OrganisationAdmin(ScopedAdmin):
     change_form_template = "admin/users/organisation/change_form.html"
     list_display = ("name", "slug", "sis_account_id", "parent", "seat_limit", "credit_balance")
     fields = ("name", "slug", "sis_account_id", "parent", "contact", "seat_limit", "credit_balance")
-    # Credits change only through the ledger (enrollments.services.organisation_add_credits).
+    # Credits change only through the ledger: the "Add credits" page (users/admin/credits.py).
     readonly_fields = ("credit_balance",)
     search_fields = ("name", "slug", "sis_account_id")
     prepopulated_fields = {"slug": ("name",)}
@@ -31,12 +33,23 @@ class OrganisationAdmin(ScopedAdmin):
         return False
 
     def get_urls(self):
+        from users.admin.credits import credits_view
         from users.admin.erasure import purge_urls
 
-        return [*purge_urls(self), *super().get_urls()]
+        credits = path(
+            "<path:object_id>/credits/",
+            self.admin_site.admin_view(credits_view(self)),
+            name="users_organisation_credits",
+        )
+        return [*purge_urls(self), credits, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        context = {"can_purge": role_of(request.user) == TRAINING_ADMIN, **(extra_context or {})}
+        training_admin = role_of(request.user) == TRAINING_ADMIN
+        context = {
+            "can_purge": training_admin,
+            "can_add_credits": training_admin,
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, context)
 
     def save_model(self, request, obj, form, change):

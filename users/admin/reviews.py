@@ -37,8 +37,10 @@ from users.selectors.reviews import (
     DEFAULT_NO_SIGN_IN_DAYS,
     Criteria,
     activity_summaries,
+    admin_accounts_left_out,
     candidate_counts,
     candidate_lists,
+    candidates,
     list_page,
     reviewable_people,
     run_candidates,
@@ -135,10 +137,13 @@ def review_index(request):
         else {"created_before": (timezone.localdate() - timedelta(days=30)).isoformat()}
     )
     people = reviewable_people(request.user)
-    shown, rows, counts, never_used_count = "", [], {}, None
+    shown, rows, counts, never_used_count, admin_left_out = "", [], {}, None, None
     if form.is_valid():
         lists = candidate_lists(people, form.criteria())
         counts = candidate_counts(lists)
+        admin_left_out = capped_count(
+            candidates(admin_accounts_left_out(request.user), form.criteria())
+        )
         shown = request.GET.get("list") or ReviewReason.NEVER_SIGNED_IN
         if shown not in lists:
             shown = ReviewReason.NEVER_SIGNED_IN
@@ -169,6 +174,7 @@ def review_index(request):
             "form": form,
             "never_used": never_used,
             "never_used_count": None if never_used_count is None else count_label(never_used_count),
+            "admin_left_out": None if admin_left_out is None else count_label(admin_left_out),
             "tabs": tabs,
             "rows": [(user, summaries[user.pk]) for user in rows],
             "may_change": role != MANAGER,
@@ -262,7 +268,13 @@ def review_apply(request, run_id: int):
             by=request.user,
             reason=_reason(request, f"Review #{run.pk} of dormant accounts"),
         )
-        return f"{outcome['deleted']:,} deleted and {outcome['deactivated']:,} deactivated"
+        done = f"{outcome['deleted']:,} deleted and {outcome['deactivated']:,} deactivated"
+        kept = outcome["kept_admin"]
+        if kept == 1:
+            done += "; 1 account with admin rights was left as it is"
+        elif kept:
+            done += f"; {kept:,} accounts with admin rights were left as they are"
+        return done
 
     return _act(request, run_id, call, "Review applied: {result}.")
 

@@ -3,7 +3,8 @@ policy proposes for each, each person's activity, and the reviews a person may s
 
 The built-in policy: no activity (see `card.has_activity_condition`) → proposed for
 deletion; any activity → proposed for deactivation. A review never deletes anyone with
-activity.
+activity, and never lists an account with admin rights (staff, superuser or a role): those
+are a training admin's to change by hand, one at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from enrollments.models import Certificate, Enrollment, EnrollmentState
 from lms_admin.plumbing.counting import capped_counts
-from lms_admin.plumbing.scoping import admin_account_condition, manageable_users
+from lms_admin.plumbing.scoping import admin_account_condition
 from users.models import (
     ReviewAction,
     ReviewCandidate,
@@ -55,20 +56,26 @@ class Criteria:
         return values
 
 
-def reviewable_people(actor) -> QuerySet:
-    """The people `actor` may review: whom they may change, not deleted nor anonymised."""
-    people = manageable_users(User.objects.for_user(actor), actor)
+def _reviewable(people: QuerySet) -> QuerySet:
     return people.filter(status__in=REVIEWABLE_STATUSES, anonymised_at__isnull=True)
 
 
+def reviewable_people(actor) -> QuerySet:
+    """The people `actor` may review: the plain accounts they see (never an account with
+    admin rights, whoever reviews), not deleted nor anonymised."""
+    return _reviewable(User.objects.for_user(actor).exclude(admin_account_condition()))
+
+
+def admin_accounts_left_out(actor) -> QuerySet:
+    """The accounts with admin rights that `actor` sees and that a review leaves out."""
+    return _reviewable(User.objects.for_user(actor).filter(admin_account_condition()))
+
+
 def organisation_people(organisation_ids) -> QuerySet:
-    """A scheduled review's people: plain accounts of the organisation (admin accounts are
-    a training admin's to review, never a partner's)."""
-    return User.objects.filter(
-        organisation_id__in=organisation_ids,
-        status__in=REVIEWABLE_STATUSES,
-        anonymised_at__isnull=True,
-    ).exclude(admin_account_condition())
+    """A scheduled review's people: plain accounts of the organisation."""
+    return _reviewable(User.objects.filter(organisation_id__in=organisation_ids)).exclude(
+        admin_account_condition()
+    )
 
 
 def candidate_lists(people: QuerySet, criteria: Criteria, *, now=None) -> dict[str, QuerySet]:

@@ -57,7 +57,10 @@ from users.services.lifecycle import (
 from users.services.logins import LOGIN_STATES, login_state, user_login_update
 from users.services.merging import (
     PERSONAL_DATA_IN_MERGE_JOURNAL,
+    STATE_RANK,
+    Conflict,
     MergePlan,
+    UndoItem,
     UndoReport,
     merge_journal_of,
     merge_plan,
@@ -115,7 +118,10 @@ __all__ = [
     "authentication_events_purge",
     "user_end_sessions",
     "PERSONAL_DATA_IN_MERGE_JOURNAL",
+    "STATE_RANK",
+    "Conflict",
     "MergePlan",
+    "UndoItem",
     "UndoReport",
     "merge_journal_of",
     "merge_plan",

@@ -17,6 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from lms_admin.plumbing.errors import DomainError, NotPermitted
+from lms_admin.plumbing.history import batched
 from lms_admin.plumbing.scoping import (
     TRAINING_ADMIN,
     manage_refusal,
@@ -24,6 +25,7 @@ from lms_admin.plumbing.scoping import (
     restricted_to_plain_accounts,
 )
 from users.models import (
+    MergeAccount,
     User,
     UserSession,
     UserStatus,
@@ -107,6 +109,51 @@ def _refuse_unless_may_manage_all(by, users: QuerySet) -> None:
             f"You cannot change these accounts: {names}. They have admin access or belong to "
             "another organisation; only a training admin can change them. Nothing was changed."
         )
+
+
+def _refuse_merged_away(user_ids, by) -> None:
+    """An account merged into another (its merge not undone) comes back only by undoing the
+    merge, which gives it back everything that came from it; undeleting or reactivating it
+    by hand would bring back an empty account beside the primary. Refused, nothing changed.
+    A primary (and its merge's page) that `by` cannot see is not named."""
+    merged = []
+    for batch in batched(user_ids):
+        merged += (
+            MergeAccount.objects.filter(user_id__any_of=batch, merge__undone_at__isnull=True)
+            .select_related("user", "merge__primary")
+            .order_by("user__username")[:4]
+        )
+        if len(merged) >= 4:
+            break
+    if not merged:
+        return
+    primaries = {account.merge.primary_id for account in merged}
+    visible = primaries
+    if by is not None:
+        visible = set(
+            User.objects.for_user(by).filter(pk__in=primaries).values_list("pk", flat=True)
+        )
+
+    def what(account) -> str:
+        merge = account.merge
+        into = merge.primary.username if merge.primary_id in visible else "another account"
+        day = timezone.localtime(merge.created_at)
+        return f"{account.user.username} was merged into {into} on {day:%d %b %Y}"
+
+    first = merged[0].merge
+    gives_back = "which also gives back everything that came from it"
+    if len(merged) > 1:
+        way_back = "undo those merges to get them back, or leave these accounts out"
+    elif first.primary_id in visible:
+        page = reverse("merge_detail", args=[first.pk])
+        way_back = f"to get it back, undo that merge (merge {first.pk}, on {page}), {gives_back}"
+    else:
+        way_back = f"a training admin can get it back by undoing that merge, {gives_back}"
+    more = " and others" if len(merged) > 3 else ""
+    raise DomainError(
+        f"{'; '.join(what(account) for account in merged[:3])}{more}. A merged account "
+        f"cannot be undeleted or reactivated by hand: {way_back}. Nothing was changed."
+    )
 
 
 def _refuse_granting_access(by) -> None:

@@ -46,6 +46,7 @@ from users.services.common import (
     _last_training_admins_error,
     _lock,
     _refuse_anonymised,
+    _refuse_merged_away,
     _refuse_removing_last_training_admins,
     _refuse_unless_may_manage,
     _refuse_unless_may_manage_all,
@@ -101,6 +102,7 @@ def user_reactivate(
     _refuse_unless_may_manage(by, locked)
     refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status == UserStatus.DELETED:
+        _refuse_merged_away([locked.pk], by)
         raise DomainError(f"{_label(locked)} is deleted. Undelete them instead of reactivating.")
     if locked.status == UserStatus.ACTIVE:
         return Credentials(user=locked)
@@ -202,6 +204,7 @@ def user_undelete(
     refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
     if locked.status != UserStatus.DELETED:
         return Credentials(user=locked)
+    _refuse_merged_away([locked.pk], by)
     locked.status = locked.status_before_delete or UserStatus.INACTIVE
     locked.status_before_delete = ""
     locked.status_changed_at = timezone.now()
@@ -516,6 +519,7 @@ def users_undelete(
         raise DomainError(f"Undelete returns people to active or inactive, not {to_status!r}.")
     _refuse_unless_may_manage_all(by, users)
     ids, skipped = _locked_ids(users, status=UserStatus.DELETED)
+    _refuse_merged_away(ids, by)
     outcome = BulkOutcome(changed=len(ids), skipped=skipped)
     now = timezone.now()
     for batch in batched(ids, 1000):

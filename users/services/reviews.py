@@ -4,7 +4,9 @@ them, and apply the safe default when nobody answers.
 
 Every change of a person goes through the lifecycle's bulk services (one history row each,
 set-based); the review itself records who decided what and when. A review never deletes a
-person with activity, and an unanswered review never deletes anyone.
+person with activity, and an unanswered review never deletes anyone. An account with admin
+rights is never changed by a review: one that gained its rights after the review was taken
+is kept as it is, and a reviewer who asks to deactivate it by its id is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from lms_admin.plumbing.history import create_with_history, save_with_history
 from lms_admin.plumbing.scoping import (
     POWER_USER,
     TRAINING_ADMIN,
+    admin_account_condition,
     organisation_tree_ids,
     role_of,
 )
@@ -80,6 +83,45 @@ def _refuse_past_deadline(run: ReviewRun, now) -> None:
             f"The deadline of this review passed on {timezone.localtime(run.deadline):%d %b %Y}. "
             "Nothing was changed; a training admin can start a new review."
         )
+
+
+def _plain_accounts(user_ids) -> QuerySet:
+    """The people of `user_ids` without admin rights: the only ones a review changes."""
+    return User.objects.filter(id__in=user_ids).exclude(admin_account_condition())
+
+
+def _admin_account_ids() -> QuerySet:
+    return User.objects.filter(admin_account_condition()).values("pk")
+
+
+def _keep_admin_accounts(run: ReviewRun, now) -> int:
+    """Accounts with admin rights are not reviewed here. One still undecided in the review
+    (it gained its rights after the review was taken) is kept as it is, decided by nobody.
+    Returns how many."""
+    return ReviewCandidate.objects.filter(
+        run=run,
+        decision="",
+        user_id__in=_admin_account_ids(),
+    ).update(decision=ReviewAction.KEEP, decided_at=now, decided_by=None)
+
+
+def _refuse_admin_accounts(run: ReviewRun, user_ids) -> None:
+    """Deactivating an account with admin rights by its id is refused, nothing changed."""
+    named = list(
+        User.objects.filter(id__in=user_ids, review_candidacies__run=run)
+        .filter(admin_account_condition())
+        .order_by("username")
+        .values_list("username", flat=True)[:6]
+    )
+    if not named:
+        return
+    who = ", ".join(named[:5]) + (" and others" if len(named) > 5 else "")
+    verb = "has" if len(named) == 1 else "have"
+    raise DomainError(
+        f"{who} {verb} admin rights. Accounts with admin rights are not reviewed here and "
+        "cannot be deactivated from a review; untick them, or ask a training admin. "
+        "Nothing was changed."
+    )
 
 
 def _insert_candidates(run: ReviewRun, people, criteria: Criteria, now) -> int:
@@ -155,7 +197,8 @@ def review_run_record_download(run: ReviewRun, *, by) -> ReviewRun:
 def review_run_apply(run: ReviewRun, *, typed_count, by, reason: str) -> dict[str, int]:
     """Apply the policy to everyone in the review: delete those without activity, deactivate
     those with. Activity is checked again now: someone who signed in since the review was
-    taken is deactivated, never deleted. Needs the list downloaded and its size typed."""
+    taken is deactivated, never deleted; one who gained admin rights since is kept as they
+    are (`kept_admin`). Needs the list downloaded and its size typed."""
     _refuse_unless_reviewer(by)
     _refuse_out_of_reach(run, by)
     locked = _lock_run(run)
@@ -180,14 +223,15 @@ def review_run_apply(run: ReviewRun, *, typed_count, by, reason: str) -> dict[st
             "Nothing was changed."
         )
     now = timezone.now()
-    listed = User.objects.filter(review_candidacies__run=locked)
+    kept_admin = _keep_admin_accounts(locked, now)
+    pending = ReviewCandidate.objects.filter(run=locked, decision="")
+    listed = _plain_accounts(pending.values("user_id"))
     to_delete = listed.filter(
         review_candidacies__run=locked, review_candidacies__proposal=ReviewAction.DELETE
     ).exclude(has_activity_condition())
     delete_ids = list(to_delete.values_list("id", flat=True))
     deleted = users_delete(User.objects.filter(id__in=delete_ids), by=by, reason=reason)
     deactivated = users_deactivate(listed.exclude(id__in=delete_ids), by=by, reason=reason)
-    pending = ReviewCandidate.objects.filter(run=locked)
     pending.filter(user_id__in=delete_ids).update(
         decision=ReviewAction.DELETE, decided_at=now, decided_by=by
     )
@@ -195,7 +239,11 @@ def review_run_apply(run: ReviewRun, *, typed_count, by, reason: str) -> dict[st
         decision=ReviewAction.DEACTIVATE, decided_at=now, decided_by=by
     )
     _close(locked, ReviewOutcome.APPLIED, by=by, reason=reason, now=now)
-    return {"deleted": deleted.changed, "deactivated": deactivated.changed}
+    return {
+        "deleted": deleted.changed,
+        "deactivated": deactivated.changed,
+        "kept_admin": kept_admin,
+    }
 
 
 def _close(run: ReviewRun, outcome: str, *, by, reason: str, now) -> None:
@@ -210,7 +258,8 @@ def review_candidates_decide(
     run: ReviewRun, *, decision: str, by, reason: str, user_ids=None
 ) -> int:
     """The reviewer keeps or deactivates the people not yet decided (those of `user_ids`,
-    or all of them). Returns how many were decided."""
+    or all of them). Returns how many were decided. Accounts with admin rights are kept as
+    they are; naming one in `user_ids` to deactivate it is refused."""
     _refuse_unless_reviewer(by)
     _refuse_out_of_reach(run, by)
     if decision not in (ReviewAction.KEEP, ReviewAction.DEACTIVATE):
@@ -219,14 +268,19 @@ def review_candidates_decide(
     _refuse_closed(locked)
     now = timezone.now()
     _refuse_past_deadline(locked, now)
+    if user_ids is not None:
+        user_ids = list(user_ids)
+        if decision == ReviewAction.DEACTIVATE:
+            _refuse_admin_accounts(locked, user_ids)
+    _keep_admin_accounts(locked, now)
     pending = ReviewCandidate.objects.filter(run=locked, decision="")
     if user_ids is not None:
-        pending = pending.filter(user_id__in=list(user_ids))
+        pending = pending.filter(user_id__in=user_ids)
     ids = list(pending.values_list("user_id", flat=True))
     if not ids:
         return 0
     if decision == ReviewAction.DEACTIVATE:
-        users_deactivate(User.objects.filter(id__in=ids), by=by, reason=reason)
+        users_deactivate(_plain_accounts(ids), by=by, reason=reason)
     ReviewCandidate.objects.filter(run=locked, user_id__in=ids).update(
         decision=decision, decided_at=now, decided_by=by
     )
@@ -242,6 +296,7 @@ def review_run_attest(run: ReviewRun, *, by, reason: str) -> ReviewRun:
     _refuse_closed(locked)
     now = timezone.now()
     _refuse_past_deadline(locked, now)
+    _keep_admin_accounts(locked, now)
     undecided = ReviewCandidate.objects.filter(run=locked, decision="").count()
     if undecided:
         raise DomainError(
@@ -342,18 +397,19 @@ def review_run_remind(run: ReviewRun, *, now=None) -> None:
 @transaction.atomic
 def review_run_expire(run: ReviewRun, *, now=None) -> str:
     """The deadline passed unanswered. The safe default: deactivate the people not yet
-    decided, never delete, and only when the policy says so; otherwise tell the training
-    admins. Returns the outcome."""
+    decided (never an account with admin rights), never delete, and only when the policy
+    says so; otherwise tell the training admins. Returns the outcome."""
     now = now or timezone.now()
     locked = _lock_run(run)
     if locked.completed_at is not None:
         return locked.outcome
     policy = _policy_of(locked)
+    _keep_admin_accounts(locked, now)
     pending = ReviewCandidate.objects.filter(run=locked, decision="")
     reason = "Review unanswered by its deadline: the policy deactivates"
     if policy.deactivate_when_unanswered:
         ids = list(pending.values_list("user_id", flat=True))
-        users_deactivate(User.objects.filter(id__in=ids), by=None, reason=reason)
+        users_deactivate(_plain_accounts(ids), by=None, reason=reason)
         pending.update(decision=ReviewAction.DEACTIVATE, decided_at=now, decided_by=None)
         _close(locked, ReviewOutcome.DEFAULTED, by=None, reason=reason, now=now)
     else:
@@ -384,7 +440,11 @@ def review_runs_tick(*, now=None, dry_run: bool = False) -> list[str]:
         lines.append(f"{verb} the reviewers of {run.organisation} (review #{run.pk}).")
     for run in expired_runs(now):
         policy = _policy_of(run)
-        undecided = ReviewCandidate.objects.filter(run=run, decision="").count()
+        undecided = (
+            ReviewCandidate.objects.filter(run=run, decision="")
+            .exclude(user_id__in=_admin_account_ids())
+            .count()
+        )
         if dry_run:
             what = (
                 f"would deactivate {undecided:,} undecided people"

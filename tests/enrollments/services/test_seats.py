@@ -5,7 +5,7 @@ import pytest
 from enrollments import services
 from enrollments.models import LedgerKind, SeatCreditEntry
 from enrollments.selectors import consumption_of, seats_used
-from lms_admin.plumbing.errors import DomainError
+from lms_admin.plumbing.errors import DomainError, NotPermitted
 from users import services as user_services
 from users.models import Organisation
 
@@ -73,7 +73,7 @@ def test_credit_cost_is_spent_on_start_and_never_below_zero(
 ):
     course.credit_cost = 30
     course.save()
-    services.organisation_add_credits(organisation, 50, by=admin_user, reason="Bought 50")
+    services.organisation_add_credits(organisation, amount=50, by=admin_user, reason="Bought 50")
     first, second = make_user(), make_user()
 
     services.enrollment_start(enrol(first, course), by=first)
@@ -112,7 +112,7 @@ def test_deactivating_and_deleting_refund_nothing(
 ):
     course.credit_cost = 5
     course.save()
-    services.organisation_add_credits(organisation, 10, by=admin_user, reason="t")
+    services.organisation_add_credits(organisation, amount=10, by=admin_user, reason="t")
     learner, other = make_user(), make_user()
     services.enrollment_start(enrol(learner, course), by=learner)
     services.enrollment_start(enrol(other, course), by=other)
@@ -151,7 +151,58 @@ def test_an_invitation_must_be_accepted_before_starting(course, make_user, admin
     assert SeatCreditEntry.objects.filter(user=learner).count() == 1
 
 
-def test_topping_up_needs_a_positive_whole_number(organisation, admin_user):
-    with pytest.raises(DomainError):
-        services.organisation_add_credits(organisation, 0, by=admin_user, reason="t")
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (0, "above zero"),
+        (-5, "above zero"),
+        ("50", "whole number"),
+        (2.5, "whole number"),
+        (True, "whole number"),
+        (1_000_001, "At most 1,000,000 credits"),
+    ],
+)
+def test_topping_up_needs_a_sensible_whole_number(organisation, admin_user, amount, message):
+    with pytest.raises(DomainError, match=message):
+        services.organisation_add_credits(
+            organisation, amount=amount, by=admin_user, reason="Invoice 7"
+        )
     assert Organisation.objects.get(pk=organisation.pk).credit_balance == 0
+    assert not SeatCreditEntry.objects.exists()
+
+
+def test_a_top_up_is_in_the_ledger_and_the_organisations_history(organisation, admin_user):
+    services.organisation_add_credits(organisation, amount=250, by=admin_user, reason="PO 1234")
+    assert organisation.credit_balance == 250
+    entry = SeatCreditEntry.objects.get()
+    assert (entry.kind, entry.credits, entry.balance_after) == (LedgerKind.CREDITS_ADDED, 250, 250)
+    assert (entry.created_by, entry.reason) == (admin_user, "PO 1234")
+    latest = organisation.history.latest("history_id")
+    assert (latest.credit_balance, latest.history_user, latest.history_change_reason) == (
+        250,
+        admin_user,
+        "PO 1234",
+    )
+
+
+def test_a_top_up_needs_a_reason(organisation, admin_user):
+    with pytest.raises(DomainError, match="Give a reason"):
+        services.organisation_add_credits(organisation, amount=5, by=admin_user, reason=" ")
+    assert not SeatCreditEntry.objects.exists()
+
+
+def test_the_balance_cannot_grow_past_what_it_can_hold(organisation, admin_user):
+    # Set-up only: reaching this through top-ups would take 2,147 of them.
+    Organisation.objects.filter(pk=organisation.pk).update(credit_balance=2_147_000_000)
+    with pytest.raises(DomainError, match="the most a balance can hold"):
+        services.organisation_add_credits(
+            organisation, amount=1_000_000, by=admin_user, reason="Invoice 8"
+        )
+    assert Organisation.objects.get(pk=organisation.pk).credit_balance == 2_147_000_000
+
+
+def test_only_a_training_admin_tops_up(organisation, partner, power_user, manager):
+    for person, where in ((power_user, partner), (manager, organisation)):
+        with pytest.raises(NotPermitted, match="Only a training admin can add credits"):
+            services.organisation_add_credits(where, amount=5, by=person, reason="More")
+    assert not SeatCreditEntry.objects.exists()

@@ -69,6 +69,13 @@ def test_staff_without_a_role_and_anonymous_visitors_see_nobody(tree, make_user)
     assert not User.objects.for_user(AnonymousUser()).exists()
 
 
+def test_nobody_at_all_sees_nothing_rather_than_an_error(tree):
+    """`for_user(None)` (a task or command with no acting person) narrows to nothing."""
+    assert not User.objects.for_user(None).exists()
+    assert not Course.objects.for_user(None).exists()
+    assert not Organisation.objects.for_user(None).exists()
+
+
 def test_courses_without_an_organisation_are_shared_and_other_organisations_are_not(
     power_user, partner, organisation, admin_user
 ):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def started(make_user, course, admin_user, organisation):
     course.credit_cost = 7
     course.save()
-    services.organisation_add_credits(organisation, 20, by=admin_user, reason="t")
+    services.organisation_add_credits(organisation, amount=20, by=admin_user, reason="t")
     people = [make_user(), make_user()]
     for person in people:
         enrollment = services.enrollment_create(

@@ -136,3 +136,27 @@ def test_a_manager_reads_reviews_but_cannot_change_anything(client, manager, peo
 def test_a_learner_cannot_open_reviews(client, people):
     client.force_login(people["never"])
     assert client.get(INDEX).status_code == 302  # to the admin's sign-in
+
+
+def test_accounts_with_admin_rights_are_left_out_of_the_lists_and_the_page_says_so(
+    client, admin_user, people, make_user
+):
+    age(make_user(username="dormant_staff", is_staff=True), joined_days_ago=400)
+    client.force_login(admin_user)
+    page = client.get(INDEX).content.decode()
+    assert "<small>dormant_staff</small>" not in page
+    assert "Never signed in (1)" in page
+    assert "Accounts with admin rights are not reviewed here: 1 left out of these lists." in page
+
+
+def test_applying_leaves_an_account_that_gained_admin_rights_as_it_is(client, admin_user, people):
+    client.force_login(admin_user)
+    run = _start(client)
+    services.user_update(people["never"], is_staff=True, by=admin_user, reason="Helps now")
+    client.get(reverse("users_review_download", args=[run.pk]))
+    done = client.post(
+        reverse("users_review_apply", args=[run.pk]), {"typed_count": "2"}, follow=True
+    ).content.decode()
+    assert "Review applied: 0 deleted and 1 deactivated" in done
+    assert "1 account with admin rights was left as it is" in done
+    assert User.objects.get(username="never").status == UserStatus.ACTIVE

@@ -261,3 +261,68 @@ def test_erasure_hook_lists_the_journal_copies(pair, course, admin_user):
     copies = services.merge_journal_of(primary.pk)
     assert copies["journal"].filter(before__isnull=False).count() == 1
     assert services.merge_journal_of(other.pk)["accounts"].count() == 1
+
+
+# A merged-away account comes back only by undoing the merge -------------------------------
+
+
+def _merged(pair, admin_user):
+    primary, other = pair
+    merge = services.users_merge(primary=primary, others=[other], by=admin_user, reason=REASON)
+    other.refresh_from_db()
+    return merge, other
+
+
+def _refused_unchanged(call):
+    before = table_snapshot()
+    with pytest.raises(DomainError) as error:
+        call()
+    assert table_snapshot() == before
+    return error.value.message
+
+
+def test_a_merged_away_account_cannot_be_undeleted_or_reactivated_by_hand(pair, admin_user):
+    merge, other = _merged(pair, admin_user)
+    day = f"{timezone.localtime(merge.created_at):%d %b %Y}"
+    calls = {
+        "undelete": lambda: services.user_undelete(other, by=admin_user, reason="Back"),
+        "reactivate": lambda: services.user_reactivate(other, by=admin_user, reason="Back"),
+        "bulk undelete": lambda: services.users_undelete(
+            User.objects.filter(pk=other.pk), by=admin_user, reason="Back"
+        ),
+        "import": lambda: services.users_undelete(
+            User.objects.filter(pk=other.pk), by=admin_user, reason="Import", to_status="active"
+        ),
+        "revert": lambda: services.user_revert_change(
+            other, other.history.latest("history_id").history_id, by=admin_user, reason="Back"
+        ),
+    }
+    for door, call in calls.items():
+        message = _refused_unchanged(call)
+        assert f"jsmith2 was merged into jo.smith on {day}" in message, door
+        page = f"/admin/users/merges/{merge.pk}/"
+        assert f"undo that merge (merge {merge.pk}, on {page})" in message, door
+    services.merge_undo(merge, by=admin_user, reason="Wrong person")
+    other.refresh_from_db()
+    assert other.status == UserStatus.ACTIVE  # the way back works
+
+
+def test_an_undone_merge_no_longer_blocks_a_later_undelete(pair, admin_user):
+    merge, other = _merged(pair, admin_user)
+    services.merge_undo(merge, by=admin_user, reason="Wrong person")
+    services.user_delete(other, by=admin_user, reason="Left")
+    services.user_undelete(other, by=admin_user, reason="Came back")
+    other.refresh_from_db()
+    assert other.status == UserStatus.ACTIVE
+
+
+def test_a_power_user_is_not_told_the_name_of_a_primary_outside_their_organisation(
+    make_user, partner, power_user, admin_user
+):
+    ours = make_user(username="partner.jo", organisation=partner)
+    theirs = make_user(username="acme.jo")
+    services.users_merge(primary=theirs, others=[ours], by=admin_user, reason=REASON)
+    message = _refused_unchanged(lambda: services.user_undelete(ours, by=power_user, reason="Back"))
+    assert "partner.jo was merged into another account on" in message
+    assert "a training admin can get it back by undoing that merge" in message
+    assert "acme.jo" not in message and "/merges/" not in message

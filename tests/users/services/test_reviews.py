@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from lms_admin.plumbing.errors import DomainError, NotPermitted
-from lms_admin.plumbing.scoping import POWER_USER
+from lms_admin.plumbing.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 from tests.users.reviews_helpers import age, start_course
 from users import services
 from users.models import (
@@ -43,6 +43,15 @@ def people(make_user, course, admin_user):
 def _start(by, **criteria):
     return services.review_run_start(
         kind=ReviewKind.MANUAL, criteria=Criteria(**criteria), by=by, reason="Quarterly audit"
+    )
+
+
+def _start_never_used(by):
+    return services.review_run_start(
+        kind=ReviewKind.NEVER_USED,
+        criteria=Criteria(created_before=timezone.now() - timedelta(days=30)),
+        by=by,
+        reason="After the batch import",
     )
 
 
@@ -86,7 +95,7 @@ def test_applying_deletes_the_unused_and_deactivates_the_others_with_one_history
     run = _start(admin_user)
     services.review_run_record_download(run, by=admin_user)
     outcome = services.review_run_apply(run, typed_count="2", by=admin_user, reason="Audit Q1")
-    assert outcome == {"deleted": 1, "deactivated": 1}
+    assert outcome == {"deleted": 1, "deactivated": 1, "kept_admin": 0}
     never, dormant = (User.objects.get(username=name) for name in ("never", "dormant"))
     assert never.status == UserStatus.DELETED
     assert dormant.status == UserStatus.INACTIVE
@@ -128,12 +137,7 @@ def test_never_used_deletion_lists_only_people_without_any_activity(
 ):
     enrolled = age(make_user(username="enrolled"), joined_days_ago=400)
     start_course(enrolled, course, admin_user)
-    run = services.review_run_start(
-        kind=ReviewKind.NEVER_USED,
-        criteria=Criteria(created_before=timezone.now() - timedelta(days=30)),
-        by=admin_user,
-        reason="After the batch import",
-    )
+    run = _start_never_used(admin_user)
     assert _proposals(run) == {"never": ReviewAction.DELETE}
     services.review_run_record_download(run, by=admin_user)
     services.review_run_apply(run, typed_count="1", by=admin_user, reason="Never used")
@@ -287,3 +291,87 @@ def test_run_reviews_now_starts_the_due_reviews(partner_people, settings):
 def test_a_manager_cannot_start_a_review(manager):
     with pytest.raises(NotPermitted):
         _start(manager)
+
+
+# Accounts with admin rights are never reviewed here -------------------------------------
+
+
+@pytest.fixture
+def dormant_admins(make_user, partner, admin_user):
+    """Dormant accounts with each kind of admin rights, beside a dormant plain learner."""
+    accounts = {
+        "staff_only": {"is_staff": True},
+        "super": {"is_staff": True},
+        "trainer2": {"is_staff": True, "groups": [TRAINING_ADMIN]},
+        "boss": {"is_staff": True, "groups": [MANAGER]},
+        "partner_power": {"is_staff": True, "groups": [POWER_USER], "organisation": partner},
+    }
+    for username, rights in accounts.items():
+        age(make_user(username=username, **rights), joined_days_ago=400)
+    superuser = User.objects.get(username="super")
+    services.user_update(superuser, is_superuser=True, by=admin_user, reason="Test set-up")
+    return age(make_user(username="plain"), joined_days_ago=400)
+
+
+def test_a_review_leaves_out_every_account_with_admin_rights(dormant_admins, admin_user):
+    run = _start(admin_user)
+    assert _proposals(run) == {"plain": ReviewAction.DELETE}
+    never_used = _start_never_used(admin_user)
+    assert _proposals(never_used) == {"plain": ReviewAction.DELETE}
+
+
+def _grant_staff(person, by):
+    return services.user_update(person, is_staff=True, by=by, reason="Now helps with training")
+
+
+def test_applying_a_review_leaves_an_account_that_gained_admin_rights_as_it_is(people, admin_user):
+    run = _start(admin_user)
+    _grant_staff(people["never"], admin_user)
+    services.review_run_record_download(run, by=admin_user)
+    outcome = services.review_run_apply(run, typed_count="2", by=admin_user, reason="Audit")
+    assert outcome == {"deleted": 0, "deactivated": 1, "kept_admin": 1}
+    assert User.objects.get(username="never").status == UserStatus.ACTIVE
+    assert User.objects.get(username="dormant").status == UserStatus.INACTIVE
+    kept = ReviewCandidate.objects.get(run=run, user__username="never")
+    assert kept.decision == ReviewAction.KEEP
+
+
+def test_a_reviewer_cannot_deactivate_an_account_with_admin_rights_even_by_its_id(
+    partner_people, power_user, admin_user, settings, django_capture_on_commit_callbacks
+):
+    run = _schedule(partner_people["policy"], settings, django_capture_on_commit_callbacks)
+    quiet, away = partner_people["quiet"], partner_people["away"]
+    _grant_staff(quiet, admin_user)
+    with pytest.raises(DomainError, match="quiet has admin rights"):
+        services.review_candidates_decide(
+            run, decision="deactivate", user_ids=[quiet.pk, away.pk], by=power_user, reason="x"
+        )
+    assert set(User.objects.filter(pk__in=[quiet.pk, away.pk]).values_list("status")) == {
+        (UserStatus.ACTIVE,)
+    }
+    assert not ReviewCandidate.objects.filter(run=run).exclude(decision="").exists()
+    services.review_candidates_decide(run, decision="deactivate", by=power_user, reason="Gone")
+    services.review_run_attest(run, by=power_user, reason="Done")
+    quiet.refresh_from_db()
+    away.refresh_from_db()
+    assert (quiet.status, away.status) == (UserStatus.ACTIVE, UserStatus.INACTIVE)
+
+
+def test_the_safe_default_never_deactivates_an_account_with_admin_rights(
+    partner_people, admin_user, settings, django_capture_on_commit_callbacks
+):
+    policy = partner_people["policy"]
+    policy.deactivate_when_unanswered = True
+    policy.save()
+    run = _schedule(policy, settings, django_capture_on_commit_callbacks)
+    _grant_staff(partner_people["quiet"], admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review_runs_tick(now=timezone.now() + timedelta(days=11))
+    statuses = dict(
+        User.objects.filter(username__in=["quiet", "away"]).values_list("username", "status")
+    )
+    assert statuses == {"quiet": UserStatus.ACTIVE, "away": UserStatus.INACTIVE}
+    decisions = dict(
+        ReviewCandidate.objects.filter(run=run).values_list("user__username", "decision")
+    )
+    assert decisions == {"quiet": ReviewAction.KEEP, "away": ReviewAction.DEACTIVATE}
