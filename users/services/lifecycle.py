@@ -324,16 +324,17 @@ def _change_status_in_bulk(
     in order, so concurrent bulk changes lock rows in the same order. Returns the changed
     ids and how many selected users were skipped.
     """
-    ids = list(
-        User.objects.filter(
-            id__in=users.order_by().values("id"),
-            anonymised_at__isnull=True,
-            status__in=from_statuses,
-        )
+    # One read of the selection gives both the people to change and how many were chosen.
+    selection = (
+        User.objects.filter(id__in=users.order_by().values("id"))
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "status", "anonymised_at")
     )
-    selected = users.count()
+    selected, ids = 0, []
+    for pk, status, anonymised_at in selection.iterator(chunk_size=10_000):
+        selected += 1
+        if status in from_statuses and anonymised_at is None:
+            ids.append(pk)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in history_columns(User))
     setters = ", ".join(f"{quote(column)} = {sql}" for column, (sql, _) in assignments.items())
