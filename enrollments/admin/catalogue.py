@@ -56,10 +56,11 @@ class SectionInline(admin.TabularInline):
 
 
 class CourseAdmin(CoursePages, CatalogueAdmin):
-    list_display = ("code", "name", "sis_course_id", "organisation", "enrollment_method")
-    list_filter = ("enrollment_method", "organisation")
+    list_display = ("code", "name", "sis_course_id", "organisation", "term", "enrollment_method")
+    # "term" offers the person's own terms only (ScopedRelatedFieldListFilter).
+    list_filter = ("enrollment_method", "organisation", "term")
     search_fields = ("code", "name", "=sis_course_id")
-    list_select_related = ("organisation",)
+    list_select_related = ("organisation", "term")
     readonly_fields = ("enrollment_method",)
     inlines = [SectionInline]
     change_form_template = "admin/enrollments/course/change_form.html"
@@ -81,6 +82,7 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
             name=obj.name,
             organisation=obj.organisation,
             sis_course_id=obj.sis_course_id,
+            term=obj.term,
             start_date=obj.start_date,
             end_date=obj.end_date,
             by=request.user,

@@ -37,11 +37,15 @@ from enrollments.services.seats import (
     enrollment_start,
     organisation_add_credits,
 )
+from enrollments.services.terms import TERM_FIELDS, term_create, term_update
 
 __all__ = [
     "courses_apply_import",
     "enrollments_apply_import",
     "sections_apply_import",
+    "TERM_FIELDS",
+    "term_create",
+    "term_update",
     "EnrolOutcome",
     "certificate_issue",
     "contact_of",
