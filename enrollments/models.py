@@ -241,6 +241,9 @@ class Enrollment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # A candidate for deletion (an SIS import's batch mode for a term found it omitted), to
+    # review on the enrolments page: delete it, or take the mark off. Marking deletes nothing.
+    marked_for_deletion_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = EnrollmentQuerySet.as_manager()
@@ -293,6 +296,12 @@ class Enrollment(models.Model):
             models.Index(fields=["state", "completed_at"], name="enrollment_state_done_idx"),
             models.Index(fields=["created_at"], name="enrollment_created_idx"),
             models.Index(fields=["last_activity_at"], name="enrollment_activity_idx"),
+            # The "to be deleted" filter: only the few marked rows are in it.
+            models.Index(
+                fields=["marked_for_deletion_at"],
+                name="enrollment_marked_idx",
+                condition=Q(marked_for_deletion_at__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -31,6 +31,10 @@ from enrollments.services.import_plan import (
     enrollments_apply_import,
     sections_apply_import,
 )
+from enrollments.services.marks import (
+    enrollments_clear_deletion_mark,
+    enrollments_mark_for_deletion,
+)
 from enrollments.services.seats import (
     contact_of,
     enrollment_accept,
@@ -43,6 +47,8 @@ __all__ = [
     "courses_apply_import",
     "enrollments_apply_import",
     "sections_apply_import",
+    "enrollments_mark_for_deletion",
+    "enrollments_clear_deletion_mark",
     "TERM_FIELDS",
     "term_create",
     "term_update",

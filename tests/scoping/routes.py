@@ -432,6 +432,7 @@ ADMIN_PROBES = (
     Probe("admin/enrollments/course/?organisation__id__exact={b.org}"),
     Probe("admin/enrollments/course/?term__id__exact={b.term}"),
     Probe("admin/enrollments/enrollmentterm/?organisation__id__exact={b.org}"),
+    Probe("admin/enrollments/enrollment/?to_be_deleted=yes&course__id__exact={b.course}"),
     Probe("admin/reports/analytics/?organisation={b.org}"),
     Probe("admin/reports/seats/?organisation={b.org}"),
     Probe("admin/reports/seats/export/csv/?organisation={b.org}"),

@@ -1,5 +1,4 @@
-"""The terms page, the courses list's term filter, and reviewing enrolments marked "to be
-deleted" on the enrolments list."""
+"""The terms page and the courses list's term filter."""
 
 import pytest
 from django.urls import reverse

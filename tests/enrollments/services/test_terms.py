@@ -1,4 +1,4 @@
-"""Terms and the "to be deleted" mark on enrolments: one service each, with history."""
+"""Terms: created and edited through one service each, with history."""
 
 from datetime import UTC, datetime
 
