@@ -24,8 +24,9 @@ class ImportKind(models.TextChoices):
     SECTIONS = "sections", "Sections"
     ENROLLMENTS = "enrollments", "Enrolments"
     MEMBERSHIPS = "memberships", "Segment memberships"
-    # A Canvas SIS import: a CSV or a zip of users, courses, sections and enrolments files,
-    # each read by its own part job (see imports/sis_batch.py), all applied or none.
+    TERMS = "terms", "Terms"
+    # A Canvas SIS import: a CSV or a zip of terms, users, courses, sections and enrolments
+    # files, each read by its own part job (see imports/sis_batch.py), all applied or none.
     SIS = "sis", "SIS import (Canvas files)"
 
 

@@ -30,6 +30,7 @@ from enrollments.services.import_plan import (
     courses_apply_import,
     enrollments_apply_import,
     sections_apply_import,
+    terms_apply_import,
 )
 from enrollments.services.marks import (
     enrollments_clear_deletion_mark,
@@ -47,6 +48,7 @@ __all__ = [
     "courses_apply_import",
     "enrollments_apply_import",
     "sections_apply_import",
+    "terms_apply_import",
     "enrollments_mark_for_deletion",
     "enrollments_clear_deletion_mark",
     "TERM_FIELDS",

@@ -1,9 +1,7 @@
 """canvasapi, unchanged, against a live server: SIS imports, Progress, logins, sessions,
 sign-in events, profiles and channels."""
 
-import io
 import time
-import zipfile
 
 import pytest
 from canvasapi import Canvas
@@ -13,6 +11,8 @@ from enrollments.models import Enrollment
 from imports.models import ImportJob
 from tests.api.conftest import client_for
 from tests.api.test_canvasapi import roles  # noqa: F401  (the role groups, put back)
+from tests.conftest import add_later_grants
+from tests.imports.helpers import zipped
 from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,22 +30,16 @@ ENROLLMENTS = (
 )
 
 
-def zipped(**files) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 @pytest.fixture(autouse=True)
 def import_grants(roles):  # noqa: F811
-    """The imports app's role grants, which a transactional test's flush also removes."""
+    """The imports app's role grants and the later ones (terms), which a transactional
+    test's flush also removes."""
     import importlib
 
     from django.apps import apps
 
     importlib.import_module("imports.migrations.0002_status_words_and_roles").assign(apps)
+    add_later_grants()
 
 
 @pytest.fixture(autouse=True)

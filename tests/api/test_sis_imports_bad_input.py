@@ -1,19 +1,9 @@
 """SIS imports refuse bad uploads clearly, storing nothing; scoping and managers."""
 
-import io
-import zipfile
-
 import pytest
 
 from imports.models import ImportJob
-
-
-def zipped(**files) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+from tests.imports.helpers import zipped
 
 
 @pytest.fixture
