@@ -128,6 +128,7 @@ def test_terms_csv_creates_then_updates_and_never_deletes(admin_user, organisati
     )
     rows = by_key(again)
     assert rows["Term one renamed (SIS T1)"].outcome == "updated"
+    assert rows["Term one renamed (SIS T1)"].target == term.pk
     assert "never deletes terms" in rows["Gone (SIS T2)"].messages[0]
     assert rows["Backwards (SIS T3)"].messages == ["The term cannot end before it starts."]
 
