@@ -21,12 +21,66 @@ class EnrollmentMethod(models.TextChoices):
     EVERYONE = "everyone", "Everyone in the organisation"
 
 
+class EnrollmentTerm(models.Model):
+    """A term (Canvas's EnrollmentTerm): when a set of courses runs. Courses may belong to
+    one; an SIS import in batch mode for a term reviews that term's enrolments only.
+
+    Scoped like a course: a power user sees their organisation's terms and the shared ones
+    (without an organisation). Its SIS term ID is unique within its organisation, and among
+    the shared terms. It holds no personal data."""
+
+    name = models.CharField(max_length=255)
+    sis_term_id = models.CharField("SIS term ID", max_length=100, null=True, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="terms"
+    )
+    start_at = models.DateTimeField("starts", null=True, blank=True)
+    end_at = models.DateTimeField("ends", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "organisation_id"
+    scope_includes_unowned = True
+
+    class Meta:
+        verbose_name = "term"
+        ordering = ["-start_at", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "sis_term_id"],
+                condition=Q(sis_term_id__isnull=False, organisation__isnull=False),
+                name="term_sis_term_id_unique_in_organisation",
+                violation_error_message="Another term of this organisation has this SIS term ID.",
+            ),
+            models.UniqueConstraint(
+                fields=["sis_term_id"],
+                condition=Q(sis_term_id__isnull=False, organisation__isnull=True),
+                name="term_sis_term_id_unique_when_shared",
+                violation_error_message="Another shared term has this SIS term ID.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_at__isnull=True)
+                | Q(end_at__isnull=True)
+                | Q(end_at__gte=models.F("start_at")),
+                name="term_dates_in_order",
+                violation_error_message="The term cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sis_term_id})" if self.sis_term_id else self.name
+
+
 class Course(models.Model):
     code = models.CharField(max_length=100)
     name = models.CharField(max_length=255)
     sis_course_id = models.CharField("SIS course ID", max_length=100, null=True, blank=True)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
+    )
+    term = models.ForeignKey(
+        EnrollmentTerm, null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
     )
     enrollment_method = models.CharField(
         max_length=10,
@@ -187,6 +241,9 @@ class Enrollment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # A candidate for deletion (an SIS import's batch mode for a term found it omitted), to
+    # review on the enrolments page: delete it, or take the mark off. Marking deletes nothing.
+    marked_for_deletion_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = EnrollmentQuerySet.as_manager()
@@ -239,6 +296,12 @@ class Enrollment(models.Model):
             models.Index(fields=["state", "completed_at"], name="enrollment_state_done_idx"),
             models.Index(fields=["created_at"], name="enrollment_created_idx"),
             models.Index(fields=["last_activity_at"], name="enrollment_activity_idx"),
+            # The "to be deleted" filter: only the few marked rows are in it.
+            models.Index(
+                fields=["marked_for_deletion_at"],
+                name="enrollment_marked_idx",
+                condition=Q(marked_for_deletion_at__isnull=False),
+            ),
         ]
 
     def __str__(self):

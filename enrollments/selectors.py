@@ -1,8 +1,8 @@
 """Reads of courses, sections and enrolments, narrowed to what the viewer may see.
 
-Ids follow Canvas: a number, `sis_course_id:X`, `sis_section_id:X`; an enrolment inside a
-course may also be named by its user (`sis_user_id:X`, `sis_login_id:X`), which Canvas
-cannot do (seed 001: "you have to use the enrollment_id").
+Ids follow Canvas: a number, `sis_course_id:X`, `sis_section_id:X`, `sis_term_id:X`; an
+enrolment inside a course may also be named by its user (`sis_user_id:X`, `sis_login_id:X`),
+which Canvas cannot do (seed 001: "you have to use the enrollment_id").
 """
 
 from __future__ import annotations
@@ -13,14 +13,22 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
 from enrollments.filters import CourseFilter, EnrollmentFilter
-from enrollments.models import Course, Enrollment, EnrollmentState, EnrollmentType, Section
+from enrollments.models import (
+    Course,
+    Enrollment,
+    EnrollmentState,
+    EnrollmentTerm,
+    EnrollmentType,
+    Section,
+)
 from lms_admin.plumbing.errors import DomainError
-from lms_admin.plumbing.scoping import organisation_tree_ids
+from lms_admin.plumbing.scoping import organisation_line, organisation_tree_ids
 from users.models import User, UserStatus
 from users.selectors import USER_ID_KINDS, get_or_404, id_lookup
 
 COURSE_ID_KINDS = {"sis_course_id": "sis_course_id"}
 SECTION_ID_KINDS = {"sis_section_id": "sis_section_id"}
+TERM_ID_KINDS = {"sis_term_id": "sis_term_id"}
 
 
 def default_section(course: Course) -> Section:
@@ -75,6 +83,40 @@ def section_get(viewer, value, *, course: Course | None = None) -> Section:
     if course is not None:
         sections = sections.filter(course=course)
     return get_or_404(sections, value, SECTION_ID_KINDS)
+
+
+def usable_terms(viewer, organisation_id: int | None):
+    """The terms courses of an organisation may be in, among those the viewer may see: the
+    organisation's own, its parents', and the shared ones (without an organisation)."""
+    line = organisation_line(organisation_id) if organisation_id else []
+    return EnrollmentTerm.objects.for_user(viewer).filter(
+        Q(organisation_id__in=line) | Q(organisation__isnull=True)
+    )
+
+
+def terms_by_sis_id(viewer, organisation_id: int | None, sis_ids) -> dict[str, EnrollmentTerm]:
+    """The term each SIS term ID names for an organisation: its own term with that id, else
+    its nearest parent's, else the shared one."""
+    line = organisation_line(organisation_id) if organisation_id else []
+    nearness = {organisation: rank for rank, organisation in enumerate([*line, None])}
+    found: dict[str, EnrollmentTerm] = {}
+    terms = usable_terms(viewer, organisation_id).filter(sis_term_id__in=list(sis_ids))
+    for term in sorted(terms, key=lambda term: nearness[term.organisation_id]):
+        found.setdefault(term.sis_term_id, term)
+    return found
+
+
+def term_for_account(viewer, account, value) -> EnrollmentTerm | None:
+    """The term a Canvas id names for an account (`12` or `sis_term_id:FALL25`), as
+    `usable_terms` and `terms_by_sis_id` find it; None when there is none."""
+    lookup = id_lookup(value, TERM_ID_KINDS)
+    if lookup is None:
+        return None
+    if "sis_term_id" in lookup:
+        return terms_by_sis_id(viewer, account.pk, [lookup["sis_term_id"]]).get(
+            lookup["sis_term_id"]
+        )
+    return usable_terms(viewer, account.pk).filter(**lookup).first()
 
 
 def account_courses(viewer, account, filters: dict, request=None) -> CourseFilter:

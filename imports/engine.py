@@ -255,9 +255,17 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
 def _store_rows(job: ImportJob, plans: list[RowPlan]) -> None:
     write_tuples(
         ImportRow,
-        ("job_id", "line", "outcome", "key", "changes", "messages"),
+        ("job_id", "line", "outcome", "key", "target", "changes", "messages"),
         [
-            (job.pk, plan.line, plan.outcome, plan.key[:255], plan.changes, plan.messages)
+            (
+                job.pk,
+                plan.line,
+                plan.outcome,
+                plan.key[:255],
+                plan.target,
+                plan.changes,
+                plan.messages,
+            )
             for plan in plans
         ],
     )

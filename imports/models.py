@@ -24,8 +24,9 @@ class ImportKind(models.TextChoices):
     SECTIONS = "sections", "Sections"
     ENROLLMENTS = "enrollments", "Enrolments"
     MEMBERSHIPS = "memberships", "Segment memberships"
-    # A Canvas SIS import: a CSV or a zip of users, courses, sections and enrolments files,
-    # each read by its own part job (see imports/sis_batch.py), all applied or none.
+    TERMS = "terms", "Terms"
+    # A Canvas SIS import: a CSV or a zip of terms, users, courses, sections and enrolments
+    # files, each read by its own part job (see imports/sis_batch.py), all applied or none.
     SIS = "sis", "SIS import (Canvas files)"
 
 
@@ -163,6 +164,9 @@ class ImportRow(models.Model):
     line = models.PositiveIntegerField()
     outcome = models.CharField(max_length=9, choices=RowOutcome.choices)
     key = models.CharField(max_length=255)
+    # The existing object the row names (None for a new one): what an SIS import's batch mode
+    # reads to tell what the batch holds from what it omits.
+    target = models.BigIntegerField(null=True, blank=True)
     # [[field, old, new], ...] for changes; [message, ...] for errors and notes.
     changes = models.JSONField(default=list)
     messages = models.JSONField(default=list)
@@ -195,6 +199,30 @@ class ImportPlan(models.Model):
 
     def __str__(self):
         return f"batch {self.number} of import {self.job_id}"
+
+
+class BatchMarkKind(models.TextChoices):
+    USERS = "users", "People"
+    ENROLLMENTS = "enrollments", "Enrolments"
+
+
+class BatchModeMark(models.Model):
+    """What an SIS import's batch mode marked "to be deleted", a batch of ids to a row: the
+    journal restore_states reads to take exactly those marks off again. Ids only (no
+    personal data); an id whose row has gone since is passed over."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="batch_marks")
+    kind = models.CharField(max_length=12, choices=BatchMarkKind.choices)
+    # When the marks were set: restore_states takes off only a mark still of that moment,
+    # never one set again later by someone else.
+    marked_at = models.DateTimeField()
+    ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["job", "id"]
+
+    def __str__(self):
+        return f"{len(self.ids)} {self.kind} marked by import {self.job_id}"
 
 
 class StatusApplies(models.TextChoices):

@@ -1,5 +1,5 @@
-"""Canvas SIS imports: a CSV, or a zip of users, courses, sections and enrolments files, as
-one import that is applied whole or not at all.
+"""Canvas SIS imports: a CSV, or a zip of terms, users, courses, sections and enrolments
+files, as one import that is applied whole or not at all.
 
 The SIS import is an ImportJob of kind "sis" holding the upload; each file becomes a part
 job of its own kind, read and applied by the ordinary engine (imports/engine.py), in
@@ -24,9 +24,15 @@ from lms_admin.plumbing.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-# The order files are applied in: people and courses before the sections and enrolments
-# that name them.
-ORDER = (ImportKind.USERS, ImportKind.COURSES, ImportKind.SECTIONS, ImportKind.ENROLLMENTS)
+# The order files are applied in: terms before the courses in them, people and courses
+# before the sections and enrolments that name them.
+ORDER = (
+    ImportKind.TERMS,
+    ImportKind.USERS,
+    ImportKind.COURSES,
+    ImportKind.SECTIONS,
+    ImportKind.ENROLLMENTS,
+)
 FILE_NAMES = {kind.value: f"{kind.value}.csv" for kind in ORDER}
 MAX_MESSAGES = 200
 
@@ -53,6 +59,8 @@ def _kind_from_header(content: bytes) -> str | None:
         return ImportKind.SECTIONS
     if "login_id" in names or "user_id" in names:
         return ImportKind.USERS
+    if "term_id" in names:
+        return ImportKind.TERMS
     return None
 
 
@@ -89,13 +97,13 @@ def unpack(content: bytes, file_name: str) -> list[tuple[str, str, bytes]]:
     for name, data in members:
         if not name.lower().endswith(".csv"):
             raise DomainError(
-                f"Unknown file “{name}” in the upload: only users.csv, courses.csv, "
+                f"Unknown file “{name}” in the upload: only terms.csv, users.csv, courses.csv, "
                 "sections.csv and enrollments.csv (Canvas's instructure_csv files) are imported."
             )
         kind = _kind_of(name, data)
         if kind is None:
             raise DomainError(
-                f"Unknown file “{name}”: its columns are not those of a Canvas users, "
+                f"Unknown file “{name}”: its columns are not those of a Canvas terms, users, "
                 "courses, sections or enrollments file."
             )
         if kind in found:

@@ -1,5 +1,6 @@
 """restore_states: undo the status changes an SIS import made, through the lifecycle
-services (so each undo has its history, actor and reason), all or nothing."""
+services (so each undo has its history, actor and reason), and take off the "to be deleted"
+marks its batch mode set (from its journal, BatchModeMark), all or nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from django.utils import timezone
 
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
-from imports.models import ImportKind, ImportPlan, Progress, ProgressState, RowOutcome
+from imports.models import (
+    BatchMarkKind,
+    ImportKind,
+    ImportPlan,
+    Progress,
+    ProgressState,
+    RowOutcome,
+)
 from lms_admin.plumbing.errors import DomainError
 from users import services as user_services
 from users.models import User, UserStatus
@@ -46,6 +54,26 @@ def _restore_user(user: User, was: str, *, by, reason: str) -> bool:
     return True
 
 
+def _take_marks_off(job, *, by, reason: str) -> dict[str, int]:
+    """Unmark what the import's batch mode marked, where that mark is still on (not one
+    taken off, or set again, since)."""
+    counts = {"users_unmarked": 0, "enrollments_unmarked": 0}
+    for mark in job.batch_marks.order_by("id"):
+        if mark.kind == BatchMarkKind.USERS:
+            still = User.objects.filter(id__in=mark.ids, marked_for_deletion_at=mark.marked_at)
+            outcome = user_services.users_clear_deletion_mark(still, by=by, reason=reason)
+            counts["users_unmarked"] += outcome.changed
+        else:
+            still = Enrollment.objects.filter(
+                id__in=mark.ids, marked_for_deletion_at=mark.marked_at
+            )
+            unmarked = enrollment_services.enrollments_clear_deletion_mark(
+                still, by=by, reason=reason
+            )
+            counts["enrollments_unmarked"] += len(unmarked)
+    return counts
+
+
 def restore_states(progress_id: int) -> str:
     progress = Progress.objects.select_related("job", "user").get(pk=progress_id)
     job, by = progress.job, progress.user
@@ -53,7 +81,7 @@ def restore_states(progress_id: int) -> str:
     Progress.objects.filter(pk=progress.pk).update(
         workflow_state=ProgressState.RUNNING, updated_at=timezone.now()
     )
-    restored = {"users": 0, "enrollments": 0}
+    restored = {"users": 0, "enrollments": 0, "users_unmarked": 0, "enrollments_unmarked": 0}
     try:
         with transaction.atomic():
             people = _status_changes(job, ImportKind.USERS)
@@ -68,6 +96,7 @@ def restore_states(progress_id: int) -> str:
                 if enrollment is not None and enrollment.state != was:
                     enrollment_services.enrollment_set_state(enrollment, was, by=by, reason=reason)
                     restored["enrollments"] += 1
+            restored |= _take_marks_off(job, by=by, reason=reason)
     except DomainError as error:
         return _end(progress, ProgressState.FAILED, f"Nothing was restored: {error}", restored)
     except Exception as error:
@@ -77,6 +106,11 @@ def restore_states(progress_id: int) -> str:
         f"Restored {restored['users']} people and {restored['enrollments']} enrolments "
         "to the states they had before the import."
     )
+    if restored["users_unmarked"] or restored["enrollments_unmarked"]:
+        message += (
+            f" Took the “to be deleted” mark off {restored['users_unmarked']} people and "
+            f"{restored['enrollments_unmarked']} enrolments that its batch mode had marked."
+        )
     return _end(progress, ProgressState.COMPLETED, message, restored)
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from enrollments import selectors
 from imports import sis_batch
 from imports.models import ImportJob, ImportKind, ImportState, Progress
 from imports.reading import FileProblem, check_size
@@ -34,7 +35,8 @@ def sis_import_create(
     *, account, content: bytes, file_name: str, by, options: dict | None = None
 ) -> ImportJob:
     """Store the upload and its files, and hand it to the worker. Refused at once, with
-    nothing stored, if it is empty, too big, or holds a file that is not Canvas's."""
+    nothing stored, if it is empty, too big, holds a file that is not Canvas's, or names a
+    batch-mode term the account does not have."""
     try:
         check_size(len(content))
     except FileProblem as problem:
@@ -46,6 +48,7 @@ def sis_import_create(
     scope = organisation_scope(by)
     if scope is not EVERYTHING and account.pk not in scope:
         raise DomainError("You can import only into your own organisation.")
+    options = _batch_mode_term(dict(options or {}), account=account, by=by)
     job = ImportJob.objects.create(
         kind=ImportKind.SIS,
         file_name=file_name or "upload.csv",
@@ -56,13 +59,31 @@ def sis_import_create(
         created_by=by,
         created_by_name=by.get_username(),
         state=ImportState.QUEUED,
-        options=options or {},
+        options=options,
     )
     sis_batch.create_parts(job, files)
     from imports.sis_tasks import run_sis_import
 
     transaction.on_commit(lambda: run_sis_import.enqueue(job.pk))
     return job
+
+
+def _batch_mode_term(options: dict, *, account, by) -> dict:
+    """Batch mode for a term: the term's Canvas id (`12` or `sis_term_id:FALL25`) becomes
+    its id, or the upload is refused when the account has no such term that the person may
+    see (the same words either way). Without batch mode the term means nothing, as in
+    Canvas, and is dropped."""
+    value = options.pop("batch_mode_term_id", None)
+    if not value or not options.get("batch_mode"):
+        return options
+    term = selectors.term_for_account(by, account, value)
+    if term is None:
+        raise DomainError(
+            f"batch_mode_term_id: no term “{value}” in this account. Give a term's id, or "
+            "sis_term_id: and its SIS term ID, of a term of this account, of an organisation "
+            "above it, or a shared one."
+        )
+    return {**options, "batch_mode_term_id": str(term.pk)}
 
 
 def _locked(job: ImportJob) -> ImportJob:

@@ -47,15 +47,26 @@ def roles(db):
         )
         imports_migration.assign(apps)
         imports_migration.add_words(apps, None)
-        # Only the grants of the later permission migrations: their own functions also
-        # create permissions by toggling the app registry, which must not happen at run time.
-        for later in ("0017_review_policy_permissions", "0021_erasure_roles"):
-            grants = importlib.import_module(f"users.migrations.{later}").GRANTS
-            for role, codenames in grants.items():
-                Group.objects.get(name=role).permissions.add(
-                    *Permission.objects.filter(
-                        content_type__app_label="users", codename__in=codenames
-                    )
+        add_later_grants()
+
+
+LATER_GRANTS = (
+    ("users", "0017_review_policy_permissions"),
+    ("users", "0021_erasure_roles"),
+    ("enrollments", "0011_term_permissions"),
+)
+
+
+def add_later_grants():
+    """Only the grants of the later permission migrations: their own functions also create
+    permissions by toggling the app registry, which must not happen at run time."""
+    for app, later in LATER_GRANTS:
+        grants = importlib.import_module(f"{app}.migrations.{later}").GRANTS
+        for role, codenames in grants.items():
+            group = Group.objects.filter(name=role).first()
+            if group is not None:
+                group.permissions.add(
+                    *Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
                 )
 
 

@@ -16,7 +16,12 @@ from enrollments.models import (
     Section,
 )
 from enrollments.search import search_certificates, search_enrolments
-from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
+from lms_admin.plumbing.admin import (
+    MarkedForDeletionFilter,
+    ScopedAdmin,
+    changed_values,
+    reason_from,
+)
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
 
@@ -56,10 +61,11 @@ class SectionInline(admin.TabularInline):
 
 
 class CourseAdmin(CoursePages, CatalogueAdmin):
-    list_display = ("code", "name", "sis_course_id", "organisation", "enrollment_method")
-    list_filter = ("enrollment_method", "organisation")
+    list_display = ("code", "name", "sis_course_id", "organisation", "term", "enrollment_method")
+    # "term" offers the person's own terms only (ScopedRelatedFieldListFilter).
+    list_filter = ("enrollment_method", "organisation", "term")
     search_fields = ("code", "name", "=sis_course_id")
-    list_select_related = ("organisation",)
+    list_select_related = ("organisation", "term")
     readonly_fields = ("enrollment_method",)
     inlines = [SectionInline]
     change_form_template = "admin/enrollments/course/change_form.html"
@@ -81,6 +87,7 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
             name=obj.name,
             organisation=obj.organisation,
             sis_course_id=obj.sis_course_id,
+            term=obj.term,
             start_date=obj.start_date,
             end_date=obj.end_date,
             by=request.user,
@@ -233,14 +240,14 @@ class EnrollmentAdmin(ScopedAdmin):
         "completed_at",
         "score",
     )
-    list_filter = ("state", "type", "source")
+    list_filter = ("state", "type", "source", MarkedForDeletionFilter)
     # Served by get_search_results (enrollments.search), through people's search index.
     search_fields = ("user__username", "user__last_name", "=user__sis_user_id", "course__code")
     search_help_text = "A person's name, username, email or SIS ID, or a course's code or name."
     list_select_related = ("user", "course", "section")
     autocomplete_fields = ("user", "course", "section")
     readonly_fields = ("state", "state_before_delete", "created_at", "updated_at")
-    actions = [f"set_{state}" for state in EnrollmentState.values]
+    actions = [*(f"set_{state}" for state in EnrollmentState.values), "clear_deletion_mark"]
 
     @admin.display(description="State", ordering="state")
     def state_label(self, obj):
@@ -274,6 +281,7 @@ class EnrollmentAdmin(ScopedAdmin):
             "source",
             "enrolment_state",
             "state_before_delete",
+            "marked_for_deletion_at",
             *PROGRESS_FIELDS,
             "completed_at",
             "created_at",
@@ -292,9 +300,23 @@ class EnrollmentAdmin(ScopedAdmin):
             "type",
             "source",
             "state_before_delete",
+            "marked_for_deletion_at",
             "completed_at",
             "created_at",
             "updated_at",
+        )
+
+    @admin.action(description="Take off the “to be deleted” mark", permissions=["change"])
+    def clear_deletion_mark(self, request, queryset):
+        """Keep enrolments an SIS import's batch mode marked; "Set selected enrolments to
+        Deleted" deletes them instead (which also takes the mark off)."""
+        unmarked = services.enrollments_clear_deletion_mark(
+            queryset,
+            by=request.user,
+            reason=reason_from(request, "“To be deleted” mark taken off in the admin"),
+        )
+        self.message_user(
+            request, f"The mark was taken off {len(unmarked)} enrolments.", messages.SUCCESS
         )
 
     def save_model(self, request, obj, form, change):

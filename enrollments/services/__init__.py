@@ -30,6 +30,11 @@ from enrollments.services.import_plan import (
     courses_apply_import,
     enrollments_apply_import,
     sections_apply_import,
+    terms_apply_import,
+)
+from enrollments.services.marks import (
+    enrollments_clear_deletion_mark,
+    enrollments_mark_for_deletion,
 )
 from enrollments.services.seats import (
     contact_of,
@@ -37,11 +42,18 @@ from enrollments.services.seats import (
     enrollment_start,
     organisation_add_credits,
 )
+from enrollments.services.terms import TERM_FIELDS, term_create, term_update
 
 __all__ = [
     "courses_apply_import",
     "enrollments_apply_import",
     "sections_apply_import",
+    "terms_apply_import",
+    "enrollments_mark_for_deletion",
+    "enrollments_clear_deletion_mark",
+    "TERM_FIELDS",
+    "term_create",
+    "term_update",
     "EnrolOutcome",
     "certificate_issue",
     "contact_of",

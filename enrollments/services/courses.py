@@ -46,6 +46,7 @@ def course_create(
     enrollment_method: str = EnrollmentMethod.MANUAL,
     start_date=None,
     end_date=None,
+    term=None,
     by,
     reason: str,
 ) -> Course:
@@ -61,6 +62,7 @@ def course_create(
             sis_course_id=sis_course_id or None,
             start_date=start_date,
             end_date=end_date,
+            term=term,
         )
         create_with_history(
             Section,
@@ -78,13 +80,21 @@ def course_create(
 
 
 # What a course's own page changes; the enrolment method has its own service.
-COURSE_FIELDS = ("code", "name", "sis_course_id", "organisation", "start_date", "end_date")
+COURSE_FIELDS = (
+    "code",
+    "name",
+    "sis_course_id",
+    "organisation",
+    "term",
+    "start_date",
+    "end_date",
+)
 SECTION_FIELDS = ("name", "sis_section_id")
 
 
 @transaction.atomic
 def course_update(course: Course, *, by, reason: str, **changes) -> Course:
-    """Change a course's code, name, SIS course ID, organisation or dates."""
+    """Change a course's code, name, SIS course ID, organisation, term or dates."""
     if "sis_course_id" in changes:
         changes["sis_course_id"] = changes["sis_course_id"] or None
     try:

@@ -117,6 +117,10 @@ def _apply_state(enrollment: Enrollment, state: str, now) -> list[str]:
     if state == EnrollmentState.DELETED:
         enrollment.state_before_delete = enrollment.state
         fields.append("state_before_delete")
+        if enrollment.marked_for_deletion_at is not None:
+            # A deletion candidate that is deleted is no longer a candidate.
+            enrollment.marked_for_deletion_at = None
+            fields.append("marked_for_deletion_at")
     elif enrollment.state == EnrollmentState.DELETED:
         enrollment.state_before_delete = ""
         enrollment.deleted_with_user = False
@@ -164,7 +168,12 @@ def enrollments_set_state(enrollments, state: str, *, by, reason: str) -> int:
         rows = Enrollment.objects.filter(id__in=batch)
         with figures.enrollments_changing(batch, now=now):
             if state == EnrollmentState.DELETED:
-                rows.update(state_before_delete=F("state"), state=state, updated_at=now)
+                rows.update(
+                    state_before_delete=F("state"),
+                    state=state,
+                    updated_at=now,
+                    marked_for_deletion_at=None,
+                )
             else:
                 rows.filter(state=EnrollmentState.DELETED).update(
                     state_before_delete="", deleted_with_user=False

@@ -18,6 +18,7 @@ from enrollments.models import (
     EnrollmentMethod,
     EnrollmentSource,
     EnrollmentState,
+    EnrollmentTerm,
     EnrollmentType,
     Section,
 )
@@ -30,8 +31,17 @@ from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import batched, insert_history_rows
 
 BATCH = 2000
-COURSE_FIELDS = ("code", "name", "sis_course_id", "organisation_id", "start_date", "end_date")
+COURSE_FIELDS = (
+    "code",
+    "name",
+    "sis_course_id",
+    "organisation_id",
+    "term_id",
+    "start_date",
+    "end_date",
+)
 SECTION_FIELDS = ("name", "sis_section_id")
+TERM_FIELDS = ("name", "start_at", "end_at")
 ENROLLMENT_FIELDS = ("started_at", "completed_at", "last_activity_at", "score")
 
 
@@ -129,21 +139,35 @@ def courses_apply_import(
 
 
 @transaction.atomic
+def terms_apply_import(*, create: list[dict], update: dict[int, dict], by, reason: str):
+    """New terms, and changes of their names and dates (a term never changes organisation
+    or SIS term ID through an import: those are how it is found)."""
+    return _apply_plain(
+        EnrollmentTerm, TERM_FIELDS, create=create, update=update, by=by, reason=reason
+    )
+
+
+@transaction.atomic
 def sections_apply_import(
     *, create: list[dict], update: dict[int, dict], by, reason: str
 ) -> ImportOutcome:
+    return _apply_plain(Section, SECTION_FIELDS, create=create, update=update, by=by, reason=reason)
+
+
+def _apply_plain(model, fields, *, create: list[dict], update: dict[int, dict], by, reason: str):
+    """New rows and field changes of a model with nothing else to it (sections, terms)."""
     now = timezone.now()
-    _lock(Section, update)
+    _lock(model, update)
     created = _insert(
-        Section,
+        model,
         [{"created_at": now, **values} for values in create],
         by=by,
         reason=reason,
         now=now,
     )
-    _bulk_update(Section, update, SECTION_FIELDS)
+    _bulk_update(model, update, fields)
     for batch in batched(sorted(update)):
-        insert_history_rows(Section, batch, by=by, reason=reason, when=now)
+        insert_history_rows(model, batch, by=by, reason=reason, when=now)
     return ImportOutcome(created=len(created), updated=len(update))
 
 

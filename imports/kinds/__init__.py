@@ -3,9 +3,17 @@
 from imports.kinds.courses import CoursesKind, SectionsKind
 from imports.kinds.enrollments import EnrollmentsKind
 from imports.kinds.memberships import MembershipsKind
+from imports.kinds.terms import TermsKind
 from imports.kinds.users import UsersKind
 
 KINDS = {
     kind.name: kind
-    for kind in (UsersKind(), CoursesKind(), SectionsKind(), EnrollmentsKind(), MembershipsKind())
+    for kind in (
+        UsersKind(),
+        CoursesKind(),
+        SectionsKind(),
+        EnrollmentsKind(),
+        MembershipsKind(),
+        TermsKind(),
+    )
 }

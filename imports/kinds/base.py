@@ -58,6 +58,14 @@ class RowPlan:
             ]
         )
 
+    def take_changes(self, existing: dict, values: dict) -> None:
+        """Keep and show each of `values` that differs from the existing object's (None
+        leaves a field as it is)."""
+        for name, value in values.items():
+            if value is not None and not same_moment(existing[name], value):
+                self.values[name] = value
+                self.change(name, existing[name], value)
+
     def settle(self, *, new: bool) -> RowPlan:
         if self.errors:
             self.outcome = RowOutcome.ERROR
@@ -112,6 +120,19 @@ class RowPlan:
             was=data["was"],
             seen=data["seen"],
         )
+
+
+def writes(plans: list[RowPlan]) -> dict:
+    """What applying these plans writes, as the `*_apply_import` services take it: the new
+    objects' values, and the existing ones' changed fields by id."""
+    return {
+        "create": [plan.values for plan in plans if plan.outcome == RowOutcome.NEW],
+        "update": {
+            plan.target: plan.values
+            for plan in plans
+            if plan.outcome != RowOutcome.NEW and plan.values
+        },
+    }
 
 
 def converters_for(model) -> dict:
@@ -358,6 +379,21 @@ def same_moment(a, b) -> bool:
     if isinstance(a, datetime) and isinstance(b, datetime):
         return a.replace(microsecond=0) == b.replace(microsecond=0)
     return a == b
+
+
+# The statuses of a Canvas courses.csv or sections.csv row that keep it.
+CANVAS_LIVE = {"active", "published", "completed", "concluded", "unpublished"}
+
+
+def refuse_deleted(
+    row: dict, plan: RowPlan, what: str, *, live=CANVAS_LIVE, use="active or completed"
+) -> None:
+    """An import never deletes: a row whose Canvas status is "deleted" is an error."""
+    status = row.get("status", "").casefold()
+    if status == "deleted":
+        plan.error(f"An import never deletes {what}; leave this row out of the file.")
+    elif status and status not in live:
+        plan.error(f"Unknown status “{row['status']}”. Use {use}.")
 
 
 FORMULA_FIRST = frozenset("=+@")

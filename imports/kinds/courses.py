@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from enrollments import services
 from enrollments.models import Course, EnrollmentMethod, Section
+from enrollments.services.import_plan import COURSE_FIELDS as IMPORTED_COURSE_FIELDS
 from imports.kinds.base import (
     Context,
     Kind,
@@ -20,9 +21,11 @@ from imports.kinds.base import (
     clean_date,
     clean_length,
     formula_notes,
+    refuse_deleted,
     unavailable,
+    writes,
 )
-from imports.models import RowOutcome
+from imports.kinds.terms import Terms
 
 COURSES_OWN = Layout(
     name="courses (this admin's export format)",
@@ -48,6 +51,7 @@ COURSES_CANVAS = Layout(
         "status": "status",
         "start_date": "start_date",
         "end_date": "end_date",
+        "term_id": "term",
     },
     required=("course_id", "short_name", "long_name", "status"),
     signature=("course_id", "short_name", "long_name"),
@@ -67,16 +71,7 @@ def refuse_taken_elsewhere(plan: RowPlan, what: str, value: str, taken: set) -> 
         plan.error(unavailable(f"{what} {value}"))
 
 
-CANVAS_LIVE = {"active", "published", "completed", "concluded", "unpublished"}
 METHODS = {"manual": EnrollmentMethod.MANUAL, "everyone": EnrollmentMethod.EVERYONE}
-
-
-def _refuse_deleted(row: dict, plan: RowPlan, what: str) -> None:
-    status = row.get("status", "").casefold()
-    if status == "deleted":
-        plan.error(f"An import never deletes {what}; leave this row out of the file.")
-    elif status and status not in CANVAS_LIVE:
-        plan.error(f"Unknown status “{row['status']}”. Use active or completed.")
 
 
 class CoursesKind(Kind):
@@ -85,7 +80,7 @@ class CoursesKind(Kind):
     model = Course
     permissions = ("enrollments.add_course", "enrollments.change_course")
     layouts = (COURSES_CANVAS, COURSES_OWN)
-    FIELDS = ("code", "name", "sis_course_id", "organisation_id", "start_date", "end_date")
+    FIELDS = IMPORTED_COURSE_FIELDS
     state_fields = ("id", "enrollment_method", *FIELDS)
 
     def plan(self, context: Context, records) -> list[RowPlan]:
@@ -93,6 +88,7 @@ class CoursesKind(Kind):
         organisations = context.remember("organisations", Organisations)
         duplicates = context.duplicates("SIS course ID")
         rows = [(line, self.translate(record, layout), record) for line, record in records]
+        terms = Terms(context, {row["term"] for _, row, _ in rows if row.get("term")})
         sis = {row["sis_course_id"] for _, row, _ in rows if row.get("sis_course_id")}
         codes = {row["code"] for _, row, _ in rows if row.get("code")}
         found = Course.objects.filter(Q(sis_course_id__any_of=sis) | Q(code__any_of=codes))
@@ -110,7 +106,7 @@ class CoursesKind(Kind):
             plan = RowPlan(line=line, key=f"{code} (SIS {sis})" if sis else code)
             formula_notes(record, plan)
             duplicates.check(sis, plan)
-            _refuse_deleted(row, plan, "courses")
+            refuse_deleted(row, plan, "courses")
             existing = by_sis.get(sis) if sis else None
             if existing is None and code and not sis:
                 same_code = by_code.get(code, [])
@@ -139,6 +135,11 @@ class CoursesKind(Kind):
                 end = end or existing["end_date"]
             if start and end and end < start:
                 plan.error("The course cannot end before it starts.")
+            if row.get("term"):
+                # The course's own organisation's terms (and its parents', and the shared
+                # ones); a new course without one looks in the import's organisation.
+                owner = values.get("organisation_id") or (existing or {}).get("organisation_id")
+                values["term_id"] = terms.find(row["term"], owner, plan)
             method = None
             if row.get("enrollment_method"):
                 method = METHODS.get(row["enrollment_method"].strip().casefold())
@@ -155,6 +156,8 @@ class CoursesKind(Kind):
                 plan.values = values
                 for name, value in values.items():
                     if value not in (None, ""):
+                        if name == "term_id":
+                            name, value = "term", terms.name(value)
                         plan.change(name, "", value)
                 refuse_taken_elsewhere(plan, "SIS course ID", sis, taken)
                 plans.append(plan.settle(new=True))
@@ -168,6 +171,8 @@ class CoursesKind(Kind):
                         name = "organisation"
                         shown_old = organisations.name(existing["organisation_id"])
                         value = organisations.name(value)
+                    elif name == "term_id":
+                        name, shown_old, value = "term", terms.name(shown_old), terms.name(value)
                     plan.change(name, shown_old, value)
             if method and method != existing["enrollment_method"]:
                 plan.enrollment_method = method
@@ -176,19 +181,13 @@ class CoursesKind(Kind):
         return plans
 
     def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
-        create = [plan.values for plan in plans if plan.outcome == RowOutcome.NEW]
-        update = {
-            plan.target: plan.values
-            for plan in plans
-            if plan.outcome != RowOutcome.NEW and plan.values
-        }
         methods = {
             plan.target: plan.enrollment_method
             for plan in plans
             if plan.target and plan.enrollment_method
         }
         outcome = services.courses_apply_import(
-            create=create, update=update, methods=methods, by=context.person, reason=context.reason
+            **writes(plans), methods=methods, by=context.person, reason=context.reason
         )
         return {
             "created": outcome.created,
@@ -289,7 +288,7 @@ class SectionsKind(Kind):
             section_sis, name = row.get("sis_section_id", ""), row.get("name", "")
             plan = RowPlan(line=line, key=f"{name} (SIS {section_sis})" if section_sis else name)
             formula_notes(record, plan)
-            _refuse_deleted(row, plan, "sections")
+            refuse_deleted(row, plan, "sections")
             duplicates.check(section_sis, plan)
             course = courses.find(row.get("course_sis_id", ""), row.get("course_code", ""), plan)
             if course is None:
@@ -331,13 +330,6 @@ class SectionsKind(Kind):
 
     def apply(self, context: Context, plans: list[RowPlan]) -> dict[str, int]:
         outcome = services.sections_apply_import(
-            create=[plan.values for plan in plans if plan.outcome == RowOutcome.NEW],
-            update={
-                plan.target: plan.values
-                for plan in plans
-                if plan.outcome != RowOutcome.NEW and plan.values
-            },
-            by=context.person,
-            reason=context.reason,
+            **writes(plans), by=context.person, reason=context.reason
         )
         return {"created": outcome.created, "updated": outcome.updated}

@@ -20,11 +20,11 @@ from imports.kinds.base import (
     clean_datetime,
     clean_score,
     formula_notes,
-    same_moment,
+    writes,
 )
 from imports.kinds.courses import Courses
 from imports.kinds.people import People
-from imports.models import RowOutcome, StatusApplies
+from imports.models import StatusApplies
 from users.models import UserStatus
 
 OWN = Layout(
@@ -233,10 +233,7 @@ class EnrollmentsKind(Kind):
             plan.settle(new=True)
             return
         plan.target, plan.seen = existing["id"], self.fingerprint(existing)
-        for name, value in values.items():
-            if value is not None and not same_moment(existing[name], value):
-                plan.values[name] = value
-                plan.change(name, existing[name], value)
+        plan.take_changes(existing, values)
         if state and state != existing["state"]:
             plan.status, plan.was = state, existing["state"]
             plan.change("state", existing["state"], state)
@@ -256,12 +253,7 @@ class EnrollmentsKind(Kind):
             if plan.target and plan.status:
                 states.setdefault(plan.status, []).append(plan.target)
         outcome = services.enrollments_apply_import(
-            create=[plan.values for plan in plans if plan.outcome == RowOutcome.NEW],
-            update={
-                plan.target: plan.values
-                for plan in plans
-                if plan.outcome != RowOutcome.NEW and plan.values
-            },
+            **writes(plans),
             state=states,
             by=context.person,
             reason=context.reason,

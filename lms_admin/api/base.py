@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, unquote
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, JsonResponse
@@ -93,6 +94,10 @@ def canvas_exception_handler(exc, context):
         return Response(errors(BAD_VALUE), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
+    elif isinstance(exc, DjangoPermissionDenied):
+        # A service's refusal (e.g. an SIS upload holding a file the person may not import):
+        # Canvas's 403, as DRF's own refusal.
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -19,6 +19,7 @@ class CourseSerializer(serializers.Serializer):
     sis_course_id = serializers.CharField(allow_null=True)
     integration_id = serializers.SerializerMethodField()
     account_id = serializers.IntegerField(source="organisation_id", allow_null=True)
+    enrollment_term_id = serializers.IntegerField(source="term_id", allow_null=True)
     workflow_state = serializers.SerializerMethodField()
     start_at = serializers.SerializerMethodField()
     end_at = serializers.SerializerMethodField()

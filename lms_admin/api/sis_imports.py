@@ -257,8 +257,18 @@ class SisImportsView(CanvasView):
             ACCOUNT_ID,
             OpenApiParameter("import_type", str, enum=["instructure_csv"]),
             OpenApiParameter("extension", str, enum=["csv", "zip"]),
-            OpenApiParameter("batch_mode", bool),
-            OpenApiParameter("batch_mode_term_id", str),
+            OpenApiParameter(
+                "batch_mode",
+                bool,
+                description="What the batch omits is marked “to be deleted” for review, "
+                "never deleted: the account's people, or with a term that term's enrolments.",
+            ),
+            OpenApiParameter(
+                "batch_mode_term_id",
+                str,
+                description="With batch_mode: the term (its id, or sis_term_id:X) whose "
+                "enrolments the batch holds; nothing outside it is marked.",
+            ),
         ],
         request={
             "multipart/form-data": {

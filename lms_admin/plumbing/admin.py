@@ -54,6 +54,23 @@ admin.FieldListFilter.register(
 )
 
 
+class MarkedForDeletionFilter(admin.SimpleListFilter):
+    """People or enrolments marked "to be deleted" (a `marked_for_deletion_at`), to review."""
+
+    title = "to be deleted"
+    parameter_name = "to_be_deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Marked for deletion"), ("no", "Not marked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(marked_for_deletion_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(marked_for_deletion_at__isnull=True)
+        return queryset
+
+
 class ScopedAdmin(SimpleHistoryAdmin):
     """Base for every model admin: scoped querysets and choices, 404 outside the scope."""
 

@@ -55,6 +55,17 @@ def organisation_tree_ids(root_id: int) -> set[int]:
     return found
 
 
+def organisation_line(organisation_id: int) -> list[int]:
+    """The organisation and its parents up to the top, nearest first, one query per level."""
+    organisation = apps.get_model("users", "Organisation")
+    line = [organisation_id]
+    parent = organisation.objects.filter(pk=organisation_id).values_list("parent_id", flat=True)
+    while (found := parent.first()) and found not in line:
+        line.append(found)
+        parent = organisation.objects.filter(pk=found).values_list("parent_id", flat=True)
+    return line
+
+
 def organisation_scope(user) -> set[int] | None:
     """Organisation ids the person may see, or EVERYTHING. Nobody (None) sees nothing."""
     if user is None:

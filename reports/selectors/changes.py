@@ -16,7 +16,7 @@ from itertools import islice
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
 
-from enrollments.models import Certificate, Course, Enrollment, Section
+from enrollments.models import Certificate, Course, Enrollment, EnrollmentTerm, Section
 from lms_admin.plumbing.bulk import is_postgresql
 from lms_admin.plumbing.cells import cell, display
 from lms_admin.plumbing.counting import REPORT_COUNT_CAP, capped_counts
@@ -105,6 +105,7 @@ TRACKED_MODELS = {
         Tracked(
             "accesstoken", "API token", AccessToken, _label_token, ("user",), person_path="user_id"
         ),
+        Tracked("term", "Term", EnrollmentTerm, lambda row: row.name),
     )
 }
 # Ties on history_date are broken by table, then by history id: a total order for cursors.

@@ -66,6 +66,7 @@ LABELS = {
         + _or_number("lu.username", "user", "user_id"),
         _related(USER, "lu", "user_id"),
     ),
+    "term": ("h.name", ""),
 }
 
 

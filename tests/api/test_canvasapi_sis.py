@@ -1,9 +1,7 @@
 """canvasapi, unchanged, against a live server: SIS imports, Progress, logins, sessions,
 sign-in events, profiles and channels."""
 
-import io
 import time
-import zipfile
 
 import pytest
 from canvasapi import Canvas
@@ -13,6 +11,8 @@ from enrollments.models import Enrollment
 from imports.models import ImportJob
 from tests.api.conftest import client_for
 from tests.api.test_canvasapi import roles  # noqa: F401  (the role groups, put back)
+from tests.conftest import add_later_grants
+from tests.imports.helpers import zipped
 from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,22 +30,16 @@ ENROLLMENTS = (
 )
 
 
-def zipped(**files) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 @pytest.fixture(autouse=True)
 def import_grants(roles):  # noqa: F811
-    """The imports app's role grants, which a transactional test's flush also removes."""
+    """The imports app's role grants and the later ones (terms), which a transactional
+    test's flush also removes."""
     import importlib
 
     from django.apps import apps
 
     importlib.import_module("imports.migrations.0002_status_words_and_roles").assign(apps)
+    add_later_grants()
 
 
 @pytest.fixture(autouse=True)
@@ -157,6 +151,50 @@ def test_batch_mode_marks_the_omitted_and_deletes_nobody(canvas, organisation, m
     assert any("U-OLD" in message for _, message in done.processing_warnings)
     gone.refresh_from_db()
     assert gone.status == "active" and gone.marked_for_deletion_at is not None
+
+
+def test_batch_mode_for_a_term_marks_only_its_omitted_enrolments_and_restore_undoes_it(
+    canvas, organisation, tmp_path
+):
+    terms = "term_id,name,status\nFALL25,Fall 2025,active\nSPR26,Spring 2026,active\n"
+    courses = (
+        "course_id,short_name,long_name,status,term_id\nC-1,SAFE1,Safety one,active,FALL25\n"
+        "C-2,SAFE2,Safety two,active,SPR26\n"
+    )
+    both_terms = ENROLLMENTS + "C-2,U-2,student,,active\n"
+    path = tmp_path / "first.zip"
+    path.write_bytes(
+        zipped(
+            **{
+                "terms.csv": terms,
+                "users.csv": USERS,
+                "courses.csv": courses,
+                "sections.csv": SECTIONS,
+                "enrollments.csv": both_terms,
+            }
+        )
+    )
+    account = canvas.get_account(organisation.pk)
+    assert poll(account, account.create_sis_import(str(path))).data["counts"]["terms"] == 2
+    with pytest.raises(BadRequest):
+        account.create_sis_import(str(path), batch_mode=True, batch_mode_term_id="sis_term_id:X")
+    path = tmp_path / "fall.zip"
+    path.write_bytes(zipped(**{"enrollments.csv": ENROLLMENTS.split("C-1,U-2")[0]}))
+    done = poll(
+        account,
+        account.create_sis_import(
+            str(path), batch_mode=True, batch_mode_term_id="sis_term_id:FALL25"
+        ),
+    )
+    assert done.workflow_state == "imported_with_messages", done.processing_errors
+    assert any("U-2 in SAFE1" in message for _, message in done.processing_warnings)
+    marked = Enrollment.objects.filter(marked_for_deletion_at__isnull=False)
+    assert list(marked.values_list("course__sis_course_id", "user__sis_user_id", "state")) == [
+        ("C-1", "U-2", "active")
+    ]
+    progress = canvas.get_progress(done.restore_states().id)
+    assert progress.workflow_state == "completed", progress.message
+    assert not marked.exists()
 
 
 def test_abort_all_pending(canvas, organisation, admin_user, settings):

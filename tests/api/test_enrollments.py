@@ -294,3 +294,10 @@ def test_query_count_does_not_grow_with_the_page_size(api, course, make_user, en
 
     assert queries(2) == queries(10) == queries(20)
     assert queries(20) <= 8
+
+
+def test_a_course_names_its_term_as_canvas_does(api, course, admin_user):
+    assert api.get(COURSE).json()["enrollment_term_id"] is None
+    fall = enrollment_services.term_create(name="Fall 2025", by=admin_user, reason="Test set-up")
+    enrollment_services.course_update(course, term=fall, by=admin_user, reason="Test set-up")
+    assert api.get(COURSE).json()["enrollment_term_id"] == fall.pk

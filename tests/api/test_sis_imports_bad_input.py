@@ -1,19 +1,9 @@
 """SIS imports refuse bad uploads clearly, storing nothing; scoping and managers."""
 
-import io
-import zipfile
-
 import pytest
 
 from imports.models import ImportJob
-
-
-def zipped(**files) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+from tests.imports.helpers import zipped
 
 
 @pytest.fixture
@@ -93,3 +83,18 @@ def test_a_power_user_sees_no_other_organisations_imports(power_api, url, organi
     )
     assert power_api.get(url).status_code == 404
     assert power_api.get(f"{url}/{job.pk}").status_code == 404
+
+
+def test_a_file_the_person_may_not_import_is_canvas_403_and_nothing_stored(power_api, partner):
+    # Power users import people and enrolments, never terms or courses.
+    url = f"/api/v1/accounts/{partner.pk}/sis_imports"
+    for name, content in (
+        ("terms.csv", b"term_id,name,status\nT1,Term one,active\n"),
+        ("courses.csv", b"course_id,short_name,long_name,status\nC-1,C1,Course,active\n"),
+    ):
+        response = upload(power_api, url, content, name)
+        assert response.status_code == 403, response.content
+        assert response.json()["errors"] == [
+            {"message": "user not authorized to perform that action"}
+        ]
+    assert not ImportJob.objects.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 
 import pytest
 from django.test import TestCase
@@ -32,6 +33,15 @@ def csv_bytes(header, *rows, encoding="utf-8", bom=False) -> bytes:
         writer.writerow(row)
     data = buffer.getvalue().encode(encoding)
     return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def zipped(**files) -> bytes:
+    """A zip of files, by name: what an SIS import uploads."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
 
 
 def json_bytes(records: list[dict]) -> bytes:

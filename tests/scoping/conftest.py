@@ -46,6 +46,7 @@ class Side:
     review: object = None
     review_policy: object = None
     progress: object = None
+    term: object = None
 
 
 def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by) -> Side:
@@ -86,11 +87,19 @@ def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by
     services.segment_add_members(
         segment, type(person).objects.filter(pk=person.pk), by=by, reason="Test set-up"
     )
+    term = enrollment_services.term_create(
+        name=f"{name} Term",
+        sis_term_id=f"{mark}-TERM",
+        organisation=organisation,
+        by=by,
+        reason="Test set-up",
+    )
     course = enrollment_services.course_create(
         code=f"{mark}101",
         name=f"{name} Course",
         organisation=organisation,
         sis_course_id=f"SIS-{mark}-COURSE",
+        term=term,
         by=by,
         reason="Test set-up",
     )
@@ -149,6 +158,7 @@ def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by
         progress=Progress.objects.create(
             tag="sis_batch_state_restore", job=job, user=power, scope_organisation=organisation
         ),
+        term=term,
     )
 
 
@@ -160,8 +170,8 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def world(db, roles, django_capture_on_commit_callbacks):
     """Org A (the power user's) and org B, each with people, a segment and its membership,
-    a course, a section, an enrolment and its certificate, an import job, an export record,
-    a token and history."""
+    a term, a course in it, a section, an enrolment and its certificate, an import job, an
+    export record, a token and history."""
     trainer = services.user_create(
         username="trainer",
         email="trainer@example.com",

@@ -5,7 +5,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from enrollments.models import Certificate, Course, Enrollment, Section
+from enrollments.models import Certificate, Course, Enrollment, EnrollmentTerm, Section
 from imports.models import ImportJob
 from lms_admin.plumbing.admin import ScopedRelatedFieldListFilter
 from tests.scoping.test_matrix import fingerprint, leaks
@@ -14,11 +14,13 @@ from users.models import AccessToken, Organisation, Segment, SegmentMembership, 
 
 pytestmark = pytest.mark.django_db
 
-RELATION_FILTERS = {
-    "/admin/users/segment/": "organisation",
-    "/admin/users/segmentmembership/": "segment",
-    "/admin/enrollments/course/": "organisation",
-}
+RELATION_FILTERS = (
+    ("/admin/users/segment/", "organisation"),
+    ("/admin/users/segmentmembership/", "segment"),
+    ("/admin/enrollments/course/", "organisation"),
+    ("/admin/enrollments/course/", "term"),
+    ("/admin/enrollments/enrollmentterm/", "organisation"),
+)
 
 
 def sidebar_choices(client, url: str, field: str) -> set[str]:
@@ -42,7 +44,7 @@ def test_relation_filters_offer_a_power_user_only_their_own_organisations_rows(w
         name="Aurora Second Segment", organisation=a.organisation, by=a.power, reason="Test"
     )
     client = signed_in(a.power)
-    for url, field in RELATION_FILTERS.items():
+    for url, field in RELATION_FILTERS:
         choices = sidebar_choices(client, url, field)
         assert choices, url
         assert not any("Borealis" in label for label in choices), (url, choices)
@@ -51,7 +53,7 @@ def test_relation_filters_offer_a_power_user_only_their_own_organisations_rows(w
 
 def test_relation_filters_still_offer_a_training_admin_every_organisations_rows(world):
     client = signed_in(User.objects.get(username="trainer"))
-    for url, field in RELATION_FILTERS.items():
+    for url, field in RELATION_FILTERS:
         choices = sidebar_choices(client, url, field)
         assert any("Borealis" in label for label in choices), url
         assert any("Aurora" in label for label in choices), url
@@ -62,6 +64,7 @@ ROW_OF = {
     Organisation: "organisation",
     Segment: "segment",
     SegmentMembership: "membership",
+    EnrollmentTerm: "term",
     Course: "course",
     Section: "section",
     Enrollment: "enrollment",

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from enrollments.models import Certificate, Course, Enrollment, Section
+from enrollments.models import Certificate, Course, Enrollment, EnrollmentTerm, Section
 from imports.exporting import EXPORTS
 from imports.models import ImportJob
 from reports.models import ExportRecord
@@ -69,6 +69,8 @@ def ids(side) -> SimpleNamespace:
         review_policy=side.review_policy.pk,
         review_policy_history=side.review_policy.history.first().history_id,
         progress=side.progress.pk,
+        term=side.term.pk,
+        term_history=side.term.history.first().history_id,
         sis=side.person.sis_user_id,
         login=side.person.username,
         course_sis=side.course.sis_course_id,
@@ -155,6 +157,7 @@ def fingerprint(b_side) -> list:
         list(Organisation.objects.filter(pk=org_id).values()),
         list(Segment.objects.filter(organisation_id=org_id).values()),
         list(SegmentMembership.objects.filter(segment__organisation_id=org_id).values()),
+        list(EnrollmentTerm.objects.filter(organisation_id=org_id).values()),
         list(Course.objects.filter(organisation_id=org_id).values()),
         list(Section.objects.filter(course__organisation_id=org_id).values()),
         list(Enrollment.objects.filter(user__organisation_id=org_id).values()),
@@ -321,6 +324,7 @@ def test_pages_show_org_a_so_the_searches_are_real(matrix):
         "/admin/users/user/",
         "/admin/users/segment/",
         "/admin/users/segmentmembership/",
+        "/admin/enrollments/enrollmentterm/",
         "/admin/enrollments/course/",
         "/admin/enrollments/enrollment/",
         "/admin/enrollments/certificate/",

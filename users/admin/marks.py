@@ -9,21 +9,6 @@ from users import services
 from users.admin.bulk import ReasonForm, _names
 
 
-class MarkedForDeletionFilter(admin.SimpleListFilter):
-    title = "to be deleted"
-    parameter_name = "to_be_deleted"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Marked for deletion"), ("no", "Not marked")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(marked_for_deletion_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(marked_for_deletion_at__isnull=True)
-        return queryset
-
-
 class DeletionMarkActions:
     """Mixed into UserAdmin beside BulkActions."""
 

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from lms_admin.plumbing.admin import ScopedAdmin, reason_from, scoped
+from lms_admin.plumbing.admin import MarkedForDeletionFilter, ScopedAdmin, reason_from, scoped
 from lms_admin.plumbing.counting import CappedPaginator, capped_count, count_label
 from lms_admin.plumbing.scoping import (
     MANAGER,
@@ -47,7 +47,7 @@ from users.admin.filters import (
     SegmentFilter,
     StatusTabFilter,
 )
-from users.admin.marks import MARK_ACTIONS, DeletionMarkActions, MarkedForDeletionFilter
+from users.admin.marks import MARK_ACTIONS, DeletionMarkActions
 from users.admin.sign_in import unlock_sign_in_view
 from users.admin.user_pages import UserPages
 from users.models import SegmentMembership, User, UserStatus

@@ -58,6 +58,8 @@ class BulkOutcome:
     changed: int = 0
     skipped: int = 0
     credentials: list[Credentials] = field(default_factory=list)
+    # The ids of the changed rows, where the caller needs them (an SIS import's journal).
+    ids: list[int] = field(default_factory=list)
 
 
 def mask_email(email: str) -> str:

@@ -103,7 +103,7 @@ def _set_deletion_mark(users: QuerySet, ids: list[int], *, at, by, reason: str) 
             marked_for_deletion_at=at, marked_for_deletion_by=by if at else None
         )
         insert_history_rows(User, batch, by=by, reason=reason, when=now)
-    return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids))
+    return BulkOutcome(changed=len(ids), skipped=users.count() - len(ids), ids=ids)
 
 
 def _first_sign_in(rows: list[dict], how: str) -> list[Credentials]:
