@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import PASSWORD
 from users import services
 from users.models import User
-from users.search import SEARCH_INDEX, candidate_ids, users_matching
+from users.search import SEARCH_INDEX, candidate_ids, index_key, users_matching
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,19 @@ def test_a_search_more_than_the_cap_match_pages_and_counts_without_reading_every
         response = client.get(CHANGELIST + "?q=zedson&per_page=25")
         shown = [user.username for user in response.context["cl"].result_list]
         assert shown == [f"zed{n:02}" for n in range(12)], broad
+
+
+def test_the_index_is_asked_for_the_rare_part_of_a_long_word():
+    assert index_key("theo.patel.624979@example.org") == "624979"
+    assert index_key("ann.lee@acme.test") == "ann.lee"
+    assert index_key("SCALE-0624979") == "0624979"
+    assert index_key("walker") == "walker"
+    assert index_key("@acme.test") == "@acme.test"
+
+
+@postgresql_only
+def test_a_word_looked_up_by_its_rare_part_is_still_matched_whole(make_user):
+    make_user(username="ann.lee", email="ann.lee@acme.test")
+    make_user(username="ann.lee2", email="ann.lee@other.test")
+    assert names(users_matching(User.objects.all(), "ann.lee@acme.test")) == ["ann.lee"]
+    assert names(users_matching(User.objects.all(), "ann.lee@")) == ["ann.lee", "ann.lee2"]
