@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,12 +31,11 @@ from urllib.parse import quote_plus
 from django.conf import settings
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.users import _page as median_page
 from users.models import Organisation, User, UserStatus
 
-REPEAT = 5
 BULK_SIZE = 100_000
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 STOCK_DIR = Path(settings.BASE_DIR).parent / "shared" / "stock-admin"
@@ -163,17 +161,9 @@ def _client(admin: User) -> Client:
     return client
 
 
-def _median_page(client: Client, url: str, runs: int = REPEAT) -> tuple[float, int]:
+def _median_page(client: Client, url: str) -> tuple[float, int]:
     client.get(url)  # warm, as a real server's caches would be
-    times, queries = [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries = len(captured.captured_queries)
-    return statistics.median(times), queries
+    return median_page(client, url)
 
 
 def _capped_matches(fragment: str, cap: int = 100_000) -> str:
