@@ -2,13 +2,18 @@
 
 Each reason is read page by page in the order of its own index, with a keyset (the last
 group's key) rather than an offset, so the first page over a million people reads only as
-many rows as it needs:
-- email: the same email ignoring case (index user_email_lower_idx);
+many rows as it needs, and no table row to decide which groups it shows:
+- email: the same email ignoring case (user_dup_email_idx, covering);
 - name: the same first and last name within an organisation (user_org_names_idx);
 - sis: the same SIS id pattern across organisations (settings.DUPLICATE_SIS_ID_PATTERN, a
-  regular expression whose first group is the part that must match);
-- course: the same name and a shared course (user_name_idx, then each group's enrolments).
-Deleted and anonymised people are left out: they cannot be merged.
+  regular expression whose first group is the part that must match; user_dup_sis_idx,
+  covering, built by migration 0022 with the pattern of the time);
+- course: the same name and a shared course (user_dup_name_idx, covering, a batch of name
+  groups at a time, then each person's courses through enrollment_user_covering).
+With few duplicates a page still walks its whole index (it cannot know a key is alone
+before reading the next): about 900,000 entries for email, read from the index alone.
+Deleted and anonymised people are left out: they cannot be merged (the indexes hold only
+the others, models.FINDABLE).
 """
 
 from __future__ import annotations
