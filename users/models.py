@@ -205,20 +205,20 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(
                 fields=["organisation", "last_name", "first_name"], name="user_org_names_idx"
             ),
-            # Exact email search (users/search.py).
-            models.Index(Lower("email"), name="user_email_lower_idx", condition=~Q(email="")),
-            # The duplicate finder's groups (users/selectors/duplicates.py), read in the order
-            # of their key and stopped at the page's end. Only the people a group may hold
-            # (neither deleted nor anonymised), and covering: the finder reads no table row
-            # to form a page, even for a power user (organisation). The column under an
-            # expression is included too, or PostgreSQL would not read the index alone. The
-            # SIS id pattern's index is migration 0022's (the pattern is a setting).
+            # Exact email search (users/search.py), and the duplicate finder's "same email"
+            # groups (users/selectors/duplicates.py), read in the order of their key and
+            # stopped at the page's end. Covering, so the finder reads no table row to form
+            # a page, even for a power user (organisation): the column under the expression
+            # is included too, or PostgreSQL would not read the index alone.
             models.Index(
                 Lower("email"),
-                name="user_dup_email_idx",
-                include=["email", "organisation", "id"],
-                condition=~Q(email="") & FINDABLE,
+                name="user_email_lower_idx",
+                include=["email", "organisation", "id", "status", "anonymised_at"],
+                condition=~Q(email=""),
             ),
+            # The finder's "same name and a shared course" groups: only the people a group
+            # may hold (neither deleted nor anonymised), covering too. The SIS id pattern's
+            # index is migration 0022's (the pattern is a setting).
             models.Index(
                 fields=["last_name", "first_name", "id"],
                 name="user_dup_name_idx",

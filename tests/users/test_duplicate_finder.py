@@ -117,7 +117,11 @@ on_postgresql = pytest.mark.postgresql("the finder's covering indexes and plans 
 @on_postgresql
 @pytest.mark.parametrize(
     "reason, index",
-    [("email", "user_dup_email_idx"), ("sis", "user_dup_sis_idx"), ("course", "user_dup_name_idx")],
+    [
+        ("email", "user_email_lower_idx"),
+        ("sis", "user_dup_sis_idx"),
+        ("course", "user_dup_name_idx"),
+    ],
 )
 def test_each_reason_reads_its_own_index_alone(people, admin_user, power_user, reason, index):
     """Each statement that forms a page can be answered from the reason's index alone

@@ -1,7 +1,9 @@
-"""The duplicate finder's indexes (issue 17): its "same email" and "same name" groups
-(declared on the model), and, on PostgreSQL, its "same SIS id pattern" groups: an index on
-the part of the SIS id that settings.DUPLICATE_SIS_ID_PATTERN picks out, built with the
-pattern set when this migration runs. The finder's query names the pattern the same way,
+"""The duplicate finder's indexes (issue 17): its "same email" groups (user_email_lower_idx,
+now covering, still serving exact email search) and "same name and a shared course" groups
+(user_dup_name_idx), declared on the model; and, on PostgreSQL, its "same SIS id pattern"
+groups (user_dup_sis_idx): an index on the part of the SIS id that
+settings.DUPLICATE_SIS_ID_PATTERN picks out, built with the pattern set when this migration
+runs. The finder's query names the pattern the same way,
 so PostgreSQL uses the index while the setting stays as it was; with another pattern the
 finder still answers right, reading the whole table (rebuild the index with
 `manage.py migrate users 0021 && manage.py migrate users`)."""
@@ -41,9 +43,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='user',
+            name='user_email_lower_idx',
+        ),
         migrations.AddIndex(
             model_name='user',
-            index=models.Index(django.db.models.functions.text.Lower('email'), condition=models.Q(models.Q(('email', ''), _negated=True), models.Q(('status', 'deleted'), _negated=True), ('anonymised_at__isnull', True)), include=('email', 'organisation', 'id'), name='user_dup_email_idx'),
+            index=models.Index(django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), include=('email', 'organisation', 'id', 'status', 'anonymised_at'), name='user_email_lower_idx'),
         ),
         migrations.AddIndex(
             model_name='user',

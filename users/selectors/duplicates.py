@@ -3,7 +3,7 @@
 Each reason is read page by page in the order of its own index, with a keyset (the last
 group's key) rather than an offset, so the first page over a million people reads only as
 many rows as it needs, and no table row to decide which groups it shows:
-- email: the same email ignoring case (user_dup_email_idx, covering);
+- email: the same email ignoring case (user_email_lower_idx, covering);
 - name: the same first and last name within an organisation (user_org_names_idx);
 - sis: the same SIS id pattern across organisations (settings.DUPLICATE_SIS_ID_PATTERN, a
   regular expression whose first group is the part that must match; user_dup_sis_idx,
