@@ -106,7 +106,8 @@ def _register_sqlite_function(pattern: str) -> None:
 
 def _people_filter(viewer) -> tuple[str, list]:
     """The people a group may hold: neither deleted nor anonymised, inside the viewer's
-    organisations. Every partial index below has the first two in its WHERE."""
+    organisations. Each of the finder's indexes has these columns in its WHERE or among
+    its included columns, so they are checked without reading the table."""
     scope_sql, scope_params = _scope_sql(viewer)
     return (
         f"u.status <> %s AND u.anonymised_at IS NULL{scope_sql}",
