@@ -102,6 +102,10 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self.create_user(username, email, password, **extra)
 
 
+# The people the duplicate finder groups: those who can still be merged.
+FINDABLE = ~Q(status=UserStatus.DELETED) & Q(anonymised_at__isnull=True)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: learner, training admin, manager or power user."""
 
@@ -201,8 +205,26 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(
                 fields=["organisation", "last_name", "first_name"], name="user_org_names_idx"
             ),
-            # The duplicate finder's "same email" groups, read in email order (issue 17).
-            models.Index(Lower("email"), name="user_email_lower_idx", condition=~Q(email="")),
+            # Exact email search (users/search.py), and the duplicate finder's "same email"
+            # groups (users/selectors/duplicates.py), read in the order of their key and
+            # stopped at the page's end. Covering, so the finder reads no table row to form
+            # a page, even for a power user (organisation): the column under the expression
+            # is included too, or PostgreSQL would not read the index alone.
+            models.Index(
+                Lower("email"),
+                name="user_email_lower_idx",
+                include=["email", "organisation", "id", "status", "anonymised_at"],
+                condition=~Q(email=""),
+            ),
+            # The finder's "same name and a shared course" groups: only the people a group
+            # may hold (neither deleted nor anonymised), covering too. The SIS id pattern's
+            # index is migration 0022's (the pattern is a setting).
+            models.Index(
+                fields=["last_name", "first_name", "id"],
+                name="user_dup_name_idx",
+                include=["organisation"],
+                condition=~Q(last_name="") & FINDABLE,
+            ),
             models.Index(fields=["last_login"], name="user_last_login_idx"),
             models.Index(fields=["date_joined"], name="user_date_joined_idx"),
             models.Index(fields=["status_changed_at"], name="user_status_changed_idx"),

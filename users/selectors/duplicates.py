@@ -2,13 +2,18 @@
 
 Each reason is read page by page in the order of its own index, with a keyset (the last
 group's key) rather than an offset, so the first page over a million people reads only as
-many rows as it needs:
-- email: the same email ignoring case (index user_email_lower_idx);
+many rows as it needs, and no table row to decide which groups it shows:
+- email: the same email ignoring case (user_email_lower_idx, covering);
 - name: the same first and last name within an organisation (user_org_names_idx);
 - sis: the same SIS id pattern across organisations (settings.DUPLICATE_SIS_ID_PATTERN, a
-  regular expression whose first group is the part that must match);
-- course: the same name and a shared course (user_name_idx, then each group's enrolments).
-Deleted and anonymised people are left out: they cannot be merged.
+  regular expression whose first group is the part that must match; user_dup_sis_idx,
+  covering, built by migration 0022 with the pattern of the time);
+- course: the same name and a shared course (user_dup_name_idx, covering, a batch of name
+  groups at a time, then each person's courses through enrollment_user_covering).
+With few duplicates a page still walks its whole index (it cannot know a key is alone
+before reading the next): about 900,000 entries for email, read from the index alone.
+Deleted and anonymised people are left out: they cannot be merged (the indexes hold only
+the others, models.FINDABLE).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from django.db.models import Q
 
 from enrollments.models import Enrollment
 from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
-from users.models import Merge, User, UserStatus
+from users.models import Merge, Organisation, User, UserStatus
 
 REASONS = {
     "email": "Same email address (ignoring case)",
@@ -35,11 +40,37 @@ PAGE_SIZE = 50
 COURSE_GROUPS_SCANNED = 2000
 
 
+@dataclass(slots=True)
+class DuplicatePerson:
+    """What the finder shows of a person: a page can list tens of thousands of them (a
+    common name in a big organisation), too many to build as User instances in time."""
+
+    pk: int
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    sis_user_id: str | None
+    status: str
+    anonymised_at: object
+    organisation_id: int | None
+    organisation_name: str
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+
+PERSON_COLUMNS = (
+    "u.id, u.username, u.first_name, u.last_name, u.email, u.sis_user_id, u.status, "
+    "u.anonymised_at, u.organisation_id, COALESCE(o.name, '')"
+)
+
+
 @dataclass
 class DuplicateGroup:
     reason: str
     key: str
-    users: list[User]
+    users: list[DuplicatePerson]
 
     @property
     def ids(self) -> str:
@@ -73,8 +104,75 @@ def _register_sqlite_function(pattern: str) -> None:
     connection.connection.create_function("lms_sis_key", 1, key, deterministic=True)
 
 
+def _people_filter(viewer) -> tuple[str, list]:
+    """The people a group may hold: neither deleted nor anonymised, inside the viewer's
+    organisations. Each of the finder's indexes has these columns in its WHERE or among
+    its included columns, so they are checked without reading the table."""
+    scope_sql, scope_params = _scope_sql(viewer)
+    return (
+        f"u.status <> %s AND u.anonymised_at IS NULL{scope_sql}",
+        [UserStatus.DELETED, *scope_params],
+    )
+
+
+def _keyed_groups(
+    viewer, *, key_sql: str, key_params: list, where: str, having: str, after: str, limit: int
+) -> list[tuple[str, list[int]]]:
+    """(key, ids) of up to `limit` groups whose key is after `after`, in key order.
+
+    Two steps in one statement: the page's keys, read in the order of the index on the key
+    (covering, so no table rows are read) and stopped at the page's end; then the people of
+    just those keys, through the same index."""
+    people_sql, people_params = _people_filter(viewer)
+    table = User._meta.db_table
+    sql = (
+        f"WITH page AS (SELECT {key_sql} AS key FROM {table} u "
+        f"WHERE {people_sql} AND {where} AND {key_sql} > %s "
+        f"GROUP BY {key_sql} HAVING {having} ORDER BY {key_sql} LIMIT %s) "
+        f"SELECT page.key, u.id FROM page JOIN {table} u ON {key_sql} = page.key "
+        f"WHERE {people_sql} AND {where} ORDER BY page.key, u.id"
+    )
+    params = [*key_params, *people_params, *key_params, after, *key_params, *key_params, limit]
+    params += [*key_params, *people_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _collect(cursor.fetchall())
+
+
+def _collect(rows) -> list[tuple[str, list[int]]]:
+    groups: list[tuple[str, list[int]]] = []
+    for key, pk in rows:
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        groups[-1][1].append(int(pk))
+    return groups
+
+
 def _grouped_ids(viewer, reason: str, after: str, limit: int) -> list[tuple[str, list[int]]]:
     """(key, ids) of up to `limit` groups after the key `after`, in key order."""
+    if reason == "email":
+        return _keyed_groups(
+            viewer,
+            key_sql="lower(u.email)",
+            key_params=[],
+            where="u.email <> ''",
+            having="COUNT(*) > 1",
+            after=after,
+            limit=limit,
+        )
+    if reason == "sis":
+        key_sql, key_params = _sis_key_sql()
+        # More than one organisation (no organisation counting as one): MIN <> MAX is
+        # COUNT(DISTINCT) > 1 without sorting every group.
+        return _keyed_groups(
+            viewer,
+            key_sql=key_sql,
+            key_params=key_params,
+            where="u.sis_user_id IS NOT NULL",
+            having="MIN(COALESCE(u.organisation_id, 0)) <> MAX(COALESCE(u.organisation_id, 0))",
+            after=after,
+            limit=limit,
+        )
     scope_sql, scope_params = _scope_sql(viewer)
     base = (
         f"FROM {User._meta.db_table} u WHERE u.status <> %s AND u.anonymised_at IS NULL{scope_sql}"
@@ -84,39 +182,15 @@ def _grouped_ids(viewer, reason: str, after: str, limit: int) -> list[tuple[str,
         ids_sql = "string_agg(u.id::text, ',' ORDER BY u.id)"
     else:
         ids_sql = "group_concat(u.id, ',')"
-    if reason == "email":
-        key_sql, having, key_params = "lower(u.email)", "COUNT(*) > 1", []
-        base += " AND u.email <> ''"
-    elif reason == "name":
-        key_sql = (
-            "COALESCE(CAST(u.organisation_id AS TEXT), '') || '|' || u.last_name || '|' "
-            "|| u.first_name"
-        )
-        group_sql = "u.organisation_id, u.last_name, u.first_name"
-        return _run(
-            f"SELECT {key_sql}, {ids_sql} {base} AND u.last_name <> '' "
-            f"GROUP BY {group_sql} HAVING COUNT(*) > 1 AND {key_sql} > %s "
-            f"ORDER BY {group_sql} LIMIT %s",
-            [*params, after, limit],
-        )
-    elif reason == "course":
-        key_sql, having, key_params = "u.last_name || '|' || u.first_name", "COUNT(*) > 1", []
-        base += " AND u.last_name <> ''"
-        group_sql = "u.last_name, u.first_name"
-        return _run(
-            f"SELECT {key_sql}, {ids_sql} {base} GROUP BY {group_sql} "
-            f"HAVING COUNT(*) > 1 AND {key_sql} > %s ORDER BY {group_sql} LIMIT %s",
-            [*params, after, limit],
-        )
-    else:
-        key_sql, key_params = _sis_key_sql()
-        having = "COUNT(DISTINCT COALESCE(u.organisation_id, 0)) > 1"
-        base += " AND u.sis_user_id IS NOT NULL"
+    key_sql = (
+        "COALESCE(CAST(u.organisation_id AS TEXT), '') || '|' || u.last_name || '|' || u.first_name"
+    )
+    group_sql = "u.organisation_id, u.last_name, u.first_name"
     return _run(
-        f"SELECT key, ids FROM (SELECT {key_sql} AS key, {ids_sql} AS ids {base} "
-        f"GROUP BY {key_sql} HAVING {having}) grouped "
-        f"WHERE key IS NOT NULL AND key > %s ORDER BY key LIMIT %s",
-        [*key_params, *params, *key_params, after, limit],
+        f"SELECT {key_sql}, {ids_sql} {base} AND u.last_name <> '' "
+        f"GROUP BY {group_sql} HAVING COUNT(*) > 1 AND {key_sql} > %s "
+        f"ORDER BY {group_sql} LIMIT %s",
+        [*params, after, limit],
     )
 
 
@@ -126,29 +200,123 @@ def _run(sql: str, params: list) -> list[tuple[str, list[int]]]:
         return [(key, [int(i) for i in str(ids).split(",")]) for key, ids in cursor.fetchall()]
 
 
-def _with_shared_course(groups: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """Of name groups, those where at least two of the people share a course: the people
-    who do, per group (one query for the lot)."""
-    ids = [pk for _, members in groups for pk in members]
-    courses_of: dict[int, set[int]] = {}
-    for user_id, course_id in Enrollment.objects.filter(user_id__in=ids).values_list(
-        "user_id", "course_id"
-    ):
-        courses_of.setdefault(user_id, set()).add(course_id)
-    found = []
-    for key, members in groups:
-        sharing = [
-            pk
-            for pk in members
-            if any(
-                courses_of.get(pk, set()) & courses_of.get(other, set())
-                for other in members
-                if other != pk
-            )
-        ]
-        if len(sharing) > 1:
-            found.append((key, sharing))
+def _name_groups(viewer, *, after: tuple[str, str] | None, limit: int) -> list[tuple[str, str]]:
+    """The next `limit` (last name, first name) that more than one person has, after
+    `after`, in name order: read in the order of user_dup_name_idx, stopped at the end."""
+    people_sql, params = _people_filter(viewer)
+    after_sql = ""
+    if after is not None:
+        after_sql, params = " AND (u.last_name, u.first_name) > (%s, %s)", [*params, *after]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.last_name, u.first_name FROM {User._meta.db_table} u "
+            f"WHERE {people_sql} AND u.last_name <> ''{after_sql} "
+            "GROUP BY u.last_name, u.first_name HAVING COUNT(*) > 1 "
+            "ORDER BY u.last_name, u.first_name LIMIT %s",
+            [*params, limit],
+        )
+        return cursor.fetchall()
+
+
+def _sharing_a_course(
+    viewer, *, after: tuple[str, str] | None, upto: tuple[str, str]
+) -> list[tuple[str, list[int]]]:
+    """Of the people named from after `after` up to `upto`, those who share a course with
+    someone of the same name, grouped by name in name order. One read in the order of
+    user_dup_name_idx (last name, first name, id), each person's courses beside them
+    (enrollment_user_covering): no sort, no join to aggregate; the rest is counted here."""
+    people_sql, params = _people_filter(viewer)
+    after_sql = ""
+    if after is not None:
+        after_sql, params = " AND (u.last_name, u.first_name) > (%s, %s)", [*params, *after]
+    enrolments = Enrollment._meta.db_table
+    if connection.vendor == "postgresql":
+        courses_sql = f"ARRAY(SELECT e.course_id FROM {enrolments} e WHERE e.user_id = u.id)"
+    else:
+        courses_sql = (
+            f"(SELECT group_concat(e.course_id) FROM {enrolments} e WHERE e.user_id = u.id)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.last_name, u.first_name, u.id, {courses_sql} "
+            f"FROM {User._meta.db_table} u WHERE {people_sql} AND u.last_name <> ''{after_sql} "
+            "AND (u.last_name, u.first_name) <= (%s, %s) "
+            "ORDER BY u.last_name, u.first_name, u.id",
+            [*params, *upto],
+        )
+        rows = cursor.fetchall()
+    found: list[tuple[str, list[int]]] = []
+    start = 0
+    while start < len(rows):
+        end = start
+        while end < len(rows) and rows[end][:2] == rows[start][:2]:
+            end += 1
+        found += _people_sharing(rows[start:end])
+        start = end
     return found
+
+
+def _people_sharing(rows) -> list[tuple[str, list[int]]]:
+    """One name's (last name, first name, id, courses): its people who share a course."""
+    if len(rows) < 2:
+        return []
+    courses_of = {}
+    for _, _, pk, courses in rows:
+        if isinstance(courses, str):  # SQLite's group_concat
+            courses = courses.split(",")
+        courses_of[pk] = set(courses or ())
+    people_in: dict = {}
+    for courses in courses_of.values():
+        for course in courses:
+            people_in[course] = people_in.get(course, 0) + 1
+    sharing = [pk for pk, courses in courses_of.items() if any(people_in[c] > 1 for c in courses)]
+    if len(sharing) < 2:
+        return []
+    return [(f"{rows[0][0]}|{rows[0][1]}", sharing)]
+
+
+def _course_page(viewer, *, after: str, page_size: int) -> tuple[list, str | None]:
+    """The first `page_size` name groups after `after` where people share a course, looking
+    at no more than COURSE_GROUPS_SCANNED name groups, and the key the next page starts
+    after (None when no name group is left)."""
+    groups: list[tuple[str, list[int]]] = []
+    last, _, first = after.partition("|")
+    cursor: tuple[str, str] | None = (last, first) if after else None
+    scanned = 0
+    while len(groups) < page_size and scanned < COURSE_GROUPS_SCANNED:
+        wanted = min(page_size + 1, COURSE_GROUPS_SCANNED - scanned)
+        names = _name_groups(viewer, after=cursor, limit=wanted)
+        if names:
+            groups += _sharing_a_course(viewer, after=cursor, upto=names[-1])
+            scanned += len(names)
+            cursor = names[-1]
+        if len(names) < wanted:  # no name group left after these
+            if len(groups) > page_size:
+                return groups[:page_size], groups[page_size - 1][0]
+            return groups, None
+    if len(groups) > page_size:
+        return groups[:page_size], groups[page_size - 1][0]
+    return groups, "|".join(cursor) if cursor else None
+
+
+def _people(ids: list[int]) -> dict[int, DuplicatePerson]:
+    """The people `ids` as the finder shows them, with their organisation's name, in one
+    query (PostgreSQL) or in chunks (SQLite's limit on parameters)."""
+    sql = (
+        f"SELECT {PERSON_COLUMNS} FROM {User._meta.db_table} u "
+        f"LEFT JOIN {Organisation._meta.db_table} o ON o.id = u.organisation_id WHERE "
+    )
+    rows = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql + "u.id = ANY(%s)", [ids])
+            rows = cursor.fetchall()
+        else:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                cursor.execute(sql + f"u.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                rows += cursor.fetchall()
+    return {row[0]: DuplicatePerson(*row) for row in rows}
 
 
 def duplicate_groups(
@@ -159,34 +327,12 @@ def duplicate_groups(
     if reason not in REASONS:
         reason = "email"
     if reason == "course":
-        groups, cursor = [], after
-        scanned = 0
-        while len(groups) < page_size and scanned < COURSE_GROUPS_SCANNED:
-            batch = _grouped_ids(viewer, "course", cursor, 500)
-            if not batch:
-                cursor = None
-                break
-            scanned += len(batch)
-            groups += _with_shared_course(batch)
-            cursor = batch[-1][0]
-        rows = groups[:page_size]
-        following = rows[-1][0] if len(groups) > page_size else cursor
-        if rows and len(groups) <= page_size and cursor is None:
-            following = None
+        rows, following = _course_page(viewer, after=after, page_size=page_size)
     else:
         rows = _grouped_ids(viewer, reason, after, page_size + 1)
         following = rows[page_size - 1][0] if len(rows) > page_size else None
         rows = rows[:page_size]
-    people = User.objects.in_bulk([pk for _, members in rows for pk in members])
-    for person in people.values():
-        person.organisation_name = ""  # filled below without a query per person
-    organisations = dict(
-        User.objects.filter(pk__in=people, organisation__isnull=False).values_list(
-            "pk", "organisation__name"
-        )
-    )
-    for pk, name in organisations.items():
-        people[pk].organisation_name = name
+    people = _people([pk for _, members in rows for pk in members])
     return (
         [
             DuplicateGroup(reason=reason, key=key, users=[people[pk] for pk in members])
