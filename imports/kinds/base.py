@@ -153,6 +153,15 @@ class Kind:
     permissions: tuple[str, ...] = ()
     layouts: tuple[Layout, ...] = ()
     batch_size = 2000
+    # Whether a file may be checked and applied in one pass when nothing in it needs
+    # confirming (engine.one_pass): planning a batch must then not depend on what applying
+    # the batches before it changed, beyond what `settles_in_one_pass` lets through.
+    one_pass = False
+
+    def settles_in_one_pass(self, plan: RowPlan) -> bool:
+        """Whether the row can be applied without a person seeing the preview first: a new
+        object or nothing to do; anything else (an error, a status change) is shown first."""
+        return plan.outcome in (RowOutcome.NEW, RowOutcome.UNCHANGED)
 
     def choose_layout(self, names: list[str]) -> Layout:
         for layout in self.layouts:
