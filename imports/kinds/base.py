@@ -372,13 +372,15 @@ def same_moment(a, b) -> bool:
 FORMULA_FIRST = frozenset("=+@")
 
 
-# A cell that may begin like a formula: one search over the row's joined cells finds the
-# rare rows worth a closer look (a separator inside a cell only brings a false alarm).
-MAYBE_FORMULA = re.compile(r"(?:^|\x1f)[=+@]")
+# A cell that may begin like a formula: one search over the row's joined cells, each after
+# a separator, finds the rare rows worth a closer look (a separator inside a cell only
+# brings a false alarm). The pattern starts with a plain character, which the regular
+# expression engine scans for quickly; an alternative with "^" is tried at every position.
+MAYBE_FORMULA = re.compile(r"\x1f[=+@]")
 
 
 def formula_notes(record: dict[str, str], plan: RowPlan) -> None:
-    if not MAYBE_FORMULA.search("\x1f".join(record.values())):
+    if not MAYBE_FORMULA.search("\x1f" + "\x1f".join(record.values())):
         return
     if not any(value[:1] in FORMULA_FIRST for value in record.values()):
         return
