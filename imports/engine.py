@@ -10,6 +10,7 @@ half an import, and never something other than what was previewed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
@@ -453,6 +454,17 @@ def _one_pass_context(job: ImportJob, new_people_sign_in: str) -> Context:
     return context
 
 
+def _finish(store, *, quietly: bool = False) -> None:
+    """Wait for rows written beside the caller; with `quietly`, whatever became of them."""
+    if not isinstance(store, Beside):
+        return
+    try:
+        store.finish()
+    except Exception:
+        if not quietly:
+            raise
+
+
 def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool:
     """Check and apply a file in one transaction, without storing the plans in between,
     when there is nothing for a person to look at first; True when it is imported.
@@ -478,8 +490,12 @@ def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool
     # database allows it; it never sees this import's own changes, which the checks below
     # make sure no plan depends on.
     batches = planned(job, context, result)
+    # The rows' report is written beside the import too, committed as `check` commits it
+    # (and wiped if the pass is undone): its writing then overlaps the people's.
+    store = functools.partial(_store_rows, job)
     if _concurrent():
         batches = fetched_ahead(batches)
+        store = Beside(store)
     applied: Counter = Counter()
     targets: set[int] = set()
     total = 0
@@ -495,7 +511,7 @@ def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool
                         targets.add(plan.target)
                 if context.late:
                     raise NeedsPreview
-                _store_rows(job, plans)
+                store(plans)
                 acting = [plan for plan in plans if plan.acts]
                 if not kind.unchanged_since_preview(acting):
                     raise NeedsPreview
@@ -505,6 +521,7 @@ def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool
                 progress(result.rows, result.expected)
             if result.errors or result.late or result.layout is None:
                 raise NeedsPreview
+            _finish(store)
             now = timezone.now()
             _checked(job, result)
             job.checked_at = job.confirmed_at = now
@@ -513,6 +530,8 @@ def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool
     except Exception as error:
         if not isinstance(error, NeedsPreview):
             logger.warning("Import %s goes the two-step way", job.pk, exc_info=True)
+        _finish(store, quietly=True)
+        ImportRow.objects.filter(job=job).delete()
         job.refresh_from_db()
         job.state = ImportState.QUEUED
         ImportJob.objects.filter(pk=job.pk).update(state=job.state)

@@ -247,3 +247,33 @@ def test_the_command_imports_in_one_pass_and_reports_every_row(admin_user, tmp_p
         admin_user.pk,
         "Import people.csv",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_planning_and_the_report_run_beside(admin_user, monkeypatch):
+    """On PostgreSQL, outside a transaction, the planner reads on a connection of its own
+    and the rows' report is written on another: a bad row in a later batch still leaves
+    nothing, not even the report of the rows before it."""
+    from imports.kinds.users import UsersKind
+
+    monkeypatch.setattr(UsersKind, "batch_size", 2)
+    rows = [[f"T-{n}", f"beside{n}", "Bes", f"Ide{n}", "", "active"] for n in range(5)]
+
+    def job_for(content):
+        return import_job_create(
+            kind="users", file_name="b.csv", content=content, by=admin_user, start=False
+        )
+
+    before = world()
+    bad = job_for(people_file(*rows, ["T-9", "bad name!", "", "", "", "active"]))
+    assert not engine.one_pass(bad)
+    assert world() == before
+    assert not ImportRow.objects.filter(job=bad).exists()
+    assert ImportJob.objects.get(pk=bad.pk).state == "queued"
+
+    good = job_for(people_file(*rows))
+    assert engine.one_pass(good)
+    good.refresh_from_db()
+    assert (good.state, good.rows_total, good.applied["created"]) == ("done", 5, 5)
+    assert ImportRow.objects.filter(job=good, outcome="new").count() == 5
+    assert User.objects.filter(username__startswith="beside").count() == 5
