@@ -10,6 +10,7 @@ half an import, and never something other than what was previewed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
@@ -49,6 +50,8 @@ class Walk:
     notes: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     rows: int = 0
+    # How many rows the file seems to hold, for progress.
+    expected: int = 0
     late: dict[int, list[str]] = field(default_factory=dict)
     newcomers: NewPeople = field(default_factory=NewPeople)
 
@@ -218,6 +221,17 @@ def context_for(job: ImportJob) -> Context:
 
 def walk(job: ImportJob, context: Context, on_batch, progress=None):
     """Read the file and plan it a batch at a time, handing each batch to `on_batch`."""
+    result = Walk()
+    for plans in planned(job, context, result):
+        on_batch(plans)
+        if progress:
+            progress(result.rows, result.expected)
+    return result
+
+
+def planned(job: ImportJob, context: Context, result: Walk):
+    """Each batch's plans, in file order; what the file as a whole shows (its layout,
+    errors, notes and counts) goes into `result` as the batches are read."""
     try:
         table = read_table(
             bytes(job.content or b""),
@@ -226,13 +240,16 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
             encoding=job.encoding,
         )
     except FileProblem as problem:
-        return Walk(errors=[problem.message])
+        result.errors.append(problem.message)
+        return
     kind = KINDS[job.kind]
     layout = kind.choose_layout(table.names)
     errors, notes = kind.check_columns(table.names, layout)
-    result = Walk(layout=layout, errors=errors, notes=[*table.notes, *notes])
+    result.layout = layout
+    result.errors += errors
+    result.notes += [*table.notes, *notes]
     if errors:
-        return result
+        return
     context.memory.update(layout=layout, names=table.names)
     try:
         for batch in batched(table.records(), kind.batch_size):
@@ -242,14 +259,12 @@ def walk(job: ImportJob, context: Context, on_batch, progress=None):
             for plan in plans:
                 result.counts[plan.outcome] += 1
             result.rows += len(plans)
-            on_batch(plans)
-            if progress:
-                progress(result.rows, max(table.count, result.rows))
+            result.expected = max(table.count, result.rows)
+            yield plans
     except FileProblem as problem:
         result.errors.append(problem.message)
     result.late = context.late
     result.notes += result.newcomers.notes()
-    return result
 
 
 def _store_rows(job: ImportJob, plans: list[RowPlan]) -> None:
@@ -289,6 +304,28 @@ def _add_late_errors(job: ImportJob, late: dict[int, list[str]], counts: Counter
         row.save(update_fields=["outcome", "messages"])
 
 
+def _checked(job: ImportJob, result: Walk) -> None:
+    """What the preview shows of the file as a whole: its layout, findings and counts."""
+    job.layout = result.layout.name if result.layout else ""
+    job.findings = {
+        "errors": result.errors,
+        "notes": result.notes,
+        "new_people": result.newcomers.as_finding(),
+    }
+    job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
+
+
+def _done(job: ImportJob, applied: Counter, context: Context, total: int) -> None:
+    """Record an applied import, inside its transaction."""
+    job.applied = dict(applied)
+    job.credentials = context.memory.get("temporary_passwords", [])
+    job.state = ImportState.DONE
+    job.finished_at = timezone.now()
+    job.rows_done = job.rows_total = total
+    job.content = None
+    job.save()
+
+
 CHECK_FIELDS = ("layout", "findings", "counts", "rows_total", "rows_done", "state", "checked_at")
 
 
@@ -322,13 +359,7 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
             if isinstance(writer, Beside):
                 writer.finish()
         _add_late_errors(job, result.late, result.counts)
-        job.layout = result.layout.name if result.layout else ""
-        job.findings = {
-            "errors": result.errors,
-            "notes": result.notes,
-            "new_people": result.newcomers.as_finding(),
-        }
-        job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
+        _checked(job, result)
         job.rows_total = job.rows_done = result.rows
         job.state = ImportState.CHECKED
         job.checked_at = timezone.now()
@@ -397,14 +428,8 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
                 progress(done, total)
             if done != total:
                 raise Refused(STALE)
-            job.applied = dict(applied)
-            job.credentials = context.memory.get("temporary_passwords", [])
-            job.state = ImportState.DONE
-            job.finished_at = timezone.now()
-            job.rows_done = job.rows_total = total
-            job.content = None
             # The job's result commits with the changes, or not at all.
-            job.save()
+            _done(job, applied, context, total)
     except IntegrityError:
         # Someone created the same username, SIS id or enrolment after the preview.
         _fail(job, STALE)
@@ -419,6 +444,113 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
     if echo:
         echo(job.rows_done, job.rows_total, job.state)
     return job
+
+
+# One pass, when nothing needs confirming -------------------------------------------------
+
+
+class NeedsPreview(Exception):
+    """Something in the file is for a person to look at first: the one pass is undone."""
+
+
+def _one_pass_context(job: ImportJob, new_people_sign_in: str) -> Context:
+    context = context_for(job)
+    context.new_people_sign_in = new_people_sign_in
+    # A stored plan keeps times to the millisecond (DjangoJSONEncoder): so do these plans,
+    # which are applied without being stored, so that both ways write the same values.
+    context.now = context.now.replace(microsecond=context.now.microsecond // 1000 * 1000)
+    return context
+
+
+def _finish(store, *, quietly: bool = False) -> None:
+    """Wait for rows written beside the caller; with `quietly`, whatever became of them."""
+    if not isinstance(store, Beside):
+        return
+    try:
+        store.finish()
+    except Exception:
+        if not quietly:
+            raise
+
+
+def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool:
+    """Check and apply a file in one transaction, without storing the plans in between,
+    when there is nothing for a person to look at first; True when it is imported.
+
+    The rows' outcomes, the job's findings, counts and result are written as `check` and
+    `apply` write them. As soon as anything needs the preview (a row in error, a status
+    change, a row whose plan could depend on an earlier row's change, something that
+    changed under the import), all of it is rolled back and False returned: the job is as
+    it was, for `check` and `apply` to run as usual.
+    """
+    kind = KINDS[job.kind]
+    if not kind.one_pass or job.state != ImportState.QUEUED or job.confirmed_at:
+        return False
+    progress = Progress(job, echo=echo)
+    # Committed as checking: a worker that stops leaves a job to check again, never one
+    # that looks applied.
+    job.state = ImportState.CHECKING
+    job.save(update_fields=["state"])
+    heartbeat = Heartbeat(job).start()
+    context = _one_pass_context(job, new_people_sign_in)
+    result = Walk()
+    # Planning reads committed rows on its own connection beside the writing, when the
+    # database allows it; it never sees this import's own changes, which the checks below
+    # make sure no plan depends on.
+    batches = planned(job, context, result)
+    # The rows' report is written beside the import too, committed as `check` commits it
+    # (and wiped if the pass is undone): its writing then overlaps the people's.
+    store = functools.partial(_store_rows, job)
+    if _concurrent():
+        batches = fetched_ahead(batches)
+        store = Beside(store)
+    applied: Counter = Counter()
+    targets: set[int] = set()
+    total = 0
+    try:
+        with transaction.atomic():
+            for plans in batches:
+                for plan in plans:
+                    if not kind.settles_in_one_pass(plan):
+                        raise NeedsPreview
+                    if plan.target is not None:
+                        if plan.target in targets:
+                            raise NeedsPreview
+                        targets.add(plan.target)
+                if context.late:
+                    raise NeedsPreview
+                store(plans)
+                acting = [plan for plan in plans if plan.acts]
+                if not kind.unchanged_since_preview(acting):
+                    raise NeedsPreview
+                if acting:
+                    applied.update(kind.apply(context, acting))
+                total += len(acting)
+                progress(result.rows, result.expected)
+            if result.errors or result.late or result.layout is None:
+                raise NeedsPreview
+            _finish(store)
+            now = timezone.now()
+            _checked(job, result)
+            job.checked_at = job.confirmed_at = now
+            job.new_people_sign_in = new_people_sign_in
+            _done(job, applied, context, total)
+    except Exception as error:
+        if not isinstance(error, NeedsPreview):
+            logger.warning("Import %s goes the two-step way", job.pk, exc_info=True)
+        _finish(store, quietly=True)
+        ImportRow.objects.filter(job=job).delete()
+        job.refresh_from_db()
+        job.state = ImportState.QUEUED
+        ImportJob.objects.filter(pk=job.pk).update(state=job.state)
+        return False
+    finally:
+        batches.close()  # lets the planner's thread go, if it is still reading
+        heartbeat.stop()
+        progress.close()
+    if echo:
+        echo(job.rows_done, job.rows_total, job.state)
+    return True
 
 
 def _fail(job: ImportJob, message: str) -> None:

@@ -174,6 +174,15 @@ class Kind:
     permissions: tuple[str, ...] = ()
     layouts: tuple[Layout, ...] = ()
     batch_size = 2000
+    # Whether a file may be checked and applied in one pass when nothing in it needs
+    # confirming (engine.one_pass): planning a batch must then not depend on what applying
+    # the batches before it changed, beyond what `settles_in_one_pass` lets through.
+    one_pass = False
+
+    def settles_in_one_pass(self, plan: RowPlan) -> bool:
+        """Whether the row can be applied without a person seeing the preview first: a new
+        object or nothing to do; anything else (an error, a status change) is shown first."""
+        return plan.outcome in (RowOutcome.NEW, RowOutcome.UNCHANGED)
 
     def choose_layout(self, names: list[str]) -> Layout:
         for layout in self.layouts:
@@ -399,13 +408,15 @@ def refuse_deleted(
 FORMULA_FIRST = frozenset("=+@")
 
 
-# A cell that may begin like a formula: one search over the row's joined cells finds the
-# rare rows worth a closer look (a separator inside a cell only brings a false alarm).
-MAYBE_FORMULA = re.compile(r"(?:^|\x1f)[=+@]")
+# A cell that may begin like a formula: one search over the row's joined cells, each after
+# a separator, finds the rare rows worth a closer look (a separator inside a cell only
+# brings a false alarm). The pattern starts with a plain character, which the regular
+# expression engine scans for quickly; an alternative with "^" is tried at every position.
+MAYBE_FORMULA = re.compile(r"\x1f[=+@]")
 
 
 def formula_notes(record: dict[str, str], plan: RowPlan) -> None:
-    if not MAYBE_FORMULA.search("\x1f".join(record.values())):
+    if not MAYBE_FORMULA.search("\x1f" + "\x1f".join(record.values())):
         return
     if not any(value[:1] in FORMULA_FIRST for value in record.values()):
         return

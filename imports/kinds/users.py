@@ -65,6 +65,10 @@ CANVAS = Layout(
 PROFILE_COLUMNS = {"first_name", "last_name", "full_name", "email"}
 FIELDS = ("id", "username", "sis_user_id", "email", "first_name", "last_name")
 FIELDS += ("organisation_id", "status", "anonymised_at", "marked_for_deletion_at")
+# What a row may change on someone already here and still be applied in one pass: not
+# their username or SIS id (a later row could name them by the old one), not their mark
+# for deletion, and no status (those the preview shows first).
+ONE_PASS_CHANGES = frozenset({"first_name", "last_name", "email", "organisation_id"})
 # The pattern of Django's UnicodeUsernameValidator, compiled once (see base.USER_PART).
 USERNAME = re.compile(UnicodeUsernameValidator.regex)
 
@@ -76,6 +80,12 @@ class UsersKind(Kind):
     state_fields = FIELDS
     permissions = ("users.add_user", "users.change_user")
     layouts = (CANVAS, OWN)
+    one_pass = True
+
+    def settles_in_one_pass(self, plan: RowPlan) -> bool:
+        if plan.outcome == RowOutcome.UPDATED:
+            return plan.values.keys() <= ONE_PASS_CHANGES
+        return super().settles_in_one_pass(plan)
 
     def _lookup(self, context: Context, records):
         sis = {r["sis_user_id"] for r in records if r.get("sis_user_id")}

@@ -56,14 +56,8 @@ def wait_until_its_session_is_gone():
         time.sleep(0.1)
 
 
-def test_a_killed_import_changes_nothing(admin_user, tmp_path):
-    path = Path(tmp_path) / "big.csv"
-    lines = ["user_id,login_id,first_name,last_name,email,status"]
-    lines += [f"K{n},killed{n},Kay,Ill{n},k{n}@example.com,active" for n in range(ROWS)]
-    path.write_text("\n".join(lines) + "\n")
-    users_before = User.objects.count()
-    history_before = User.history.count()
-
+def kill_while_importing(path: Path) -> None:
+    """Run `manage.py import_data` on the file and kill it once it says it is importing."""
     environment = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true"}
     child = subprocess.Popen(
         [sys.executable, "manage.py", "import_data", "users", str(path), "--as", "admin"],
@@ -89,6 +83,14 @@ def test_a_killed_import_changes_nothing(admin_user, tmp_path):
     child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
 
+
+def new_people(path: Path, *first_rows: str) -> None:
+    lines = ["user_id,login_id,first_name,last_name,email,status", *first_rows]
+    lines += [f"K{n},killed{n},Kay,Ill{n},k{n}@example.com,active" for n in range(ROWS)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def assert_nothing_changed_and_restart_offered(admin_user, users_before, history_before):
     # Another connection, as after a restart: the half-written transaction is gone.
     connection.close()
     assert User.objects.count() == users_before
@@ -96,8 +98,6 @@ def test_a_killed_import_changes_nothing(admin_user, tmp_path):
     assert User.history.count() == history_before
     wait_until_its_session_is_gone()
     job = ImportJob.objects.get()
-    assert job.state == ImportState.APPLYING  # stopped mid-way
-    assert job.counts["new"] == ROWS
     # Its worker's process is gone: the job is seen to have stopped at once, not after
     # ten minutes, and its page offers to start it again.
     assert stalled(job)
@@ -110,8 +110,42 @@ def test_a_killed_import_changes_nothing(admin_user, tmp_path):
     assert progress["stalled"] is True
     response = client.post(reverse("admin:imports_importjob_restart", args=[job.pk]))
     assert response.status_code == 302
+    return job
+
+
+def test_a_killed_import_changes_nothing(admin_user, make_user, tmp_path):
+    # A status change: the file is checked, then applied, in two steps.
+    staying = make_user(sis_user_id="K-STAY")
+    path = Path(tmp_path) / "big.csv"
+    new_people(path, f"K-STAY,{staying.username},,,,inactive")
+    users_before = User.objects.count()
+    history_before = User.history.count()
+
+    kill_while_importing(path)
+
+    job = ImportJob.objects.get()
+    assert job.state == ImportState.APPLYING  # stopped mid-way
+    assert job.counts["new"] == ROWS
+    job = assert_nothing_changed_and_restart_offered(admin_user, users_before, history_before)
     job.refresh_from_db()
     assert job.state == ImportState.QUEUED and job.confirmed_at is not None
+    assert not stalled(job)
+
+
+def test_an_import_killed_in_its_one_pass_changes_nothing(admin_user, tmp_path):
+    path = Path(tmp_path) / "big.csv"
+    new_people(path)
+    users_before = User.objects.count()
+    history_before = User.history.count()
+
+    kill_while_importing(path)
+
+    job = ImportJob.objects.get()
+    # Never confirmed: started again, it is checked again, for a preview.
+    assert job.state == ImportState.CHECKING and job.confirmed_at is None
+    job = assert_nothing_changed_and_restart_offered(admin_user, users_before, history_before)
+    job.refresh_from_db()
+    assert job.state == ImportState.QUEUED and job.confirmed_at is None
     assert not stalled(job)
 
 

@@ -2,6 +2,8 @@
 
 The same code as the admin's upload, preview and confirm: the file is checked, every row's
 outcome is shown, and then (unless --dry-run) applied in one transaction, all or nothing.
+When nothing in the file needs looking at first (no errors, no status changes), checking
+and applying are one pass (engine.one_pass), with the same rows, history and report.
 Progress is shown as it goes. A dry run leaves a preview that can also be confirmed in the
 admin, under Import and export.
 """
@@ -77,6 +79,17 @@ class Command(BaseCommand):
             )
         except (DomainError, PermissionDenied) as error:
             raise CommandError(str(error)) from error
+        new_people_sign_in = "" if sign_in == "none" else sign_in
+        if not dry_run:
+            # Straight through when nothing in the file needs looking at first; otherwise
+            # (and for a dry run) the preview, then the import, as below.
+            echo = self._progress("Importing")
+            if engine.one_pass(job, new_people_sign_in=new_people_sign_in, echo=echo):
+                self._report(job)
+                self._imported(job, person)
+                return
+            if echo.shown:
+                sys.stderr.write("\n")
         engine.check(job, echo=self._progress("Checking"))
         self._report(job)
         if job.state == ImportState.FAILED:
@@ -88,11 +101,14 @@ class Command(BaseCommand):
                 f"Dry run: nothing was changed. The preview is import #{job.pk} in the admin."
             )
             return
-        job.new_people_sign_in = "" if sign_in == "none" else sign_in
+        job.new_people_sign_in = new_people_sign_in
         job.save(update_fields=["new_people_sign_in"])
         engine.apply(job, echo=self._progress("Importing"))
         if job.state != ImportState.DONE:
             raise CommandError(job.failure)
+        self._imported(job, person)
+
+    def _imported(self, job, person):
         applied = ", ".join(f"{value:,} {name}" for name, value in job.applied.items() if value)
         self.stdout.write(self.style.SUCCESS(f"Imported: {applied or 'nothing to change'}."))
         # Shown once here, then gone from the job.
@@ -137,6 +153,7 @@ class Command(BaseCommand):
                     sys.stderr.write("\n")
                 sys.stderr.flush()
 
+        echo.shown = shown
         return echo
 
     def _report(self, job):
