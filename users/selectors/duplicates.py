@@ -185,12 +185,33 @@ def _grouped_ids(viewer, reason: str, after: str, limit: int) -> list[tuple[str,
     key_sql = (
         "COALESCE(CAST(u.organisation_id AS TEXT), '') || '|' || u.last_name || '|' || u.first_name"
     )
+    # The page after `after` in the order the groups are read (organisation by number, people
+    # without one last, then name): the key's text would put organisation 10 before 2.
+    after_sql, after_params = _after_name_group(after)
     group_sql = "u.organisation_id, u.last_name, u.first_name"
     return _run(
-        f"SELECT {key_sql}, {ids_sql} {base} AND u.last_name <> '' "
-        f"GROUP BY {group_sql} HAVING COUNT(*) > 1 AND {key_sql} > %s "
-        f"ORDER BY {group_sql} LIMIT %s",
-        [*params, after, limit],
+        f"SELECT {key_sql}, {ids_sql} {base} AND u.last_name <> ''{after_sql} "
+        f"GROUP BY {group_sql} HAVING COUNT(*) > 1 "
+        "ORDER BY u.organisation_id NULLS LAST, u.last_name, u.first_name LIMIT %s",
+        [*params, *after_params, limit],
+    )
+
+
+def _after_name_group(after: str) -> tuple[str, list]:
+    """The condition for the name groups after the key `after` ("organisation|last|first")."""
+    if not after:
+        return "", []
+    organisation, _, name = after.partition("|")
+    last, _, first = name.partition("|")
+    if not organisation.isdigit():  # among the people without an organisation, the last
+        return (
+            " AND u.organisation_id IS NULL AND (u.last_name, u.first_name) > (%s, %s)",
+            [last, first],
+        )
+    return (
+        " AND (u.organisation_id IS NULL OR u.organisation_id > %s OR (u.organisation_id = %s "
+        "AND (u.last_name, u.first_name) > (%s, %s)))",
+        [int(organisation), int(organisation), last, first],
     )
 
 
