@@ -223,6 +223,33 @@ def capped_count_of_large_search(matches: QuerySet, cap: int) -> int:
     return count
 
 
+def sorted_matches(people: QuerySet, words: list[str], *, start: int, size: int) -> list[int]:
+    """Ids start..start + size of `people` matching `words`, in username order, found by
+    the index and sorted (PostgreSQL): every match is read, so for a search that is not
+    broad. Materialised first, or PostgreSQL would walk the username index instead, which
+    is what this is here to avoid."""
+    ids = list(candidate_ids(words, using=people.db, broad=False).values_list("user_id", flat=True))
+    matched = people.filter(id__any_of=ids)
+    for word in words:
+        matched = matched.filter(word_condition(word, indexed=True))
+    try:
+        sql, params = matched.order_by().values("id", "username").query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connections[people.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m ORDER BY username, id "
+            "LIMIT %s OFFSET %s",
+            [*params, size, start],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def is_broad_search(using: str, words: list[str], known: dict) -> bool:
+    """Whether `candidates` judged a large search for `words` broad (see `is_broad`)."""
+    return known.get((using, tuple(words))) is True
+
+
 def is_large(queryset: QuerySet, words: list[str], known: dict) -> bool:
     """Whether `candidates` found more than COUNT_CAP people for `words` (see there)."""
     finding = known.get((queryset.db, tuple(words)))

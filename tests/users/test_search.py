@@ -207,3 +207,25 @@ def test_a_word_looked_up_by_its_rare_part_is_still_matched_whole(make_user):
     make_user(username="ann.lee2", email="ann.lee@other.test")
     assert names(users_matching(User.objects.all(), "ann.lee@acme.test")) == ["ann.lee"]
     assert names(users_matching(User.objects.all(), "ann.lee@")) == ["ann.lee", "ann.lee2"]
+
+
+@postgresql_only
+def test_a_large_search_whose_matches_come_late_in_the_order_is_sorted_instead(
+    client, admin_user, make_user, monkeypatch
+):
+    """Past WALK_ROWS people read without filling the page, a search that is not broad
+    sorts its matches: the same page either way."""
+    monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 3)
+    monkeypatch.setattr("users.admin.changelist.COUNT_CAP", 3)
+    monkeypatch.setattr("users.admin.changelist.WALK_ROWS", 4)
+    monkeypatch.setattr("users.search.is_broad", lambda words, using, broad=None: False)
+    for n in range(8):
+        make_user(username=f"aaa{n}", last_name="Other")
+    for n in range(6):
+        make_user(username=f"zz{n}", last_name="Quill")
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    response = client.get(CHANGELIST + "?q=quill&per_page=25")
+    shown = [user.username for user in response.context["cl"].result_list]
+    assert shown == [f"zz{n}" for n in range(6)]
+    response = client.get(CHANGELIST + "?q=quill&per_page=25&p=1")
+    assert [user.username for user in response.context["cl"].result_list][:2] == ["zz0", "zz1"]

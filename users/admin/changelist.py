@@ -23,9 +23,11 @@ from users.models import User, UserStatus
 from users.search import (
     capped_count_of_large_search,
     exact_condition,
+    is_broad_search,
     is_large,
     search_summary,
     search_words,
+    sorted_matches,
     walking_condition,
 )
 
@@ -34,6 +36,9 @@ STATUS_COLOURS = {"active": "#1a7f37", "inactive": "#9a6700", "deleted": "#cf222
 # A search's matches are read once for the tab counts and the page together (PostgreSQL),
 # when there are at most this many; beyond, the capped counts and Django's page query.
 SEARCH_SUMMARY_LIMIT = COUNT_CAP
+# How many people a large search that is not broad reads in order for a page before it
+# sorts its matches instead (UserChangeList._large_search_page).
+WALK_ROWS = 5_000
 # Stands for the id while a row link is reversed once per page, not once per row.
 _ID = 918_273_645_546_372_819
 
@@ -131,6 +136,7 @@ class UserChangeList(ChangeList):
             base = super().get_queryset(request, exclude_parameters=["status"])
             words = search_words(self.query)
             if words and is_large(base, words, searches_known(request)):
+                self._known = searches_known(request)
                 self.tab_counts = self._large_search(base, request._users_unsearched, words)
             else:
                 self.tab_counts = self._search_summary(base) or self._capped_tab_counts(base)
@@ -171,14 +177,31 @@ class UserChangeList(ChangeList):
                 .values_list("id", flat=True)[: offset + size]
             )
             start = max(0, offset - len(exact))
-            rest = (
-                unsearched.filter(walking_condition(words))
-                .exclude(id__any_of=exact)
-                .order_by("username")
-                .values_list("id", flat=True)[start : start + size]
-            )
-            self.page_ids = (exact[offset:] + list(rest))[:size]
+            rest = self._large_search_page(shown, unsearched, words, exact, start, size)
+            self.page_ids = (exact[offset:] + rest)[:size]
         return counts
+
+    def _large_search_page(self, shown, unsearched, words, exact, start, size) -> list[int]:
+        """Ids start..start + size of a large search's matches in username order, exact
+        matches left out. People are read in that order and checked one by one, which fills
+        a page within the first few hundred when matches are common. When they come later
+        in the order (say, a large import of other names sorts first), a search that is not
+        broad stops after WALK_ROWS people and sorts its matches instead, which the index
+        finds at a cost that grows with them; a broad one reads on, since sorting a fifth
+        of everyone or more costs more than reading past the others."""
+        walked = unsearched.exclude(id__any_of=exact).order_by("username")
+        bound = None
+        if not is_broad_search(shown.db, words, self._known):
+            bound = walked.values_list("username", flat=True)[WALK_ROWS : WALK_ROWS + 1].first()
+        window = walked if bound is None else walked.filter(username__lte=bound)
+        found = list(
+            window.filter(walking_condition(words)).values_list("id", flat=True)[
+                start : start + size
+            ]
+        )
+        if len(found) < size and bound is not None:
+            found = sorted_matches(walked, words, start=start, size=size)
+        return found
 
     def _current_tab(self) -> str:
         chosen = self.params.get(StatusTabFilter.parameter_name) or UserStatus.ACTIVE
