@@ -139,8 +139,11 @@ def test_each_reason_reads_its_own_index_alone(people, admin_user, power_user, r
         statements = [sql for sql in statements if "LEFT JOIN users_organisation" not in sql]
         assert statements
         with connection.cursor() as cursor:
+            # Only index-only scans left: on a few test rows PostgreSQL may prefer another
+            # index, but the statement must still be answerable from the reason's alone.
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
             for sql in statements:
                 cursor.execute("EXPLAIN " + sql)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
