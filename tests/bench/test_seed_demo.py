@@ -67,3 +67,14 @@ def test_a_bulk_scale_load_builds_every_index_again(roles):
     seed_scale(30, stdout=io.StringIO(), enrollments_per_user=3, bulk_from=1)
     assert _plain_indexes(BULK_TABLES) == before
     assert User.objects.filter(username__startswith="scale_user_").count() == 30
+
+
+def test_the_demo_leaves_people_already_there_as_they_were():
+    """Loaded on top of scale data, the demo gives only its own people its password: rewriting
+    everyone else's row would leave a million dead rows behind on a scale database."""
+    earlier = User.objects.create_user("scale_user_1", password=None)
+    hash_before = earlier.password
+    call_command("seed_demo", verbosity=0)
+    earlier.refresh_from_db()
+    assert earlier.password == hash_before
+    assert authenticate(username="scale_user_1", password=DEMO_PASSWORD) is None
