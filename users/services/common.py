@@ -24,6 +24,7 @@ from lms_admin.plumbing.scoping import (
     manageable_users,
     restricted_to_plain_accounts,
 )
+from lms_admin.plumbing.stale import refuse_stale_edit
 from users.models import (
     MergeAccount,
     User,
@@ -76,6 +77,22 @@ def _label(user: User) -> str:
 
 def _lock(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _lock_to_change(
+    user: User,
+    *,
+    by,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> User:
+    """The row, locked, once it is known that `by` may change it: not anonymised, within
+    `by`'s reach, and (when the page said what it showed) not changed since."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    return locked
 
 
 def _copy_fields(target: User, source: User, fields) -> None:
