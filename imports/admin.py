@@ -29,7 +29,7 @@ from imports.models import (
     StatusWord,
 )
 from imports.reading import FORMATS
-from lms_admin.plumbing.admin import changed_values, reason_from
+from lms_admin.plumbing.admin import reason_from, save_through_services
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import MANAGER, role_of
 from reports.exports import csv_download
@@ -312,20 +312,16 @@ class StatusWordAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Status word changed in the admin")
-        if change:
-            services.status_word_update(
-                StatusWord.objects.get(pk=obj.pk),
-                by=request.user,
-                reason=reason,
-                **changed_values(form, services.STATUS_WORD_FIELDS),
-            )
-        else:
-            obj.pk = services.status_word_create(
-                by=request.user,
-                reason=reason,
-                **{name: form.cleaned_data[name] for name in services.STATUS_WORD_FIELDS},
-            ).pk
-        obj.refresh_from_db()
+        save_through_services(
+            request,
+            obj,
+            form,
+            change,
+            update=services.status_word_update,
+            create=services.status_word_create,
+            fields=services.STATUS_WORD_FIELDS,
+            reason=reason,
+        )
 
     def delete_model(self, request, obj):
         services.status_word_delete(

@@ -24,8 +24,21 @@ class DateHierarchyChangeList(ChangeList):
             raise IncorrectLookupParameters(error) from error
 
 
+class ReadOnlyRecords:
+    """Records the app writes itself: shown, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ExportRecord)
-class ExportRecordAdmin(admin.ModelAdmin):
+class ExportRecordAdmin(ReadOnlyRecords, admin.ModelAdmin):
     list_display = ("started_at", "username", "report", "format", "rows", "file_name")
     list_filter = ("report", "format")
     search_fields = ("username", "file_name")
@@ -41,21 +54,12 @@ class ExportRecordAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return DateHierarchyChangeList
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 RECEIPT_HEADERS = ("table", "fields", "rows", "action")
 
 
 @admin.register(ErasureReceipt)
-class ErasureReceiptAdmin(ScopedAdmin):
+class ErasureReceiptAdmin(ReadOnlyRecords, ScopedAdmin):
     """Erasure receipts (they hold no personal data), downloadable as CSV or JSON through
     the exports' writer, which neutralises formula-like cells."""
 
@@ -63,15 +67,6 @@ class ErasureReceiptAdmin(ScopedAdmin):
     list_filter = ("kind",)
     list_select_related = ("organisation", "created_by")
     readonly_fields = [field.name for field in ErasureReceipt._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

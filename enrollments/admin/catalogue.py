@@ -9,7 +9,6 @@ from django.utils.html import format_html
 from enrollments import services
 from enrollments.admin.course_roster import CoursePages
 from enrollments.models import (
-    Course,
     Enrollment,
     EnrollmentMethod,
     EnrollmentState,
@@ -21,6 +20,7 @@ from lms_admin.plumbing.admin import (
     ScopedAdmin,
     changed_values,
     reason_from,
+    save_through_services,
 )
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
@@ -73,28 +73,25 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        if change:
-            services.course_update(
-                Course.objects.get(pk=obj.pk),
-                by=request.user,
-                reason=reason,
-                **changed_values(form, services.COURSE_FIELDS),
-            )
-            obj.refresh_from_db()
-            return
-        created = services.course_create(
-            code=obj.code,
-            name=obj.name,
-            organisation=obj.organisation,
-            sis_course_id=obj.sis_course_id,
-            term=obj.term,
-            start_date=obj.start_date,
-            end_date=obj.end_date,
-            by=request.user,
+        save_through_services(
+            request,
+            obj,
+            form,
+            change,
+            update=services.course_update,
+            create=services.course_create,
+            fields=services.COURSE_FIELDS,
             reason=reason,
+            values={
+                "code": obj.code,
+                "name": obj.name,
+                "organisation": obj.organisation,
+                "sis_course_id": obj.sis_course_id,
+                "term": obj.term,
+                "start_date": obj.start_date,
+                "end_date": obj.end_date,
+            },
         )
-        obj.pk = created.pk
-        obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
         """The sections table: new rows through section_create, changed ones through

@@ -4,8 +4,7 @@ shared ones)."""
 
 from enrollments import services
 from enrollments.admin.catalogue import CatalogueAdmin
-from enrollments.models import EnrollmentTerm
-from lms_admin.plumbing.admin import changed_values, reason_from
+from lms_admin.plumbing.admin import reason_from, save_through_services
 
 
 class TermAdmin(CatalogueAdmin):
@@ -17,19 +16,13 @@ class TermAdmin(CatalogueAdmin):
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        if change:
-            services.term_update(
-                EnrollmentTerm.objects.get(pk=obj.pk),
-                by=request.user,
-                reason=reason,
-                **changed_values(form, services.TERM_FIELDS),
-            )
-            obj.refresh_from_db()
-            return
-        created = services.term_create(
-            **{name: form.cleaned_data.get(name) for name in services.TERM_FIELDS},
-            by=request.user,
+        save_through_services(
+            request,
+            obj,
+            form,
+            change,
+            update=services.term_update,
+            create=services.term_create,
+            fields=services.TERM_FIELDS,
             reason=reason,
         )
-        obj.pk = created.pk
-        obj.refresh_from_db()

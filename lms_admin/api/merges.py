@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from lms_admin.api.base import BadRequest, CanvasView, path_lookup
 from lms_admin.api.user_serializers import UserSerializer
-from lms_admin.api.users import ACCOUNT_ID, USER_ID, user_in_account
+from lms_admin.api.users import ACCOUNT_ID, USER_ID, user_in_account, user_in_path
 from users import selectors, services
 
 DESTINATION_USER_ID = OpenApiParameter(
@@ -23,12 +23,8 @@ DESTINATION_USER_ID = OpenApiParameter(
 )
 
 
-@path_lookup("destination_user_id")
-def _destination_in_path(viewer, value, found):
-    account = found.get("account_id")
-    if account is not None:
-        return user_in_account(viewer, account, value)
-    return selectors.user_get(viewer, value)
+# The destination is found as any user in the path is: within the path's account, if any.
+path_lookup("destination_user_id")(user_in_path)
 
 
 class MergeIntoView(CanvasView):

@@ -77,7 +77,8 @@ def _account_in_path(viewer, value, found):
 
 
 @path_lookup("user_id")
-def _user_in_path(viewer, value, found):
+def user_in_path(viewer, value, found):
+    """A user named in the path: within the path's account when there is one."""
     account = found.get("account_id")
     if account is not None:
         return user_in_account(viewer, account, value)

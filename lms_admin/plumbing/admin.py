@@ -168,3 +168,24 @@ def changed_values(form, fields) -> dict:
     """The fields among `fields` that the person changed on `form`, with their new values:
     what an admin page hands to an `<entity>_update` service."""
     return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
+
+
+def save_through_services(
+    request, obj, form, change, *, update, create, fields, reason: str, values=None
+) -> None:
+    """An admin form's save through the one door: a change goes to the `update` service
+    with the fields among `fields` that the person changed, a new object to `create` with
+    `values` (by default the form's values of `fields`); then `obj` reads back what was
+    saved, so the admin's messages and redirects name the stored object."""
+    if change:
+        update(
+            type(obj).objects.get(pk=obj.pk),
+            by=request.user,
+            reason=reason,
+            **changed_values(form, fields),
+        )
+    else:
+        if values is None:
+            values = {name: form.cleaned_data.get(name) for name in fields}
+        obj.pk = create(by=request.user, reason=reason, **values).pk
+    obj.refresh_from_db()

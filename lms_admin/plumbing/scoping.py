@@ -99,16 +99,23 @@ class ScopedQuerySet(models.QuerySet):
     """
 
     def for_user(self, user):
-        scope = organisation_scope(user)
-        if scope is EVERYTHING:
-            return self
-        if not scope:
-            return self.none()
-        path = self.model.scope_path
-        condition = models.Q(**{f"{path}__in": scope})
-        if getattr(self.model, "scope_includes_unowned", False):
-            condition |= models.Q(**{f"{path}__isnull": True})
-        return self.filter(condition)
+        return scoped_by(self, user, self.model)
+
+
+def scoped_by(queryset, user, model):
+    """`queryset` narrowed to what `user` may see, by `model`'s `scope_path` (and
+    `scope_includes_unowned`): ScopedQuerySet.for_user, and a history table's rows, whose
+    paths are those of the model it records."""
+    scope = organisation_scope(user)
+    if scope is EVERYTHING:
+        return queryset
+    if not scope:
+        return queryset.none()
+    path = model.scope_path
+    condition = models.Q(**{f"{path}__in": scope})
+    if getattr(model, "scope_includes_unowned", False):
+        condition |= models.Q(**{f"{path}__isnull": True})
+    return queryset.filter(condition)
 
 
 # Who may change whom ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from enrollments.models import Certificate, Course, Enrollment, EnrollmentTerm, 
 from lms_admin.plumbing.bulk import is_postgresql
 from lms_admin.plumbing.cells import cell, display
 from lms_admin.plumbing.counting import REPORT_COUNT_CAP, capped_counts
-from lms_admin.plumbing.scoping import EVERYTHING, organisation_scope
+from lms_admin.plumbing.scoping import scoped_by
 from reports.exports import Source
 from reports.selectors.changes_sql import change_query, writes_changes_of
 from users.models import AccessToken, Organisation, Segment, SegmentMembership, User
@@ -146,21 +146,8 @@ class Change:
         )
 
 
-def _scoped(spec: Tracked, queryset: QuerySet, person) -> QuerySet:
-    scope = organisation_scope(person)
-    if scope is EVERYTHING:
-        return queryset
-    if not scope:
-        return queryset.none()
-    path = spec.model.scope_path
-    condition = Q(**{f"{path}__in": scope})
-    if getattr(spec.model, "scope_includes_unowned", False):
-        condition |= Q(**{f"{path}__isnull": True})
-    return queryset.filter(condition)
-
-
 def _history(spec: Tracked, filters: dict, person) -> QuerySet:
-    rows = _scoped(spec, spec.history.objects.all(), person)
+    rows = scoped_by(spec.history.objects.all(), person, spec.model)
     if filters.get("actor"):
         rows = rows.filter(history_user_id=filters["actor"].pk)
     if filters.get("person"):

@@ -68,20 +68,15 @@ def period_report(*, person, filters: dict, start: date, end: date) -> PeriodRep
     enrollments = Enrollment.objects.filter(_user_condition("user__", person, filters))
     if filters.get("course"):
         enrollments = enrollments.filter(course=filters["course"])
-    made = (
-        enrollments.filter(created_at__gte=begin, created_at__lt=finish)
-        .order_by()
-        .values("course_id", "user__status")
-        .annotate(n=Count("id", distinct=True))
-    )
-    report.rows += _by_course(made, "Enrolments made")
-    done = (
-        enrollments.filter(completed_at__gte=begin, completed_at__lt=finish)
-        .order_by()
-        .values("course_id", "user__status")
-        .annotate(n=Count("id", distinct=True))
-    )
-    report.rows += _by_course(done, "Completions")
+    # Enrolments made, then completions: those whose date falls in the period.
+    for when, section in (("created_at", "Enrolments made"), ("completed_at", "Completions")):
+        in_period = (
+            enrollments.filter(**{f"{when}__gte": begin, f"{when}__lt": finish})
+            .order_by()
+            .values("course_id", "user__status")
+            .annotate(n=Count("id", distinct=True))
+        )
+        report.rows += _by_course(in_period, section)
 
     earlier = User.history.filter(id=OuterRef("id")).filter(
         Q(history_date__lt=OuterRef("history_date"))

@@ -2,14 +2,13 @@
 
 from django.urls import path
 
-from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
+from lms_admin.plumbing.admin import ScopedAdmin, reason_from, save_through_services
 from lms_admin.plumbing.scoping import (
     POWER_USER,
     TRAINING_ADMIN,
     role_of,
 )
 from users import services
-from users.models import Organisation
 
 
 class OrganisationAdmin(ScopedAdmin):
@@ -54,14 +53,13 @@ class OrganisationAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        values = {name: form.cleaned_data.get(name) for name in services.ORGANISATION_FIELDS}
-        if change:
-            services.organisation_update(
-                Organisation.objects.get(pk=obj.pk),
-                by=request.user,
-                reason=reason,
-                **changed_values(form, services.ORGANISATION_FIELDS),
-            )
-        else:
-            obj.pk = services.organisation_create(by=request.user, reason=reason, **values).pk
-        obj.refresh_from_db()
+        save_through_services(
+            request,
+            obj,
+            form,
+            change,
+            update=services.organisation_update,
+            create=services.organisation_create,
+            fields=services.ORGANISATION_FIELDS,
+            reason=reason,
+        )

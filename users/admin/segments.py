@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from lms_admin.plumbing.admin import ScopedAdmin, changed_values, reason_from
+from lms_admin.plumbing.admin import ScopedAdmin, reason_from, save_through_services
 from lms_admin.plumbing.counting import CappedPaginator
 from users import services
 from users.admin.changelist import status_badge
@@ -87,19 +87,16 @@ class SegmentAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         # The service refuses (403) a power user's segment of another organisation.
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        values = {
-            name: form.cleaned_data.get(name) for name in ("name", "organisation", "description")
-        }
-        if change:
-            services.segment_update(
-                Segment.objects.get(pk=obj.pk),
-                by=request.user,
-                reason=reason,
-                **changed_values(form, services.SEGMENT_FIELDS),
-            )
-        else:
-            obj.pk = services.segment_create(by=request.user, reason=reason, **values).pk
-        obj.refresh_from_db()
+        save_through_services(
+            request,
+            obj,
+            form,
+            change,
+            update=services.segment_update,
+            create=services.segment_create,
+            fields=services.SEGMENT_FIELDS,
+            reason=reason,
+        )
 
 
 class SegmentMembershipAdmin(ScopedAdmin):

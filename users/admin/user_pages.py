@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enrollments.selectors import consumption_sentence
+from lms_admin.plumbing.admin import reason_from
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, manage_refusal, role_of
 from lms_admin.plumbing.stale import StaleEdit
@@ -162,6 +163,23 @@ class UserPages:
         messages.error(request, message)
         return redirect(request.POST.get("next") or self._card_url(user))
 
+    def _change(self, request, user, service, default_reason):
+        """Calls a lifecycle service as the page's user, with the reason typed (else
+        `default_reason`) and the status the page showed. Returns (its result, None), or
+        (None, the refusal to answer with) when the service refuses."""
+        try:
+            result = service(
+                user,
+                by=request.user,
+                reason=reason_from(request, default_reason),
+                expected_status=request.POST.get("expected_status"),
+            )
+        except StaleEdit as stale:
+            return None, self._refuse(request, stale.instance, str(stale), 409)
+        except DomainError as error:
+            return None, self._refuse(request, user, str(error), error_status(error))
+        return result, None
+
     # views -----------------------------------------------------------------------------
 
     @json_errors
@@ -187,28 +205,22 @@ class UserPages:
                     "next": request.GET.get("next", ""),
                 },
             )
-        reason = (request.POST.get("reason") or "").strip()
-        # What the page showed: the service refuses if someone changed the status since.
-        seen = {"expected_status": request.POST.get("expected_status")}
-        try:
-            if user.status == UserStatus.INACTIVE:
-                credentials = services.user_reactivate(
-                    user, by=request.user, reason=reason or "Reactivated in the admin", **seen
-                )
-                message = f"{user.get_full_name()} is active again."
-            else:
-                credentials = None
-                services.user_deactivate(
-                    user, by=request.user, reason=reason or "Deactivated in the admin", **seen
-                )
-                message = (
-                    f"{user.get_full_name()} is inactive: no access from now on; "
-                    "enrolments and history are kept."
-                )
-        except StaleEdit as stale:
-            return self._refuse(request, stale.instance, str(stale), 409)
-        except DomainError as error:
-            return self._refuse(request, user, str(error), error_status(error))
+        if turning_on:
+            credentials, refused = self._change(
+                request, user, services.user_reactivate, "Reactivated in the admin"
+            )
+            message = f"{user.get_full_name()} is active again."
+        else:
+            credentials = None
+            _, refused = self._change(
+                request, user, services.user_deactivate, "Deactivated in the admin"
+            )
+            message = (
+                f"{user.get_full_name()} is inactive: no access from now on; "
+                "enrolments and history are kept."
+            )
+        if refused is not None:
+            return refused
         return self._finish(request, user, message, credentials)
 
     @json_errors
@@ -234,17 +246,11 @@ class UserPages:
                     "button": "Reset password",
                 },
             )
-        try:
-            credentials = services.user_reset_password(
-                user,
-                by=request.user,
-                reason=request.POST.get("reason", "").strip() or "Password reset in the admin",
-                expected_status=request.POST.get("expected_status"),
-            )
-        except StaleEdit as stale:
-            return self._refuse(request, stale.instance, str(stale), 409)
-        except DomainError as error:
-            return self._refuse(request, user, str(error), error_status(error))
+        credentials, refused = self._change(
+            request, user, services.user_reset_password, "Password reset in the admin"
+        )
+        if refused is not None:
+            return refused
         return self._finish(request, user, "Password reset.", credentials)
 
     @json_errors
@@ -268,17 +274,9 @@ class UserPages:
                     "danger": True,
                 },
             )
-        try:
-            services.user_delete(
-                user,
-                by=request.user,
-                reason=request.POST.get("reason", "").strip() or "Deleted in the admin",
-                expected_status=request.POST.get("expected_status"),
-            )
-        except StaleEdit as stale:
-            return self._refuse(request, stale.instance, str(stale), 409)
-        except DomainError as error:
-            return self._refuse(request, user, str(error), error_status(error))
+        _, refused = self._change(request, user, services.user_delete, "Deleted in the admin")
+        if refused is not None:
+            return refused
         return self._finish(request, user, f"{user.get_full_name()} is deleted.")
 
     @json_errors
@@ -300,17 +298,11 @@ class UserPages:
                     "button": "Undelete",
                 },
             )
-        try:
-            credentials = services.user_undelete(
-                user,
-                by=request.user,
-                reason=request.POST.get("reason", "").strip() or "Undeleted in the admin",
-                expected_status=request.POST.get("expected_status"),
-            )
-        except StaleEdit as stale:
-            return self._refuse(request, stale.instance, str(stale), 409)
-        except DomainError as error:
-            return self._refuse(request, user, str(error), error_status(error))
+        credentials, refused = self._change(
+            request, user, services.user_undelete, "Undeleted in the admin"
+        )
+        if refused is not None:
+            return refused
         user.refresh_from_db()
         return self._finish(request, user, f"{user.get_full_name()} is restored.", credentials)
 

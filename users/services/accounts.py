@@ -28,7 +28,6 @@ from lms_admin.plumbing.scoping import (
     organisation_scope,
     restricted_to_plain_accounts,
 )
-from lms_admin.plumbing.stale import refuse_stale_edit
 from users.models import (
     Organisation,
     User,
@@ -39,6 +38,7 @@ from users.services.common import (
     PROFILE_FIELDS,
     _copy_fields,
     _lock,
+    _lock_to_change,
     _refuse_anonymised,
     _refuse_granting_access,
     _refuse_removing_last_training_admins,
@@ -193,10 +193,7 @@ def user_update(
     unknown = set(changes) - set(PROFILE_FIELDS) - set(ACCESS_FIELDS)
     if unknown:
         raise DomainError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
-    refuse_stale_edit(locked, expected_version=expected_version)
+    locked = _lock_to_change(user, by=by, expected_version=expected_version)
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
     old_roles = set(locked.groups.values_list("name", flat=True))
     new_groups = None

@@ -24,6 +24,7 @@ from lms_admin.plumbing.scoping import (
     manageable_users,
     restricted_to_plain_accounts,
 )
+from lms_admin.plumbing.stale import refuse_stale_edit
 from users.models import (
     MergeAccount,
     User,
@@ -76,6 +77,22 @@ def _label(user: User) -> str:
 
 def _lock(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _lock_to_change(
+    user: User,
+    *,
+    by,
+    expected_version: str | None = None,
+    expected_status: str | None = None,
+) -> User:
+    """The row, locked, once it is known that `by` may change it: not anonymised, within
+    `by`'s reach, and (when the page said what it showed) not changed since."""
+    locked = _lock(user)
+    _refuse_anonymised(locked)
+    _refuse_unless_may_manage(by, locked)
+    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    return locked
 
 
 def _copy_fields(target: User, source: User, fields) -> None:
@@ -241,29 +258,30 @@ def send_password_reset_link(
             "Someone asked to reset the password of your training account. If it was you, "
             "choose a new password here; if not, ignore this email:"
         )
-    send_mail(
-        subject=subject,
-        message=(
-            f"Hello {user.get_short_name()},\n\n"
-            f"{opening}\n\n"
-            f"{password_reset_url(user, site=site)}\n\n"
-            f"Your username is {user.username}. The link works once and expires in "
-            f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-        fail_silently=False,
+    _mail_password_link(
+        user, site=site, subject=subject, hello=user.get_short_name(), opening=opening
     )
 
 
 def send_set_password_link(user: User, *, site: str | None = None) -> None:
     """A new person's first way in: a link to choose their password."""
-    send_mail(
+    _mail_password_link(
+        user,
+        site=site,
         subject="Your training account is ready",
+        hello=user.get_short_name() or user.username,
+        opening="An account has been made for you on the training platform. Choose your "
+        "password here:",
+    )
+
+
+def _mail_password_link(user: User, *, site: str | None, subject: str, hello: str, opening: str):
+    """The one email that carries a link to choose a password, and what it says about it."""
+    send_mail(
+        subject=subject,
         message=(
-            f"Hello {user.get_short_name() or user.username},\n\n"
-            "An account has been made for you on the training platform. Choose your "
-            "password here:\n\n"
+            f"Hello {hello},\n\n"
+            f"{opening}\n\n"
             f"{password_reset_url(user, site=site)}\n\n"
             f"Your username is {user.username}. The link works once and expires in "
             f"{settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"

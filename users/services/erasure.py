@@ -252,20 +252,34 @@ def user_anonymise(user: User, *, by, reason: str) -> ErasureReceipt:
     touched += sweep_free_text(
         identifiers, skip=_sweep_skips(), narrowed=_person_history(locked.pk)
     )
-    receipt = ErasureReceipt.objects.create(
+    receipt = _write_receipt(
         kind=ErasureKind.PERSON,
         user=locked,
         organisation_id=locked.organisation_id,
         pseudonym=pseudonym_label(locked.pk),
         people=1,
-        created_at=now,
-        created_by=by,
+        now=now,
+        by=by,
         reason=identifiers.scrub(reason or ""),
-        touched=[item.as_dict() for item in _merged(touched)],
+        touched=touched,
         kept=_kept([locked.pk]),
     )
     user.__dict__.update({name: getattr(locked, name) for name in fields})
     return receipt
+
+
+def _write_receipt(*, kind, now, by, reason: str, touched: list[Touched], kept, **about):
+    """The erasure receipt of a run: what it touched, one line per table and action, and
+    what it kept and why. `about`: whom it concerns (user, organisation, pseudonym, people)."""
+    return ErasureReceipt.objects.create(
+        kind=kind,
+        created_at=now,
+        created_by=by,
+        reason=reason,
+        touched=[item.as_dict() for item in _merged(touched)],
+        kept=kept,
+        **about,
+    )
 
 
 def _merged(touched: list[Touched]) -> list[Touched]:
@@ -409,14 +423,14 @@ def users_anonymise(
             names = [value for row in former.values() for value in (row["username"], row["email"])]
             touched += _bulk_throttle_rows([name for name in names if name])
             touched += _scrub_linked_free_text(former, handled)
-        receipt = ErasureReceipt.objects.create(
+        receipt = _write_receipt(
             kind=kind,
             organisation=organisation,
             people=len(ids),
-            created_at=now,
-            created_by=by,
+            now=now,
+            by=by,
             reason=reason,
-            touched=[item.as_dict() for item in _merged(touched)],
+            touched=touched,
             kept=[
                 *_kept_counts_only(),
                 {

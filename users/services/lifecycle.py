@@ -27,7 +27,6 @@ from lms_admin.plumbing.history import (
     save_with_history,
 )
 from lms_admin.plumbing.scoping import TRAINING_ADMIN
-from lms_admin.plumbing.stale import refuse_stale_edit
 from users.models import (
     Organisation,
     User,
@@ -44,11 +43,9 @@ from users.services.common import (
     _issue_credentials,
     _label,
     _last_training_admins_error,
-    _lock,
-    _refuse_anonymised,
+    _lock_to_change,
     _refuse_merged_away,
     _refuse_removing_last_training_admins,
-    _refuse_unless_may_manage,
     _refuse_unless_may_manage_all,
     _training_admins,
 )
@@ -66,10 +63,9 @@ def user_deactivate(
     expected_status: str | None = None,
 ) -> User:
     """Inactive: no sign-in, sessions ended, password void; enrolments exactly as they were."""
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
-    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    locked = _lock_to_change(
+        user, by=by, expected_version=expected_version, expected_status=expected_status
+    )
     if locked.status == UserStatus.INACTIVE:
         return locked
     if locked.status == UserStatus.DELETED:
@@ -97,10 +93,9 @@ def user_reactivate(
     expected_status: str | None = None,
 ) -> Credentials:
     """Active again, with every enrolment as it was, and a new way to sign in."""
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
-    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    locked = _lock_to_change(
+        user, by=by, expected_version=expected_version, expected_status=expected_status
+    )
     if locked.status == UserStatus.DELETED:
         _refuse_merged_away([locked.pk], by)
         raise DomainError(f"{_label(locked)} is deleted. Undelete them instead of reactivating.")
@@ -125,10 +120,9 @@ def user_reset_password(
     expected_status: str | None = None,
 ) -> Credentials:
     """A new way in for an active user: a reset link by email, or a temporary password."""
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
-    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    locked = _lock_to_change(
+        user, by=by, expected_version=expected_version, expected_status=expected_status
+    )
     if locked.status != UserStatus.ACTIVE:
         raise DomainError(
             f"{_label(locked)} is {locked.get_status_display().lower()}; "
@@ -154,10 +148,9 @@ def user_delete(
     expected_status: str | None = None,
 ) -> User:
     """Deleted: each enrolment's state is kept in state_before_delete, then set "deleted"."""
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
-    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    locked = _lock_to_change(
+        user, by=by, expected_version=expected_version, expected_status=expected_status
+    )
     if locked.status == UserStatus.DELETED:
         return locked
     if locked.pk == getattr(by, "pk", None):
@@ -198,10 +191,9 @@ def user_undelete(
     expected_status: str | None = None,
 ) -> Credentials:
     """Back to the status before deletion, and every enrolment back to its exact state."""
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
-    refuse_stale_edit(locked, expected_version=expected_version, expected_status=expected_status)
+    locked = _lock_to_change(
+        user, by=by, expected_version=expected_version, expected_status=expected_status
+    )
     if locked.status != UserStatus.DELETED:
         return Credentials(user=locked)
     _refuse_merged_away([locked.pk], by)
@@ -251,9 +243,7 @@ def user_revert_change(user: User, history_id: int, *, by, reason: str) -> Crede
     """Undo one recorded change: profile fields go back to what they were, and a status
     change is undone through its own service (so enrolments, sessions and passwords follow).
     The revert is a change of its own, with its own history row."""
-    locked = _lock(user)
-    _refuse_anonymised(locked)
-    _refuse_unless_may_manage(by, locked)
+    locked = _lock_to_change(user, by=by)
     try:
         record = User.history.get(history_id=history_id, id=locked.pk)
     except User.history.model.DoesNotExist as error:

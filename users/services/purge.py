@@ -18,8 +18,8 @@ from users.models import ErasureKind, ErasureReceipt, Organisation, User
 from users.services.erasure import (
     SIGN_IN_THROTTLE_MODELS,
     Touched,
-    _merged,
     _raw_delete,
+    _write_receipt,
 )
 
 PURGE_BATCH = 5000
@@ -204,14 +204,14 @@ def organisation_purge(organisation: Organisation, *, by, reason: str) -> Erasur
                 )
             )
     touched += _clear_import_files(tree)
-    receipt = ErasureReceipt.objects.create(
+    receipt = _write_receipt(
         kind=ErasureKind.PURGE,
         organisation=organisation,
         people=len(ids),
-        created_at=now,
-        created_by=by,
+        now=now,
+        by=by,
         reason=reason,
-        touched=[item.as_dict() for item in _merged(touched)],
+        touched=touched,
         kept=[
             {
                 "what": "the organisation, its courses and segments",
