@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
-from enrollments.filters import CourseFilter, EnrollmentFilter
+from enrollments.filters import CourseFilter, EnrollmentFilter, TermFilter
 from enrollments.models import (
     Course,
     Enrollment,
@@ -117,6 +117,21 @@ def term_for_account(viewer, account, value) -> EnrollmentTerm | None:
             lookup["sis_term_id"]
         )
     return usable_terms(viewer, account.pk).filter(**lookup).first()
+
+
+def account_terms(viewer, account, filters: dict, request=None) -> TermFilter:
+    """Canvas's "List enrollment terms" of an account: the terms its courses may be in
+    (`usable_terms`: its own, its parents' and the shared ones, as far as the viewer sees)."""
+    return TermFilter(filters, queryset=usable_terms(viewer, account.pk), request=request)
+
+
+def account_term_get(viewer, account, value) -> EnrollmentTerm:
+    """One of the account's terms by its id or `sis_term_id:X` (the nearest with that id);
+    another organisation's, or none, answers 404 alike."""
+    term = term_for_account(viewer, account, value)
+    if term is None:
+        raise Http404
+    return term
 
 
 def account_courses(viewer, account, filters: dict, request=None) -> CourseFilter:
