@@ -94,6 +94,22 @@ def usable_terms(viewer, organisation_id: int | None):
     )
 
 
+def term_refusal(term: EnrollmentTerm | None, organisation) -> str | None:
+    """Why a course of `organisation` (an Organisation, or None for the shared catalogue)
+    may not be in `term`, in plain words; None when it may: the term is the organisation's
+    own, one of its parents', or a shared one."""
+    if term is None or term.organisation_id is None:
+        return None
+    organisation_id = getattr(organisation, "pk", organisation)
+    if organisation_id and term.organisation_id in organisation_line(organisation_id):
+        return None
+    owner = f"“{organisation}”" if organisation_id else "no organisation (a shared course)"
+    return (
+        f"The term “{term.name}” is not one a course of {owner} may be in: choose a term of "
+        "the course's organisation, of an organisation above it, or a shared term."
+    )
+
+
 def terms_by_sis_id(viewer, organisation_id: int | None, sis_ids) -> dict[str, EnrollmentTerm]:
     """The term each SIS term ID names for an organisation: its own term with that id, else
     its nearest parent's, else the shared one."""
