@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from enrollments import services
+from enrollments.admin.course_form import CourseForm
 from enrollments.admin.course_roster import CoursePages
 from enrollments.models import (
     Course,
@@ -70,6 +71,11 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
     inlines = [SectionInline]
     change_form_template = "admin/enrollments/course/change_form.html"
     actions = ["enrol_everyone", "enrol_manually"]
+    form = CourseForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"viewer": request.user})
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
