@@ -153,6 +153,13 @@ ROUTES = {
     **admin_model("enrollments/enrollmentterm", key="term", may_add=False),
     **admin_model("enrollments/course", key="course", may_add=False),
     **admin_model("enrollments/section", key="section", may_add=False),
+    # The lists' "to be deleted" filter (org B's course and section are marked too).
+    "admin/enrollments/course/": Page(
+        "admin/enrollments/course/", queries=("", "to_be_deleted=yes", "to_be_deleted=no")
+    ),
+    "admin/enrollments/section/": Page(
+        "admin/enrollments/section/", queries=("", "to_be_deleted=yes", "to_be_deleted=no")
+    ),
     **admin_model("enrollments/enrollment", key="enrollment"),
     **admin_model("enrollments/certificate", key="certificate", may_add=False),
     "admin/reports/exportrecord/": Page("admin/reports/exportrecord/", status=403),
@@ -448,6 +455,8 @@ ADMIN_PROBES = (
     Probe("admin/users/segmentmembership/?segment__id__exact={b.segment}"),
     Probe("admin/enrollments/course/?organisation__id__exact={b.org}"),
     Probe("admin/enrollments/course/?term__id__exact={b.term}"),
+    Probe("admin/enrollments/course/?to_be_deleted=yes&organisation__id__exact={b.org}"),
+    Probe("admin/enrollments/course/?to_be_deleted=yes&term__id__exact={b.term}"),
     Probe("admin/enrollments/enrollmentterm/?organisation__id__exact={b.org}"),
     Probe("admin/enrollments/enrollment/?to_be_deleted=yes&course__id__exact={b.course}"),
     Probe("admin/reports/analytics/?organisation={b.org}"),
