@@ -89,17 +89,18 @@ def full_batch(**changes):
     return {**files, **changes}
 
 
+def listing(organisation, by, *, course: str, section: str):
+    """Tonight's fall batch, whose courses.csv and sections.csv hold one row each."""
+    files = {"courses.csv": only(COURSES, course), "sections.csv": only(SECTIONS, section)}
+    job = fall_batch(organisation, by, **full_batch(**files))
+    assert job.state == "done", job.options
+    return job
+
+
 def test_the_terms_omitted_courses_and_sections_are_marked_and_listed(
     catalogue, organisation, admin_user
 ):
-    job = fall_batch(
-        organisation,
-        admin_user,
-        **full_batch(
-            **{"courses.csv": only(COURSES, "C-F1"), "sections.csv": only(SECTIONS, "S-F1")}
-        ),
-    )
-    assert job.state == "done", job.options
+    job = listing(organisation, admin_user, course="C-F1", section="S-F1")
     # Not the spring course or section, not the one made by hand, not the partner's.
     assert marked(Course, "sis_course_id") == {"C-F2"}
     assert marked(Section, "sis_section_id") == {"S-F2"}
@@ -135,14 +136,7 @@ def test_a_batch_that_lists_everything_marks_nothing(catalogue, organisation, ad
 def test_restore_states_takes_off_exactly_the_course_and_section_marks_it_set(
     catalogue, organisation, admin_user
 ):
-    job = fall_batch(
-        organisation,
-        admin_user,
-        **full_batch(
-            **{"courses.csv": only(COURSES, "C-S1"), "sections.csv": only(SECTIONS, "S-S1")}
-        ),
-    )
-    assert job.state == "done", job.options
+    job = listing(organisation, admin_user, course="C-S1", section="S-S1")
     assert marked(Course, "sis_course_id") == {"C-F1", "C-F2"}
     assert marked(Section, "sis_section_id") == {"S-F1", "S-F2"}
     # Someone took one mark off and set it again after the import: that mark is theirs.
