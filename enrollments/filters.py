@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from enrollments.models import EnrollmentState, EnrollmentType
 from enrollments.search import course_text_matches
@@ -122,3 +123,32 @@ class CourseFilter(SortedFilterSet):
         columns = COURSE_SORTS[self.form.cleaned_data.get("sort") or "course_name"]
         prefix = "-" if self.form.cleaned_data.get("order") == "desc" else ""
         return queryset.order_by(*(prefix + column for column in columns), prefix + "id")
+
+
+# Canvas's term states. Terms are never deleted here, so `deleted` is valid to ask for and
+# finds none; `all` is every term.
+TERM_STATES = ["active", "deleted", "all"]
+
+
+class TermFilter(django_filters.FilterSet):
+    """Canvas's "List enrollment terms": `workflow_state[]` (active by default) and
+    `term_name` (part of the name), the latest terms first."""
+
+    workflow_state = ManyChoiceFilter(
+        choices=choices(TERM_STATES),
+        method="keep",
+        error_messages=invalid_choice("term workflow state", TERM_STATES),
+    )
+    term_name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        states = set(self.form.cleaned_data.get("workflow_state") or ["active"])
+        if not states & {"active", "all"}:
+            queryset = queryset.none()
+        return queryset.order_by(
+            F("start_at").desc(nulls_first=True), F("end_at").desc(nulls_first=True), "id"
+        )

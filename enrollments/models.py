@@ -96,6 +96,10 @@ class Course(models.Model):
         "0: free.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A candidate for deletion (an SIS import's batch mode for a term found it omitted), to
+    # review on its page: take the mark off, or keep it. Marking deletes nothing; who marked
+    # it, when and why is in its history.
+    marked_for_deletion_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = ScopedQuerySet.as_manager()
@@ -128,6 +132,12 @@ class Course(models.Model):
             models.Index(fields=["code"]),
             models.Index(fields=["name"]),
             models.Index(fields=["organisation", "enrollment_method"]),
+            # The "to be deleted" filter: only the few marked rows are in it.
+            models.Index(
+                fields=["marked_for_deletion_at"],
+                name="course_marked_idx",
+                condition=Q(marked_for_deletion_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -140,6 +150,10 @@ class Section(models.Model):
     sis_section_id = models.CharField("SIS section ID", max_length=100, null=True, blank=True)
     is_default = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A candidate for deletion (an SIS import's batch mode for a term found it omitted), to
+    # review on its page: take the mark off, or keep it. Marking deletes nothing; who marked
+    # it, when and why is in its history.
+    marked_for_deletion_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = ScopedQuerySet.as_manager()
@@ -159,6 +173,13 @@ class Section(models.Model):
                 fields=["course"],
                 condition=Q(is_default=True),
                 name="section_one_default_per_course",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["marked_for_deletion_at"],
+                name="section_marked_idx",
+                condition=Q(marked_for_deletion_at__isnull=False),
             ),
         ]
 

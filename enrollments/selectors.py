@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
-from enrollments.filters import CourseFilter, EnrollmentFilter
+from enrollments.filters import CourseFilter, EnrollmentFilter, TermFilter
 from enrollments.models import (
     Course,
     Enrollment,
@@ -94,6 +94,22 @@ def usable_terms(viewer, organisation_id: int | None):
     )
 
 
+def term_refusal(term: EnrollmentTerm | None, organisation) -> str | None:
+    """Why a course of `organisation` (an Organisation, or None for the shared catalogue)
+    may not be in `term`, in plain words; None when it may: the term is the organisation's
+    own, one of its parents', or a shared one."""
+    if term is None or term.organisation_id is None:
+        return None
+    organisation_id = getattr(organisation, "pk", organisation)
+    if organisation_id and term.organisation_id in organisation_line(organisation_id):
+        return None
+    owner = f"“{organisation}”" if organisation_id else "no organisation (a shared course)"
+    return (
+        f"The term “{term.name}” is not one a course of {owner} may be in: choose a term of "
+        "the course's organisation, of an organisation above it, or a shared term."
+    )
+
+
 def terms_by_sis_id(viewer, organisation_id: int | None, sis_ids) -> dict[str, EnrollmentTerm]:
     """The term each SIS term ID names for an organisation: its own term with that id, else
     its nearest parent's, else the shared one."""
@@ -117,6 +133,21 @@ def term_for_account(viewer, account, value) -> EnrollmentTerm | None:
             lookup["sis_term_id"]
         )
     return usable_terms(viewer, account.pk).filter(**lookup).first()
+
+
+def account_terms(viewer, account, filters: dict, request=None) -> TermFilter:
+    """Canvas's "List enrollment terms" of an account: the terms its courses may be in
+    (`usable_terms`: its own, its parents' and the shared ones, as far as the viewer sees)."""
+    return TermFilter(filters, queryset=usable_terms(viewer, account.pk), request=request)
+
+
+def account_term_get(viewer, account, value) -> EnrollmentTerm:
+    """One of the account's terms by its id or `sis_term_id:X` (the nearest with that id);
+    another organisation's, or none, answers 404 alike."""
+    term = term_for_account(viewer, account, value)
+    if term is None:
+        raise Http404
+    return term
 
 
 def account_courses(viewer, account, filters: dict, request=None) -> CourseFilter:

@@ -204,6 +204,8 @@ class ImportPlan(models.Model):
 class BatchMarkKind(models.TextChoices):
     USERS = "users", "People"
     ENROLLMENTS = "enrollments", "Enrolments"
+    COURSES = "courses", "Courses"
+    SECTIONS = "sections", "Sections"
 
 
 class BatchModeMark(models.Model):

@@ -4,16 +4,28 @@ someone to review, never deleted. Runs in the import's transaction, after its fi
 Without a term (`batch_mode=true`): the account's people with an SIS id whom users.csv
 omits. For a term (`batch_mode_term_id`): the term's enrolments, of the account's people,
 that enrollments.csv omits, and the people whom users.csv omits and whose enrolments are all
-in that term; nothing outside the term is touched. Every mark is journalled (BatchModeMark),
-so that restore_states takes exactly these marks off again.
+in that term; and, when the batch holds courses.csv or sections.csv, the term's courses of
+the account (and their sections) with an SIS id that it omits; nothing outside the term is
+touched. Every mark is journalled (BatchModeMark), so that restore_states takes exactly
+these marks off again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, Q
 
 from enrollments import services as enrollment_services
-from enrollments.models import Enrollment, EnrollmentSource, EnrollmentState, EnrollmentTerm
+from enrollments.models import (
+    Course,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentState,
+    EnrollmentTerm,
+    Section,
+)
 from imports.models import (
     BatchMarkKind,
     BatchModeMark,
@@ -48,9 +60,8 @@ def _part(parts: list[ImportJob], kind: str) -> ImportJob | None:
 
 def batch_mode_marks(job: ImportJob, parts: list[ImportJob]) -> list[list[str]]:
     """Mark what the batch omits; returns the warnings that say so."""
-    account_people = User.objects.filter(
-        organisation_id__in=organisation_tree_ids(job.organisation_id)
-    )
+    account = organisation_tree_ids(job.organisation_id)
+    account_people = User.objects.filter(organisation_id__in=account)
     term_id = job.options.get("batch_mode_term_id")
     if not term_id:
         return _mark_people(job, parts, account_people, scope="")
@@ -63,9 +74,19 @@ def batch_mode_marks(job: ImportJob, parts: list[ImportJob]) -> list[list[str]]:
         Exists(elsewhere.filter(user=OuterRef("pk")))
     )
     scope = f" for the term {term}"
+    # The term's courses the account holds: its organisations' and, in a term of its own,
+    # those without one (courses.csv without account_id makes those).
+    held = Q(organisation_id__in=account)
+    if term.organisation_id in account:
+        held |= Q(organisation__isnull=True)
+    courses = Course.objects.filter(held, term=term)
     return [
         *_mark_people(job, parts, people_of_term, scope=scope),
         *_mark_enrolments(job, parts, in_term.filter(user__in=account_people), scope=scope),
+        *_mark_catalogue(job, parts, COURSES, courses, scope=scope),
+        *_mark_catalogue(
+            job, parts, SECTIONS, Section.objects.filter(course__in=courses), scope=scope
+        ),
     ]
 
 
@@ -134,6 +155,65 @@ def _mark_enrolments(job, parts, enrolments, *, scope: str) -> list[list[str]]:
             part.file_name,
             f"Batch mode{scope}: {len(marked)} enrolments of the term not in this batch were "
             f"marked “to be deleted” for review (nothing was deleted): {', '.join(names)}.",
+        ]
+    ]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """How batch mode marks one kind of the term's catalogue that its file omits."""
+
+    kind: str  # the file's ImportKind, and the journal's BatchMarkKind
+    sis_field: str
+    listed_as: tuple[str, ...]  # what the warning names each by
+    mark: Callable
+    words: str
+
+
+COURSES = Catalogue(
+    ImportKind.COURSES,
+    "sis_course_id",
+    ("sis_course_id",),
+    enrollment_services.courses_mark_for_deletion,
+    "courses of the term",
+)
+SECTIONS = Catalogue(
+    ImportKind.SECTIONS,
+    "sis_section_id",
+    ("sis_section_id", "course__code"),
+    enrollment_services.sections_mark_for_deletion,
+    "sections of the term's courses",
+)
+
+
+def _mark_catalogue(job, parts, what: Catalogue, rows, *, scope: str) -> list[list[str]]:
+    """Mark the term's courses (or their sections) with an SIS id that the batch's
+    courses.csv (or sections.csv) omits; without that file in the batch, none."""
+    part = _part(parts, what.kind)
+    if part is None:
+        return []
+    listed = ImportRow.objects.filter(job=part, target__isnull=False).values("target")
+    omitted = (
+        rows.filter(marked_for_deletion_at__isnull=True)
+        .exclude(**{f"{what.sis_field}__isnull": True})
+        .exclude(**{what.sis_field: ""})
+        .exclude(id__in=listed)
+    )
+    names = [
+        " in ".join(values)
+        for values in omitted.order_by(*what.listed_as, "id").values_list(*what.listed_as)[
+            :MAX_LISTED
+        ]
+    ]
+    if not names:
+        return []
+    ids = what.mark(omitted, by=job.created_by, reason=_reason(job))
+    _journal(job, what.kind, rows.model, ids)
+    return [
+        [
+            part.file_name,
+            f"Batch mode{scope}: {len(ids)} {what.words} not in this batch were marked "
+            f"“to be deleted” for review (nothing was deleted): {', '.join(names)}.",
         ]
     ]
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollments import services as enrollment_services
-from enrollments.models import Enrollment
+from enrollments.models import Course, Enrollment, Section
 from imports.models import (
     BatchMarkKind,
     ImportKind,
@@ -54,23 +54,27 @@ def _restore_user(user: User, was: str, *, by, reason: str) -> bool:
     return True
 
 
+# What takes a batch-mode mark off each kind of row (people have their own door).
+UNMARK = {
+    BatchMarkKind.ENROLLMENTS: (Enrollment, enrollment_services.enrollments_clear_deletion_mark),
+    BatchMarkKind.COURSES: (Course, enrollment_services.courses_clear_deletion_mark),
+    BatchMarkKind.SECTIONS: (Section, enrollment_services.sections_clear_deletion_mark),
+}
+
+
 def _take_marks_off(job, *, by, reason: str) -> dict[str, int]:
     """Unmark what the import's batch mode marked, where that mark is still on (not one
     taken off, or set again, since)."""
-    counts = {"users_unmarked": 0, "enrollments_unmarked": 0}
+    counts = {f"{kind}_unmarked": 0 for kind in BatchMarkKind.values}
     for mark in job.batch_marks.order_by("id"):
         if mark.kind == BatchMarkKind.USERS:
             still = User.objects.filter(id__in=mark.ids, marked_for_deletion_at=mark.marked_at)
             outcome = user_services.users_clear_deletion_mark(still, by=by, reason=reason)
             counts["users_unmarked"] += outcome.changed
-        else:
-            still = Enrollment.objects.filter(
-                id__in=mark.ids, marked_for_deletion_at=mark.marked_at
-            )
-            unmarked = enrollment_services.enrollments_clear_deletion_mark(
-                still, by=by, reason=reason
-            )
-            counts["enrollments_unmarked"] += len(unmarked)
+            continue
+        model, unmark = UNMARK[mark.kind]
+        still = model.objects.filter(id__in=mark.ids, marked_for_deletion_at=mark.marked_at)
+        counts[f"{mark.kind}_unmarked"] += len(unmark(still, by=by, reason=reason))
     return counts
 
 
@@ -81,7 +85,8 @@ def restore_states(progress_id: int) -> str:
     Progress.objects.filter(pk=progress.pk).update(
         workflow_state=ProgressState.RUNNING, updated_at=timezone.now()
     )
-    restored = {"users": 0, "enrollments": 0, "users_unmarked": 0, "enrollments_unmarked": 0}
+    restored = {"users": 0, "enrollments": 0}
+    restored |= {f"{kind}_unmarked": 0 for kind in BatchMarkKind.values}
     try:
         with transaction.atomic():
             people = _status_changes(job, ImportKind.USERS)
@@ -110,6 +115,11 @@ def restore_states(progress_id: int) -> str:
         message += (
             f" Took the “to be deleted” mark off {restored['users_unmarked']} people and "
             f"{restored['enrollments_unmarked']} enrolments that its batch mode had marked."
+        )
+    if restored["courses_unmarked"] or restored["sections_unmarked"]:
+        message += (
+            f" Took the “to be deleted” mark off {restored['courses_unmarked']} courses and "
+            f"{restored['sections_unmarked']} sections that its batch mode had marked."
         )
     return _end(progress, ProgressState.COMPLETED, message, restored)
 

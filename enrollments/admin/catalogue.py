@@ -4,9 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 
 from enrollments import services
+from enrollments.admin.course_form import CourseForm
 from enrollments.admin.course_roster import CoursePages
 from enrollments.models import (
     Enrollment,
@@ -28,6 +30,30 @@ from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
 
 class CatalogueAdmin(ScopedAdmin):
     """Courses and sections: power users and managers may look, training admins change."""
+
+    # Set by courses and sections: the service that takes their "to be deleted" mark off.
+    unmark_service = None
+
+    @admin.display(description="To be deleted", ordering="marked_for_deletion_at")
+    def deletion_mark(self, obj):
+        """When an SIS import's batch mode marked it; empty when not marked."""
+        if obj.marked_for_deletion_at is None:
+            return ""
+        return f"Since {timezone.localtime(obj.marked_for_deletion_at):%d %b %Y}"
+
+    @admin.action(description="Take off the “to be deleted” mark", permissions=["change"])
+    def clear_deletion_mark(self, request, queryset):
+        """Keep courses or sections an SIS import's batch mode marked (nothing is deleted
+        here; the mark only lists them for review)."""
+        unmarked = type(self).unmark_service(
+            queryset,
+            by=request.user,
+            reason=reason_from(request, "“To be deleted” mark taken off in the admin"),
+        )
+        plural = self.model._meta.verbose_name_plural
+        self.message_user(
+            request, f"The mark was taken off {len(unmarked)} {plural}.", messages.SUCCESS
+        )
 
     def has_add_permission(self, request, *args):
         return role_of(request.user) != POWER_USER and super().has_add_permission(request, *args)
@@ -61,15 +87,29 @@ class SectionInline(admin.TabularInline):
 
 
 class CourseAdmin(CoursePages, CatalogueAdmin):
-    list_display = ("code", "name", "sis_course_id", "organisation", "term", "enrollment_method")
+    list_display = (
+        "code",
+        "name",
+        "sis_course_id",
+        "organisation",
+        "term",
+        "enrollment_method",
+        "deletion_mark",
+    )
     # "term" offers the person's own terms only (ScopedRelatedFieldListFilter).
-    list_filter = ("enrollment_method", "organisation", "term")
+    list_filter = ("enrollment_method", "organisation", "term", MarkedForDeletionFilter)
     search_fields = ("code", "name", "=sis_course_id")
     list_select_related = ("organisation", "term")
-    readonly_fields = ("enrollment_method",)
+    readonly_fields = ("enrollment_method", "marked_for_deletion_at")
     inlines = [SectionInline]
     change_form_template = "admin/enrollments/course/change_form.html"
-    actions = ["enrol_everyone", "enrol_manually"]
+    actions = ["enrol_everyone", "enrol_manually", "clear_deletion_mark"]
+    unmark_service = staticmethod(services.courses_clear_deletion_mark)
+    form = CourseForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"viewer": request.user})
 
     def save_model(self, request, obj, form, change):
         reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
@@ -170,10 +210,14 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
 
 
 class SectionAdmin(CatalogueAdmin):
-    list_display = ("name", "course", "sis_section_id", "is_default")
+    list_display = ("name", "course", "sis_section_id", "is_default", "deletion_mark")
+    list_filter = (MarkedForDeletionFilter,)
     search_fields = ("name", "=sis_section_id", "course__code")
     list_select_related = ("course",)
     autocomplete_fields = ("course",)
+    readonly_fields = ("marked_for_deletion_at",)
+    actions = ["clear_deletion_mark"]
+    unmark_service = staticmethod(services.sections_clear_deletion_mark)
 
     def save_model(self, request, obj, form, change):
         if change:

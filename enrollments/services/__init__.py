@@ -33,8 +33,12 @@ from enrollments.services.import_plan import (
     terms_apply_import,
 )
 from enrollments.services.marks import (
+    courses_clear_deletion_mark,
+    courses_mark_for_deletion,
     enrollments_clear_deletion_mark,
     enrollments_mark_for_deletion,
+    sections_clear_deletion_mark,
+    sections_mark_for_deletion,
 )
 from enrollments.services.seats import (
     contact_of,
@@ -51,6 +55,10 @@ __all__ = [
     "terms_apply_import",
     "enrollments_mark_for_deletion",
     "enrollments_clear_deletion_mark",
+    "courses_mark_for_deletion",
+    "courses_clear_deletion_mark",
+    "sections_mark_for_deletion",
+    "sections_clear_deletion_mark",
     "TERM_FIELDS",
     "term_create",
     "term_update",

@@ -17,7 +17,7 @@ from enrollments.models import (
     EnrollmentType,
     Section,
 )
-from enrollments.selectors import default_section, everyone_user_ids
+from enrollments.selectors import default_section, everyone_user_ids, term_refusal
 from lms_admin.plumbing import figures
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import (
@@ -50,7 +50,9 @@ def course_create(
     by,
     reason: str,
 ) -> Course:
-    """Create a course with its default section; an "everyone" course enrols its people."""
+    """Create a course with its default section; an "everyone" course enrols its people.
+    Its term must be one its organisation may use (its own, a parent's, or a shared one)."""
+    _check_term(term, organisation)
     try:
         course = create_with_history(
             Course,
@@ -94,13 +96,24 @@ SECTION_FIELDS = ("name", "sis_section_id")
 
 @transaction.atomic
 def course_update(course: Course, *, by, reason: str, **changes) -> Course:
-    """Change a course's code, name, SIS course ID, organisation, term or dates."""
+    """Change a course's code, name, SIS course ID, organisation, term or dates. Its term
+    (new or kept) must be one its organisation (new or kept) may use."""
+    if "term" in changes or "organisation" in changes:
+        _check_term(
+            changes.get("term", course.term), changes.get("organisation", course.organisation)
+        )
     if "sis_course_id" in changes:
         changes["sis_course_id"] = changes["sis_course_id"] or None
     try:
         return update_with_history(course, changes, by=by, reason=reason, allowed=COURSE_FIELDS)
     except ValidationError as error:
         raise DomainError(_validation_message(error)) from error
+
+
+def _check_term(term, organisation) -> None:
+    refusal = term_refusal(term, organisation)
+    if refusal:
+        raise DomainError(refusal)
 
 
 @transaction.atomic

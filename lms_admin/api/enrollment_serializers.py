@@ -120,3 +120,32 @@ class EnrollmentSerializer(serializers.Serializer):
 
     def get_limit_privileges_to_course_section(self, enrollment) -> bool:
         return False
+
+
+class TermSerializer(serializers.Serializer):
+    """Canvas's EnrollmentTerm. Terms are never deleted here: always "active"."""
+
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    start_at = Timestamp()
+    end_at = Timestamp()
+    created_at = Timestamp()
+    workflow_state = serializers.SerializerMethodField()
+    grading_period_group_id = serializers.SerializerMethodField()
+    sis_term_id = serializers.CharField(allow_null=True)
+    sis_import_id = serializers.SerializerMethodField()
+
+    def get_workflow_state(self, term) -> str:
+        return "active"
+
+    def get_grading_period_group_id(self, term) -> int | None:
+        return None
+
+    def get_sis_import_id(self, term) -> int | None:
+        return None
+
+
+class TermListSerializer(serializers.Serializer):
+    """Canvas wraps its list of terms: `{"enrollment_terms": [...]}`."""
+
+    enrollment_terms = TermSerializer(many=True)

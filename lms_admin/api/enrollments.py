@@ -87,6 +87,23 @@ def parse_date(params, *path):
         raise BadRequest(f"{name} must be an ISO 8601 date, not {value!r}.", name) from None
 
 
+def course_term(viewer, account, params):
+    """`course[term_id]` (an id or sis_term_id:X) as a term a course of `account` may be in;
+    None when it is not given; a term the account may not use, or none, is a 400."""
+    value = (params.text("course", "term_id") or "").strip()
+    if not value:
+        return None
+    term = selectors.term_for_account(viewer, account, unescape(value))
+    if term is None:
+        raise BadRequest(
+            f"course[term_id]: no term “{value}” in this account. Give a term's id, or "
+            "sis_term_id: and its SIS term ID, of a term of this account, of an account above "
+            "it, or a shared one.",
+            "course[term_id]",
+        )
+    return term
+
+
 class EnrollmentListMixin:
     def list_enrollments(self, **scope):
         filterset = selectors.enrollments_list(
@@ -207,6 +224,11 @@ class AccountCoursesView(CanvasView):
                         "sis_course_id": serializers.CharField(required=False),
                         "start_at": serializers.DateTimeField(required=False),
                         "end_at": serializers.DateTimeField(required=False),
+                        "term_id": serializers.CharField(
+                            required=False,
+                            help_text="The course's term: its id or sis_term_id:X, a term of "
+                            "the account, of an account above it, or a shared one.",
+                        ),
                     },
                 )
             },
@@ -217,6 +239,7 @@ class AccountCoursesView(CanvasView):
         self.require("enrollments.add_course")
         account = user_selectors.account_get(request.user, account_id)
         params = self.params
+        term = course_term(request.user, account, params)
         name = (params.text("course", "name") or "").strip() or "Unnamed Course"
         code = (params.text("course", "course_code") or "").strip() or name[:100]
         course = services.course_create(
@@ -226,6 +249,7 @@ class AccountCoursesView(CanvasView):
             sis_course_id=(params.text("course", "sis_course_id") or "").strip() or None,
             start_date=parse_date(params, "course", "start_at"),
             end_date=parse_date(params, "course", "end_at"),
+            term=term,
             by=request.user,
             reason=self.reason(),
         )

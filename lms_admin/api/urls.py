@@ -8,7 +8,7 @@ gets Canvas's JSON 404.
 from django.urls import path, re_path, register_converter
 
 from lms_admin.api import enrollments as courses
-from lms_admin.api import logins, merges, reports, sis_imports, users
+from lms_admin.api import logins, merges, reports, sis_imports, terms, users
 from lms_admin.api.base import CanvasIdConverter, route_not_found
 
 register_converter(CanvasIdConverter, "id")
@@ -39,6 +39,8 @@ urlpatterns = [
         sis_imports.SisImportDetailView.as_view(),
     ),
     path("accounts/<id:account_id>/sis_imports", sis_imports.SisImportsView.as_view()),
+    path("accounts/<id:account_id>/terms/<id:term_id>", terms.AccountTermDetailView.as_view()),
+    path("accounts/<id:account_id>/terms", terms.AccountTermsView.as_view()),
     path("accounts/<id:account_id>/users", users.AccountUsersView.as_view()),
     path("accounts/<id:account_id>/sub_accounts", users.SubAccountListView.as_view()),
     path("accounts/<id:account_id>/reports/archived", reports.ArchivedReportView.as_view()),

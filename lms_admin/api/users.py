@@ -40,7 +40,15 @@ def filter_errors(filterset) -> None:
     """A filter set's form errors as a 400 that names the parameter."""
     if filterset.is_valid():
         return
-    list_filters = {"state", "type", "role", "sis_user_id", "sis_section_id", "sis_course_id"}
+    list_filters = {
+        "state",
+        "type",
+        "role",
+        "sis_user_id",
+        "sis_section_id",
+        "sis_course_id",
+        "workflow_state",
+    }
     for name, messages in filterset.errors.items():
         shown = f"{name}[]" if name in list_filters else name
         raise BadRequest(f"{shown}: {' '.join(messages)}", shown)

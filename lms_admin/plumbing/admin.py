@@ -55,7 +55,8 @@ admin.FieldListFilter.register(
 
 
 class MarkedForDeletionFilter(admin.SimpleListFilter):
-    """People or enrolments marked "to be deleted" (a `marked_for_deletion_at`), to review."""
+    """People, enrolments, courses or sections marked "to be deleted" (a
+    `marked_for_deletion_at`), to review."""
 
     title = "to be deleted"
     parameter_name = "to_be_deleted"

@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from enrollments import services as enrollment_services
 from imports.models import ImportJob, Progress
 from tests.api.conftest import client_for
 from users.models import Organisation
@@ -44,6 +45,9 @@ def objects(organisation, partner, course, make_user, enrol, admin_user):
     learner = make_user(username="options-learner", sis_user_id="OPT-1")
     enrollment = enrol(learner, course)
     partner_learner = make_user(username="options-partner", organisation=partner)
+    term = enrollment_services.term_create(
+        name="Options term", organisation=organisation, by=admin_user, reason="Test set-up"
+    )
     job = ImportJob.objects.create(
         kind="sis",
         file_name="u.csv",
@@ -65,6 +69,7 @@ def objects(organisation, partner, course, make_user, enrol, admin_user):
         "destination_user_id": learner.pk,
         "import_id": job.pk,
         "progress_id": progress.pk,
+        "term_id": term.pk,
     }
     return {
         "mine": mine,

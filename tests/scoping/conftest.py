@@ -106,6 +106,14 @@ def _side(prefix: str, *, name: str, person_name: tuple[str, str], mark: str, by
     section = enrollment_services.section_create(
         course, name=f"{name} Section", sis_section_id=f"SIS-{mark}-SECTION", by=by, reason="x"
     )
+    # Marked "to be deleted", as an SIS import's batch mode would: the lists' filter for the
+    # mark must find only the power user's own.
+    enrollment_services.courses_mark_for_deletion(
+        type(course).objects.filter(pk=course.pk), by=by, reason="Test set-up"
+    )
+    enrollment_services.sections_mark_for_deletion(
+        type(section).objects.filter(pk=section.pk), by=by, reason="Test set-up"
+    )
     enrollment = enrollment_services.enrollment_create(
         user=person, course=course, section=section, by=by, reason="Test set-up", notify=False
     )

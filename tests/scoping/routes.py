@@ -153,6 +153,13 @@ ROUTES = {
     **admin_model("enrollments/enrollmentterm", key="term", may_add=False),
     **admin_model("enrollments/course", key="course", may_add=False),
     **admin_model("enrollments/section", key="section", may_add=False),
+    # The lists' "to be deleted" filter (org B's course and section are marked too).
+    "admin/enrollments/course/": Page(
+        "admin/enrollments/course/", queries=("", "to_be_deleted=yes", "to_be_deleted=no")
+    ),
+    "admin/enrollments/section/": Page(
+        "admin/enrollments/section/", queries=("", "to_be_deleted=yes", "to_be_deleted=no")
+    ),
     **admin_model("enrollments/enrollment", key="enrollment"),
     **admin_model("enrollments/certificate", key="certificate", may_add=False),
     "admin/reports/exportrecord/": Page("admin/reports/exportrecord/", status=403),
@@ -328,6 +335,10 @@ ROUTES = {
     "api/v1/accounts/<id:account_id>/users/<id:user_id>/restore": Probe(
         "api/v1/accounts/{a.org}/users/{b.person}/restore", ("PUT",), api=True
     ),
+    "api/v1/accounts/<id:account_id>/terms": Probe("api/v1/accounts/{b.org}/terms", api=True),
+    "api/v1/accounts/<id:account_id>/terms/<id:term_id>": Probe(
+        "api/v1/accounts/{a.org}/terms/{b.term}", api=True
+    ),
     "api/v1/accounts/<id:account_id>/reports/archived": Probe(
         "api/v1/accounts/{b.org}/reports/archived", api=True
     ),
@@ -412,11 +423,18 @@ API_PROBES = (
     Probe("api/v1/courses/sis_course_id:{b.course_sis}", api=True),
     Probe("api/v1/courses/{a.course}/enrollments?user_id={b.person}", api=True),
     Probe("api/v1/accounts/{a.org}/courses?search_term={b.course_sis}", api=True),
+    Probe("api/v1/accounts/{b.org}/terms/{b.term}", api=True),
+    Probe("api/v1/accounts/{a.org}/terms/sis_term_id:{b.term_sis}", api=True),
 )
 API_PAGES = (
     Page("api/v1/accounts/{a.org}/users", queries=("", "state[]=all"), api=True),
     Page("api/v1/accounts/{a.org}/sub_accounts", api=True),
     Page("api/v1/accounts/{a.org}/courses", api=True),
+    Page(
+        "api/v1/accounts/{a.org}/terms",
+        queries=("", "workflow_state[]=all", "workflow_state[]=deleted"),
+        api=True,
+    ),
     Page("api/v1/accounts/{a.org}/reports/archived", api=True),
     Page("api/v1/courses/{a.course}/enrollments", queries=("", "state[]=all"), api=True),
     Page("api/v1/users/{a.person}/history", api=True),
@@ -427,6 +445,7 @@ API_SEARCHES = (
         queries=("search_term=Zorblatt", "search_term=SIS-BSECRET-1", "search_term=bsecret"),
     ),
     Page("api/v1/accounts/{a.org}/courses", queries=("search_term=Borealis",)),
+    Page("api/v1/accounts/{a.org}/terms", queries=("term_name=Borealis",)),
 )
 # Admin lists asked, through their own filters and search, for org B's rows.
 ADMIN_PROBES = (
@@ -436,6 +455,8 @@ ADMIN_PROBES = (
     Probe("admin/users/segmentmembership/?segment__id__exact={b.segment}"),
     Probe("admin/enrollments/course/?organisation__id__exact={b.org}"),
     Probe("admin/enrollments/course/?term__id__exact={b.term}"),
+    Probe("admin/enrollments/course/?to_be_deleted=yes&organisation__id__exact={b.org}"),
+    Probe("admin/enrollments/course/?to_be_deleted=yes&term__id__exact={b.term}"),
     Probe("admin/enrollments/enrollmentterm/?organisation__id__exact={b.org}"),
     Probe("admin/enrollments/enrollment/?to_be_deleted=yes&course__id__exact={b.course}"),
     Probe("admin/reports/analytics/?organisation={b.org}"),

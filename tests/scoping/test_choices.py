@@ -26,7 +26,8 @@ RELATION_FILTERS = (
 def sidebar_choices(client, url: str, field: str) -> set[str]:
     response = client.get(url)
     assert response.status_code == 200
-    (spec,) = [spec for spec in response.context["cl"].filter_specs if spec.field_path == field]
+    specs = response.context["cl"].filter_specs
+    (spec,) = [spec for spec in specs if getattr(spec, "field_path", None) == field]
     assert isinstance(spec, ScopedRelatedFieldListFilter)
     return {label for _, label in spec.lookup_choices}
 

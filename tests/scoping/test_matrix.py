@@ -71,6 +71,7 @@ def ids(side) -> SimpleNamespace:
         progress=side.progress.pk,
         term=side.term.pk,
         term_history=side.term.history.first().history_id,
+        term_sis=side.term.sis_term_id,
         sis=side.person.sis_user_id,
         login=side.person.username,
         course_sis=side.course.sis_course_id,
