@@ -102,8 +102,14 @@ def _retention(stdout):
 
 
 def _purge(stdout):
-    admins = User.objects.filter(is_superuser=True).values("organisation_id")
-    admins_in_role = User.objects.filter(groups__name=TRAINING_ADMIN).values("organisation_id")
+    # Without their organisation-less admins (such as bench_admin): NOT IN over a NULL
+    # would exclude every organisation.
+    admins = User.objects.filter(is_superuser=True, organisation__isnull=False).values(
+        "organisation_id"
+    )
+    admins_in_role = User.objects.filter(
+        groups__name=TRAINING_ADMIN, organisation__isnull=False
+    ).values("organisation_id")
     largest = (
         Organisation.objects.exclude(id__in=admins)
         .exclude(id__in=admins_in_role)

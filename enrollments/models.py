@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from lms_admin.plumbing.indexes import index_where_set
 from lms_admin.plumbing.scoping import ScopedQuerySet
 from users.models import Organisation
 
@@ -437,6 +438,8 @@ class SeatCreditEntry(models.Model):
             # first; a person's consumptions for the confirmation pages.
             models.Index(fields=["organisation", "kind", "created_at"], name="ledger_org_kind_idx"),
             models.Index(fields=["user", "kind"], name="ledger_user_kind_idx"),
+            index_where_set("course", "ledger_course_idx"),
+            index_where_set("created_by", "ledger_created_by_idx"),
         ]
 
     def __str__(self):

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from lms_admin.plumbing.indexes import index_where_set
 from lms_admin.plumbing.scoping import ScopedQuerySet
 
 
@@ -150,7 +151,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
-        # Nothing looks people up by who marked them; an index would only slow imports.
+        # Indexed only where set (user_marked_by_idx): deleting a person makes the database
+        # look for the people they marked, and no import pays for the people nobody marked.
         db_index=False,
     )
     # The password hash an inactive person had, kept only so that the sign-in page can tell
@@ -233,6 +235,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_marked_for_deletion_idx",
                 condition=Q(marked_for_deletion_at__isnull=False),
             ),
+            index_where_set("marked_for_deletion_by", "user_marked_by_idx"),
         ]
 
     def __str__(self):
@@ -597,7 +600,10 @@ class ReviewCandidate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "user"], name="reviewcandidate_unique")
         ]
-        indexes = [models.Index(fields=["user"], name="reviewcandidate_user_idx")]
+        indexes = [
+            models.Index(fields=["user"], name="reviewcandidate_user_idx"),
+            index_where_set("decided_by", "reviewcandidate_decided_by_idx"),
+        ]
 
     def __str__(self):
         return f"{self.user} in {self.run}"
@@ -664,7 +670,11 @@ class Merge(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_at"], name="merge_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="merge_created_idx"),
+            index_where_set("created_by", "merge_created_by_idx"),
+            index_where_set("undone_by", "merge_undone_by_idx"),
+        ]
 
     def __str__(self):
         return f"Merge {self.pk} into {self.primary}"
@@ -692,6 +702,7 @@ class MergeAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merge", "user"], name="merge_account_unique")
         ]
+        indexes = [index_where_set("marked_for_deletion_by_before", "merge_account_marked_by_idx")]
 
     def __str__(self):
         return f"{self.user} in merge {self.merge_id}"
