@@ -21,6 +21,7 @@ from users.models import Organisation, User, UserStatus
 
 HISTORY_ROWS = 10_000
 RETENTION_PEOPLE = 100_000
+STORED_IMPORT_ROWS = 100_000
 
 
 class Rollback(Exception):
@@ -48,6 +49,33 @@ def _add_history_rows(user_id: int, rows: int) -> None:
         )
 
 
+def _add_stored_import(rows: int) -> None:
+    """A finished import of `rows` new people, its rows and plans stored as an import keeps
+    them: what every erasure searches for the person's identifiers (PostgreSQL only)."""
+    from imports.models import ImportJob, ImportState
+
+    job = ImportJob.objects.create(
+        kind="users", file_name="earlier.csv", format="csv", state=ImportState.DONE
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO imports_importrow (job_id, line, outcome, key, target, changes, messages)"
+            " SELECT %s, n, 'new', 'earlier_' || n, NULL, '[]',"
+            " jsonb_build_array('No organisation: this person will be under No organisation.')"
+            " FROM generate_series(1, %s) AS n",
+            [job.pk, rows],
+        )
+        cursor.execute(
+            "INSERT INTO imports_importplan (job_id, number, plans)"
+            " SELECT %s, batch, (SELECT jsonb_agg(jsonb_build_object('outcome', 'new',"
+            " 'username', 'earlier_' || n, 'email', 'earlier.' || n || '@example.com',"
+            " 'first_name', 'Earlier', 'last_name', 'Person' || n, 'sis_user_id', 'E-' || n))"
+            " FROM generate_series((batch - 1) * 2000 + 1, batch * 2000) AS n)"
+            " FROM generate_series(1, %s) AS batch",
+            [job.pk, rows // 2000],
+        )
+
+
 def _plain_people():
     return User.objects.filter(is_staff=False, is_superuser=False, anonymised_at__isnull=True)
 
@@ -56,6 +84,8 @@ def _erase_one(stdout):
     with transaction.atomic():
         person = _plain_people().order_by("id").first()
         _add_history_rows(person.pk, HISTORY_ROWS)
+        if connection.vendor == "postgresql":
+            _add_stored_import(STORED_IMPORT_ROWS)
         rows = User.history.filter(id=person.pk).count()
         try:
             with transaction.atomic():
@@ -66,7 +96,8 @@ def _erase_one(stdout):
             pass
         transaction.set_rollback(True)
     yield Measurement(
-        f"Erase one person with {rows:,} history rows",
+        f"Erase one person with {rows:,} history rows, beside a stored import of "
+        f"{STORED_IMPORT_ROWS:,} rows",
         took["ms"],
         "ms",
         "≤ 1,000 ms",

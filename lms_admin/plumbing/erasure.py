@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.db.models import Q
 from django.db.models.functions import Cast
 
@@ -132,6 +133,41 @@ def _scrub_file(content: bytes, identifiers: Identifiers):
     return None
 
 
+def _rows_mentioning(queryset: models.QuerySet, texts: list[models.Field], identifiers):
+    """The keys of the rows whose text fields may mention an identifier (case-insensitive
+    substrings: a superset, which Python then matches by whole identifier).
+
+    On PostgreSQL each row's fields are joined and lower-cased once and every identifier is
+    looked for in that one text: asking `UPPER(field) LIKE ...` per field and identifier
+    converted a large import's stored plans a dozen times over (2.3 s for one person)."""
+    if queryset.db and connections[queryset.db].vendor == "postgresql":
+        names = [model_field.attname for model_field in texts]
+        try:
+            sql, params = queryset.order_by().values_list("pk", *names).query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        # The selected columns renamed in order: the query's own names may repeat or differ.
+        columns = ", ".join(f"c{number}" for number in range(len(texts)))
+        joined = ", ".join(f"c{number}::text" for number in range(len(texts)))
+        found = " OR ".join(["strpos(text, lower(%s)) > 0"] * len(identifiers.values))
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT key FROM (SELECT key, lower(concat_ws(chr(31), {joined})) AS text"
+                f" FROM ({sql}) AS chosen (key, {columns}) OFFSET 0) AS rows WHERE {found}",
+                [*params, *identifiers.values],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    condition, annotations = Q(), {}
+    for model_field in texts:
+        name = model_field.name
+        if isinstance(model_field, models.JSONField):
+            name = f"_erasure_{model_field.name}"
+            annotations[name] = Cast(model_field.name, models.TextField())
+        for value in identifiers.values:
+            condition |= Q(**{f"{name}__icontains": value})
+    return queryset.annotate(**annotations).filter(condition).order_by().values("pk")
+
+
 def scrub_rows(
     queryset: models.QuerySet, fields: Iterable[models.Field], identifiers: Identifiers
 ) -> Touched | None:
@@ -143,20 +179,11 @@ def scrub_rows(
     if not identifiers or not fields:
         return None
     model = queryset.model
-    condition, annotations, binary = Q(), {}, []
-    for model_field in fields:
-        if isinstance(model_field, models.BinaryField):
-            binary.append(model_field)
-            continue
-        name = model_field.name
-        if isinstance(model_field, models.JSONField):
-            name = f"_erasure_{model_field.name}"
-            annotations[name] = Cast(model_field.name, models.TextField())
-        for value in identifiers.values:
-            condition |= Q(**{f"{name}__icontains": value})
+    binary = [f for f in fields if isinstance(f, models.BinaryField)]
+    texts = [f for f in fields if not isinstance(f, models.BinaryField)]
     matches = queryset.model.objects.none()
-    if condition:
-        matches = queryset.annotate(**annotations).filter(condition)
+    if texts:
+        matches = model.objects.filter(pk__in=_rows_mentioning(queryset, texts, identifiers))
     if binary:
         # Stored files live only until their job ends: few rows, read and checked here.
         files = Q()
