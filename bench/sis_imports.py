@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os
 import statistics
-import threading
+import subprocess
+import sys
 import time
 import uuid
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.test import Client
 from django.test.utils import override_settings
 
 from bench.management.commands.bench import Measurement
-from imports import sis_batch
 from imports.models import ImportJob
 from lms_admin.plumbing.scoping import TRAINING_ADMIN
 from users.models import Organisation, User
@@ -39,13 +39,26 @@ def _csv(tag: str, rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _worker(job_id: int, failures: list) -> None:
-    try:
-        sis_batch.run(ImportJob.objects.get(pk=job_id))
-    except BaseException as error:  # reported by the bench
-        failures.append(error)
-    finally:
-        connections.close_all()
+def _worker() -> subprocess.Popen:
+    """The task worker's part, in a process of its own as in production (a thread here
+    would share this process's interpreter lock with the polls it is measured beside).
+    It starts before the clock, says "ready", then works the job whose id it is given."""
+    code = (
+        "import sys; from imports import sis_batch; from imports.models import ImportJob; "
+        "print('ready', flush=True); job = int(sys.stdin.readline()); "
+        "sis_batch.run(ImportJob.objects.get(pk=job))"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=settings.BASE_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    while (line := worker.stdout.readline()) and line.strip() != "ready":
+        pass
+    return worker
 
 
 def run(stdout):
@@ -65,11 +78,11 @@ def run(stdout):
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     content = _csv(tag, ROWS)
     url = f"/api/v1/accounts/{organisation.pk}/sis_imports"
-    failures: list = []
     polls: list[float] = []
+    worker = _worker()
     try:
         started = time.perf_counter()
-        # The task is not enqueued: the worker thread below is the worker.
+        # The task is not enqueued: the worker process started above is the worker.
         with override_settings(
             ALLOWED_HOSTS=["*"],
             TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
@@ -77,8 +90,8 @@ def run(stdout):
             response = client.post(url, {"attachment": SimpleUploadedFile("users.csv", content)})
         assert response.status_code == 200, response.content[:500]
         job_id = response.json()["id"]
-        worker = threading.Thread(target=_worker, args=(job_id, failures))
-        worker.start()
+        worker.stdin.write(f"{job_id}\n")
+        worker.stdin.flush()
         state = "created"
         while state in ("created", "importing"):
             before = time.perf_counter()
@@ -88,9 +101,9 @@ def run(stdout):
             state = answer.json()["workflow_state"]
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        worker.join()
-        if failures:
-            raise failures[0]
+        output, _ = worker.communicate()
+        if worker.returncode:
+            raise RuntimeError(f"The worker failed:\n{output[-2000:]}")
         body = answer.json()
         # New people with no way to sign in yet are a warning, as in Canvas: still a success.
         assert state in ("imported", "imported_with_messages"), (
@@ -104,10 +117,19 @@ def run(stdout):
             ">= 10,000",
         )
         yield Measurement("polling while it runs: median", statistics.median(polls), "ms")
+        ranked = sorted(polls)
+        yield Measurement(
+            "polling while it runs: 95th percentile",
+            ranked[max(0, -(-95 * len(ranked) // 100) - 1)],
+            "ms",
+            "<= 20",
+        )
         yield Measurement(
             f"polling while it runs: slowest of {len(polls)}", max(polls), "ms", "<= 20"
         )
     finally:
+        if worker.poll() is None:
+            worker.kill()
         made = User.objects.filter(sis_user_id__startswith=f"SISB{tag}-")
         User.history.filter(sis_user_id__startswith=f"SISB{tag}-").delete()
         made.delete()
