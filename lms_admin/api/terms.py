@@ -26,6 +26,7 @@ def _term_in_path(viewer, value, found):
 
 class AccountTermsView(CanvasView):
     @extend_schema(
+        operation_id="accounts_terms_list",
         summary="Terms of an account: its own, its parent accounts' and the shared ones",
         parameters=[
             ACCOUNT_ID,
@@ -53,6 +54,7 @@ class AccountTermsView(CanvasView):
 
 class AccountTermDetailView(CanvasView):
     @extend_schema(
+        operation_id="accounts_terms_retrieve",
         summary="Get a term of an account",
         parameters=[ACCOUNT_ID, TERM_ID],
         responses=TermSerializer,
