@@ -156,7 +156,13 @@ def _abort_requested(job: ImportJob) -> bool:
     return ImportJob.objects.filter(pk=job.pk, options__abort_requested=True).exists()
 
 
-def _run_part(part: ImportJob) -> tuple[list, list]:
+def _run_part(part: ImportJob, *, alone: bool) -> tuple[list, list]:
+    # A file imported on its own, outside batch mode, goes in one pass when nothing in it
+    # needs the preview (as `import_data` does): nothing reads its stored plans later
+    # (restore_states reads status changes, which always take the two steps).
+    if alone and engine.one_pass(part):
+        part.refresh_from_db()
+        return _messages(part)
     engine.check(part)
     part.refresh_from_db()
     errors, warnings = _messages(part)
@@ -190,7 +196,7 @@ def run(job: ImportJob, *, after_apply=None) -> ImportJob:
             for part in parts:
                 if _abort_requested(job):
                     raise Aborted
-                part_errors, part_warnings = _run_part(part)
+                part_errors, part_warnings = _run_part(part, alone=not whole)
                 warnings += part_warnings
                 if part_errors:
                     errors += part_errors

@@ -57,8 +57,13 @@ def sis_import(organisation, admin_user):
 
 
 def real_ids(organisation, course, sis_import) -> dict:
+    from enrollments.models import EnrollmentTerm
     from imports.models import Progress
     from users.models import User
+
+    term = EnrollmentTerm.objects.create(
+        name="Autumn", sis_term_id="T-AUTUMN", organisation=organisation
+    )
 
     return {
         "account_id": str(organisation.pk),
@@ -70,6 +75,7 @@ def real_ids(organisation, course, sis_import) -> dict:
         "destination_user_id": "sis_user_id:P-02",
         "import_id": str(sis_import.pk),
         "progress_id": str(Progress.objects.get(job=sis_import).pk),
+        "term_id": str(term.pk),
     }
 
 

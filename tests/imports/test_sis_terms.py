@@ -161,3 +161,23 @@ def test_a_course_takes_the_nearest_term_with_its_id(admin_user, organisation):
     courses = "course_id,short_name,long_name,status,term_id\nC-1,R1,Retail one,active,T1\n"
     import_and_apply("courses", courses.encode(), by=admin_user, organisation=child)
     assert Course.objects.get(sis_course_id="C-1").term.name == "Acme's"
+
+
+def test_a_users_file_on_its_own_goes_in_one_pass_and_a_status_change_keeps_its_plans(
+    organisation, admin_user
+):
+    """A users.csv alone (no batch mode) is checked and applied in one pass, as import_data
+    does: no plans are stored. A file that changes someone's status takes the two steps, so
+    restore_states still finds what it changed."""
+    from imports.models import ImportPlan, ImportState
+
+    job = sis(organisation, admin_user, USERS.encode())
+    part = job.parts.get()
+    assert job.state == ImportState.DONE and part.state == ImportState.DONE
+    assert part.rows_done == 5
+    assert not ImportPlan.objects.filter(job=part).exists()
+
+    suspended = USERS.replace("U-2,bob,Bob,Learner,active", "U-2,bob,Bob,Learner,suspended")
+    again = sis(organisation, admin_user, suspended.encode())
+    assert again.state == ImportState.DONE
+    assert ImportPlan.objects.filter(job=again.parts.get()).exists()
