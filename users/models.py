@@ -236,6 +236,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(marked_for_deletion_at__isnull=False),
             ),
             index_where_set("marked_for_deletion_by", "user_marked_by_idx"),
+            # The few accounts with admin rights that staff or superuser flags give (the
+            # reviews leave them out): found without reading everyone.
+            models.Index(
+                fields=["id"],
+                name="user_admin_accounts_idx",
+                condition=Q(is_staff=True) | Q(is_superuser=True),
+            ),
         ]
 
     def __str__(self):

@@ -128,6 +128,16 @@ def admin_account_condition() -> Q:
     return Q(is_staff=True) | Q(is_superuser=True) | Q(Exists(memberships))
 
 
+def admin_account_ids() -> set[int]:
+    """The ids of the accounts with admin rights: few, read from a small partial index of
+    staff and superusers (users.User's user_admin_accounts_idx) and the role memberships,
+    where the condition above must be tried on every person."""
+    user_model = apps.get_model("users", "User")
+    staff = user_model.objects.filter(Q(is_staff=True) | Q(is_superuser=True))
+    members = user_model.groups.through.objects.values_list("user_id", flat=True)
+    return set(staff.values_list("pk", flat=True)) | set(members)
+
+
 def is_admin_account(user) -> bool:
     if user.is_staff or user.is_superuser:
         return True

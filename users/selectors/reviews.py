@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from enrollments.models import Certificate, Enrollment, EnrollmentState
 from lms_admin.plumbing.counting import capped_counts
-from lms_admin.plumbing.scoping import admin_account_condition
+from lms_admin.plumbing.scoping import admin_account_condition, admin_account_ids
 from users.models import (
     ReviewAction,
     ReviewCandidate,
@@ -68,7 +68,7 @@ def reviewable_people(actor) -> QuerySet:
 
 def admin_accounts_left_out(actor) -> QuerySet:
     """The accounts with admin rights that `actor` sees and that a review leaves out."""
-    return _reviewable(User.objects.for_user(actor).filter(admin_account_condition()))
+    return _reviewable(User.objects.for_user(actor).filter(pk__any_of=admin_account_ids()))
 
 
 def organisation_people(organisation_ids) -> QuerySet:
