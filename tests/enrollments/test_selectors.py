@@ -85,6 +85,18 @@ def test_another_organisations_enrolments_are_not_visible(power_user, two_sides)
     assert selectors.enrollment_get(power_user, ours.course, str(ours.pk)) == ours
 
 
+def test_an_enrolment_list_in_every_state_holds_only_the_viewers_scope(
+    admin_user, power_user, two_sides
+):
+    """Acme's enrolment is completed, so the default states (active, invited) hide it
+    whatever the scope; asked for every state, the list must still leave it out."""
+    theirs, ours = two_sides["their_enrollment"], two_sides["our_enrollment"]
+    every_state = {"state": ["all"]}
+    assert set(selectors.enrollments_list(admin_user, every_state).qs) == {theirs, ours}
+    assert list(selectors.enrollments_list(power_user, every_state).qs) == [ours]
+    assert not selectors.enrollments_list(power_user, every_state, course=theirs.course).qs.exists()
+
+
 def test_another_organisations_seat_ledger_is_empty(power_user, organisation, two_sides):
     assert selectors.seats_used(organisation) == 1
     assert not selectors.seat_entries(power_user, organisation).exists()
