@@ -44,27 +44,27 @@ IGNORED = [
 # (name, file, original text, mutated text): the original must occur exactly once.
 MUTATIONS = [
     (
-        "for_user returns everything",
+        "scoped_by (for_user) returns everything",
         SCOPING,
-        "        scope = organisation_scope(user)\n        if scope is EVERYTHING:",
-        "        return self\n        scope = organisation_scope(user)\n        if scope is EVERYTHING:",
+        "    scope = organisation_scope(user)\n    if scope is EVERYTHING:",
+        "    return queryset\n    scope = organisation_scope(user)\n    if scope is EVERYTHING:",
     ),
     (
-        "for_user: empty scope sees everything",
+        "scoped_by (for_user): empty scope sees everything",
         SCOPING,
-        "        if not scope:\n            return self.none()",
-        "        if not scope:\n            return self",
+        "    if not scope:\n        return queryset.none()",
+        "    if not scope:\n        return queryset",
     ),
     (
-        "for_user: unowned rows shared by every model",
+        "scoped_by (for_user): unowned rows shared by every model",
         SCOPING,
-        'if getattr(self.model, "scope_includes_unowned", False):',
+        'if getattr(model, "scope_includes_unowned", False):',
         "if True:",
     ),
     (
-        "for_user: drop scope_includes_unowned (narrows)",
+        "scoped_by (for_user): drop scope_includes_unowned (narrows)",
         SCOPING,
-        'if getattr(self.model, "scope_includes_unowned", False):',
+        'if getattr(model, "scope_includes_unowned", False):',
         "if False:",
     ),
     (
@@ -113,14 +113,14 @@ MUTATIONS = [
     (
         "admin_account_condition: drop staff",
         SCOPING,
-        "Q(is_staff=True) | Q(is_superuser=True)",
-        "Q(is_superuser=True)",
+        "return Q(is_staff=True) | Q(is_superuser=True) | Q(Exists",
+        "return Q(is_superuser=True) | Q(Exists",
     ),
     (
         "admin_account_condition: drop superusers",
         SCOPING,
-        "Q(is_staff=True) | Q(is_superuser=True)",
-        "Q(is_staff=True)",
+        "return Q(is_staff=True) | Q(is_superuser=True) | Q(Exists",
+        "return Q(is_staff=True) | Q(Exists",
     ),
     (
         "is_admin_account: always False",
