@@ -473,7 +473,9 @@ def _finish(store, *, quietly: bool = False) -> None:
             raise
 
 
-def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool:
+def one_pass(
+    job: ImportJob, *, new_people_sign_in: str = "", echo=None, alongside: bool = True
+) -> bool:
     """Check and apply a file in one transaction, without storing the plans in between,
     when there is nothing for a person to look at first; True when it is imported.
 
@@ -482,6 +484,10 @@ def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool
     change, a row whose plan could depend on an earlier row's change, something that
     changed under the import), all of it is rolled back and False returned: the job is as
     it was, for `check` and `apply` to run as usual.
+
+    `alongside`: plan and store the rows' report on their own connections beside the
+    writing (PostgreSQL). Faster when someone waits for the import; a background import
+    passes False to leave a core to the pages.
     """
     kind = KINDS[job.kind]
     if not kind.one_pass or job.state != ImportState.QUEUED or job.confirmed_at:
@@ -501,7 +507,7 @@ def one_pass(job: ImportJob, *, new_people_sign_in: str = "", echo=None) -> bool
     # The rows' report is written beside the import too, committed as `check` commits it
     # (and wiped if the pass is undone): its writing then overlaps the people's.
     store = functools.partial(_store_rows, job)
-    if _concurrent():
+    if alongside and _concurrent():
         batches = fetched_ahead(batches)
         store = Beside(store)
     applied: Counter = Counter()
