@@ -34,6 +34,11 @@ class CatalogueAdmin(ScopedAdmin):
     # Set by courses and sections: the service that takes their "to be deleted" mark off.
     unmark_service = None
 
+    def get_readonly_fields(self, request, obj=None):
+        # Only an import's batch mode sets the mark: nothing to show on an add page.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj else tuple(f for f in fields if f != "marked_for_deletion_at")
+
     @admin.display(description="To be deleted", ordering="marked_for_deletion_at")
     def deletion_mark(self, obj):
         """When an SIS import's batch mode marked it; empty when not marked."""

@@ -82,3 +82,11 @@ def test_managers_and_power_users_see_the_mark_but_cannot_take_it_off(
         assert response.status_code == 403
         client.logout()
     assert Course.objects.filter(marked_for_deletion_at__isnull=False).count() == 2
+
+
+def test_the_add_pages_show_no_deletion_mark(client, admin_user):
+    """Only an import's batch mode sets the mark: a new course or section has none to show."""
+    signed_in(client, admin_user)
+    for name in ("admin:enrollments_course_add", "admin:enrollments_section_add"):
+        page = client.get(reverse(name)).content.decode()
+        assert "Marked for deletion at" not in page, name
