@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from enrollments.models import Enrollment
 from lms_admin.plumbing.history import batched
-from lms_admin.plumbing.lookups import array_parameter
+from lms_admin.plumbing.lookups import id_list_condition
 from reports.models import NO_DATE, NO_ID, FigureDelta, FigureKind, SignInEvent
 from users.models import SegmentMembership, User, UserStatus
 
@@ -112,14 +112,10 @@ def _people_by_id(user_ids: list[int]) -> tuple[str, list]:
     """The active ones of the people `user_ids`, read by primary key, as the FROM item `u`
     (id, organisation_id, date_joined)."""
     quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        placeholder, parameter = array_parameter(list(user_ids))
-        ids_sql, params = f"= ANY({placeholder})", [parameter]
-    else:
-        ids_sql, params = f"IN ({', '.join(['%s'] * len(user_ids))})", list(user_ids)
+    ids_sql, params = id_list_condition("id", list(user_ids))
     return (
         f"(SELECT id, organisation_id, date_joined FROM {quote(User._meta.db_table)} "
-        f"WHERE id {ids_sql} AND status = %s) u",
+        f"WHERE {ids_sql} AND status = %s) u",
         [*params, UserStatus.ACTIVE],
     )
 
@@ -224,68 +220,72 @@ def _merge_sql(contribution: str) -> str:
     key_sql = ", ".join([quote("day"), quote("kind"), *(quote(column) for column in KEY)])
     return (
         f"INSERT INTO {table} ({key_sql}, n) SELECT * FROM ({contribution}) contribution "
-        f"ON CONFLICT ({key_sql}) DO UPDATE SET n = {table}.n + EXCLUDED.n"
+        # "WHERE true" tells SQLite the ON CONFLICT belongs to the INSERT, not to a join.
+        f"WHERE true ON CONFLICT ({key_sql}) DO UPDATE SET n = {table}.n + EXCLUDED.n"
     )
 
 
-def leaving_users_cte(changed: str, *, now: datetime) -> tuple[str, list]:
-    """For a PostgreSQL statement that makes active people inactive or deleted and returns
-    them as `changed` (with organisation_id and date_joined): a data-modifying CTE taking
-    them off USERS, in that same statement (their own rows need no other read).
-    Their enrolments, memberships and sign-ins follow with `people_left`."""
-    sql = _merge_sql(
-        f"SELECT %s::date, %s, COALESCE(organisation_id, {NO_ID}), {NO_ID}, {NO_ID}, '', "
-        f"(date_joined AT TIME ZONE %s)::date, -COUNT(*) FROM {changed} GROUP BY 3, 7"
-    )
-    return sql, [timezone.localdate(now), FigureKind.USERS, timezone.get_current_timezone_name()]
+def _date_parameter() -> str:
+    """A date parameter's placeholder: typed on PostgreSQL, where an untyped one in a
+    UNION would be read as text."""
+    return "%s::date" if connection.vendor == "postgresql" else "%s"
 
 
-def people_left(user_ids: list[int], organisation_ids: list, *, now: datetime) -> None:
-    """People just made inactive or deleted by a statement that locked and changed them
-    and took them off USERS (`leaving_users_cte`), as the ids and organisations it
-    returned: what they own contributed while they were active goes, read after that
-    statement (so it sees whatever a writer it waited for committed). PostgreSQL: one
-    statement for every kind, the people sent once."""
+def people_left(user_ids: list[int], *, now: datetime) -> None:
+    """People just made inactive by a statement of this transaction that changed only
+    active people (so each of them was active a moment ago): everything they contributed
+    while active goes, in one statement for every kind, with the people read once by id.
+    Their organisation and join date are read from their rows, which a status change
+    leaves as they were."""
     if not user_ids:
         return
     quote = connection.ops.quote_name
     zone = timezone.get_current_timezone_name()
-    members, enrolments, sign_ins = (
+    members, enrollments, sign_ins = (
         quote(model._meta.db_table) for model in (SegmentMembership, Enrollment, SignInEvent)
     )
+    people_ids, people_params = id_list_condition("id", list(user_ids))
+    joined_day, joined_params = connection.ops.datetime_cast_date_sql("u.date_joined", (), zone)
+    sign_in_day, sign_in_params = connection.ops.datetime_cast_date_sql("r.at", (), zone)
     org = f"COALESCE(u.organisation_id, {NO_ID})"
+    day = _date_parameter()
 
-    # Each person's rows are read through the user_id index (LATERAL ... OFFSET 0 keeps the
-    # planner from turning it into a join): the planner would otherwise hash all ten million
-    # enrolments to find the few hundred thousand of the people leaving.
     def owned(table: str, columns: str) -> str:
-        return (
-            f"u CROSS JOIN LATERAL (SELECT {columns} FROM {table} o "
-            "WHERE o.user_id = u.id OFFSET 0) r"
-        )
+        if connection.vendor == "postgresql":
+            # Each person's rows through the user_id index (LATERAL ... OFFSET 0 keeps the
+            # planner from turning it into a join, which would hash all ten million
+            # enrolments to find the few hundred thousand of the people leaving).
+            return (
+                f"u CROSS JOIN LATERAL (SELECT {columns} FROM {table} o "
+                "WHERE o.user_id = u.id OFFSET 0) r"
+            )
+        return f"u JOIN {table} r ON r.user_id = u.id"
 
     contribution = f"""
-        SELECT %s::date, %s, {org}, r.segment_id, {NO_ID}, '', %s::date, -COUNT(*)
+        SELECT {day}, %s, {org}, {NO_ID}, {NO_ID}, '', {joined_day}, -COUNT(*)
+        FROM u GROUP BY 3, 7
+        UNION ALL
+        SELECT {day}, %s, {org}, r.segment_id, {NO_ID}, '', {day}, -COUNT(*)
         FROM {owned(members, "segment_id")} GROUP BY 3, 4
         UNION ALL
-        SELECT %s::date, %s, {org}, {NO_ID}, r.course_id, r.state, %s::date, -COUNT(*)
-        FROM {owned(enrolments, "course_id, state")} GROUP BY 3, 5, 6
+        SELECT {day}, %s, {org}, {NO_ID}, r.course_id, r.state, {day}, -COUNT(*)
+        FROM {owned(enrollments, "course_id, state")} GROUP BY 3, 5, 6
         UNION ALL
-        SELECT %s::date, %s, {org}, {NO_ID}, {NO_ID}, '', (r.at AT TIME ZONE %s)::date,
-               -COUNT(*)
+        SELECT {day}, %s, {org}, {NO_ID}, {NO_ID}, '', {sign_in_day}, -COUNT(*)
         FROM {owned(sign_ins, "at")} GROUP BY 3, 7
     """
-    day = timezone.localdate(now)
+    today = connection.ops.adapt_datefield_value(timezone.localdate(now))
+    no_date = connection.ops.adapt_datefield_value(NO_DATE)
     sql = (
-        "WITH u AS MATERIALIZED (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-        "AS u(id, organisation_id)) " + _merge_sql(contribution)
+        "WITH u AS MATERIALIZED (SELECT id, organisation_id, date_joined "
+        f"FROM {quote(User._meta.db_table)} WHERE {people_ids}) " + _merge_sql(contribution)
     )
     params = [
-        list(user_ids),
-        list(organisation_ids),
-        *(day, FigureKind.MEMBERS, NO_DATE),
-        *(day, FigureKind.ENROLMENTS, NO_DATE),
-        *(day, FigureKind.SIGN_INS, zone),
+        *people_params,
+        *(today, FigureKind.USERS, *joined_params),
+        *(today, FigureKind.MEMBERS, no_date),
+        *(today, FigureKind.ENROLMENTS, no_date),
+        *(today, FigureKind.SIGN_INS, *sign_in_params),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

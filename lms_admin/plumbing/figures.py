@@ -11,8 +11,9 @@ What each call means (the keeper works out every figure from it):
 - `people_added(ids)`: people just created.
 - `people_changing(ids)`: a bracket around a change of people's status or organisation;
   whatever they contributed before is taken away, whatever they contribute after is added.
-- `leaving_users_cte(...)` and `people_left(...)`: the set-based bulk deactivation's pieces,
-  for a statement that makes active people inactive or deleted (PostgreSQL).
+- `people_left(ids)`: people a statement of this transaction has just taken out of access,
+  changing only those who were active (the set-based bulk deactivation); all they
+  contributed goes.
 - `enrollments_added`, `enrollments_changing`, `memberships_added`, `memberships_removing`,
   `hold_people`: the same for enrolments and segment memberships.
 """
@@ -45,12 +46,8 @@ def people_changing(user_ids, *, now=None):
     return _the_keeper().people_changing(user_ids, now=now)
 
 
-def leaving_users_cte(changed: str, *, now) -> tuple[str, list]:
-    return _the_keeper().leaving_users_cte(changed, now=now)
-
-
-def people_left(user_ids, organisation_ids, *, now) -> None:
-    _the_keeper().people_left(user_ids, organisation_ids, now=now)
+def people_left(user_ids, *, now) -> None:
+    _the_keeper().people_left(user_ids, now=now)
 
 
 def hold_people(user_ids) -> None:

@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from lms_admin.plumbing.errors import DomainError
-from lms_admin.plumbing.lookups import array_parameter
+from lms_admin.plumbing.lookups import id_list_condition
 from lms_admin.plumbing.stale import refuse_stale_edit
 
 HISTORY_META_FIELDS = {
@@ -27,6 +27,12 @@ HISTORY_META_FIELDS = {
 
 # Rows per statement: small enough for SQLite's parameter limit, large enough to be fast.
 BATCH_SIZE = 5000
+
+
+def id_list_batch_size(preferred: int) -> int:
+    """How many ids one statement may take: `preferred` where a list of ids is one array
+    parameter (PostgreSQL), else BATCH_SIZE, within SQLite's parameter limit."""
+    return preferred if connection.vendor == "postgresql" else BATCH_SIZE
 
 
 def batched(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
@@ -118,17 +124,13 @@ def insert_history_rows(
     quote = connection.ops.quote_name
     column_sql = ", ".join(quote(column) for column in columns)
     moment = connection.ops.adapt_datetimefield_value(when or timezone.now())
-    if connection.vendor == "postgresql":
-        placeholder, parameter = array_parameter(list(ids))
-        condition, id_params = f"= ANY({placeholder})", [parameter]
-    else:
-        condition, id_params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    condition, id_params = id_list_condition(quote(model._meta.pk.column), list(ids))
     sql = (
         f"INSERT INTO {quote(history_model._meta.db_table)} "
         f"({column_sql}, {quote('history_date')}, {quote('history_change_reason')}, "
         f"{quote('history_type')}, {quote('history_user_id')}) "
         f"SELECT {column_sql}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(model._meta.pk.column)} {condition}"
+        f"WHERE {condition}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [moment, reason, history_type, getattr(by, "pk", None), *id_params])

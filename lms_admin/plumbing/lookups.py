@@ -5,6 +5,7 @@ building and parsing that statement, not in running it. `= ANY(%s)` sends the li
 array. Other databases get a plain IN list.
 """
 
+from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup
 
 
@@ -25,6 +26,18 @@ def array_parameter(values: list) -> tuple[str, object]:
     return "%s", values
 
 
+def id_list_condition(column_sql: str, values: list, using=None) -> tuple[str, list]:
+    """`column_sql` is one of `values`, for raw SQL: one array parameter on PostgreSQL,
+    a list of placeholders elsewhere (callers keep lists within SQLite's parameter limit,
+    see plumbing.history.batched)."""
+    if not values:
+        return "1 = 0", []
+    if (using or connection).vendor == "postgresql":
+        placeholder, parameter = array_parameter(values)
+        return f"{column_sql} = ANY({placeholder})", [parameter]
+    return f"{column_sql} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
@@ -34,14 +47,8 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        if not values:
-            return "1 = 0", []
-        if connection.vendor == "postgresql":
-            placeholder, parameter = array_parameter(values)
-            return f"{lhs} = ANY({placeholder})", [*lhs_params, parameter]
-        placeholders = ", ".join(["%s"] * len(values))
-        return f"{lhs} IN ({placeholders})", [*lhs_params, *values]
+        condition, params = id_list_condition(lhs, list(self.rhs), using=connection)
+        return condition, [*lhs_params, *params]
 
 
 Field.register_lookup(AnyOf)

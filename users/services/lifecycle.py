@@ -11,7 +11,6 @@ undeletion restores every one of them exactly.
 from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -22,15 +21,14 @@ from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.history import (
     batched,
     changed_fields,
-    history_columns,
+    id_list_batch_size,
     insert_history_rows,
     save_with_history,
 )
-from lms_admin.plumbing.scoping import TRAINING_ADMIN
+from lms_admin.plumbing.lookups import id_list_condition
 from users.models import (
     Organisation,
     User,
-    UserSession,
     UserStatus,
 )
 from users.services.accounts import user_update
@@ -47,6 +45,7 @@ from users.services.common import (
     _refuse_merged_away,
     _refuse_removing_last_training_admins,
     _refuse_unless_may_manage_all,
+    _training_admin_ids,
     _training_admins,
 )
 
@@ -297,127 +296,75 @@ def _locked_ids(users: QuerySet, **criteria) -> tuple[list[int], int]:
     return eligible, users.count() - len(eligible)
 
 
-# Users per statement on PostgreSQL, where one statement changes a batch, writes its history
-# rows and ends its sessions (see _change_status_in_bulk).
+# Users per statement. On PostgreSQL a batch's ids go as one array parameter, so large
+# batches cost nothing to send; elsewhere they stay within the parameter limit.
 STATUS_BATCH_SIZE = 50_000
 
 
-def _change_status_in_bulk(
-    users: QuerySet, *, from_statuses, assignments: dict, by, reason: str, now
-) -> tuple[list[int], int]:
-    """PostgreSQL: set `assignments` on the selected users whose status is in
-    `from_statuses` (and who are not anonymised), with one history row each stamped with
-    actor and reason, and their sessions ended; the last training admin kept.
-
-    Each batch is one statement (UPDATE ... RETURNING feeding the history INSERT and the
-    session DELETE), so no row is read twice and no lock is taken separately. Ids are taken
-    in order, so concurrent bulk changes lock rows in the same order. Returns the changed
-    ids and how many selected users were skipped.
-    """
-    # One read of the selection gives both the people to change and how many were chosen.
+def _selected_with_status(users: QuerySet, status: str) -> tuple[list[int], int]:
+    """One read of the selection: the ids (in id order) of those in `status` and not
+    anonymised, and how many were chosen."""
     selection = (
         User.objects.filter(id__in=users.order_by().values("id"))
         .order_by("id")
         .values_list("id", "status", "anonymised_at")
     )
-    selected, ids = 0, []
-    for pk, status, anonymised_at in selection.iterator(chunk_size=10_000):
-        selected += 1
-        if status in from_statuses and anonymised_at is None:
+    chosen, ids = 0, []
+    for pk, current, anonymised_at in selection.iterator(chunk_size=10_000):
+        chosen += 1
+        if current == status and anonymised_at is None:
             ids.append(pk)
+    return ids, chosen
+
+
+def _take_out_of_access(ids: list[int], *, unusable_password: str, now) -> list[int]:
+    """Make the active ones of `ids` inactive in one statement, which locks and changes
+    them together (in id order, as concurrent bulk changes do): the password kept aside for
+    their return, and voided. Returns the ids it changed."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in history_columns(User))
-    setters = ", ".join(f"{quote(column)} = {sql}" for column, (sql, _) in assignments.items())
-    set_params = [param for _, params in assignments.values() for param in params]
-    if UserStatus.ACTIVE in assignments["status"][1] or list(from_statuses) != [UserStatus.ACTIVE]:
-        raise ValueError("The set-based status change takes active people out of access only.")
-    # Active people made inactive leave the figures (see lms_admin.plumbing.figures): their
-    # own count in this statement, what they own in one statement after it.
-    leaving_sql, leaving_params = figures.leaving_users_cte("changed", now=now)
-    sql = f"""
-        WITH changed AS (
-            UPDATE {quote(User._meta.db_table)} SET {setters}
-            WHERE "id" = ANY(%s) AND "status" = ANY(%s) AND "anonymised_at" IS NULL
-            RETURNING {columns}
-        ), history AS (
-            INSERT INTO {quote(User.history.model._meta.db_table)}
-                ({columns}, "history_date", "history_change_reason", "history_type",
-                 "history_user_id")
-            SELECT {columns}, %s, %s, '~', %s FROM changed
-        ), ended AS (
-            DELETE FROM {quote(UserSession._meta.db_table)}
-            WHERE "user_id" IN (SELECT "id" FROM changed)
-        ), leaving AS ({leaving_sql})
-        SELECT COALESCE(array_agg("id"), '{{}}'),
-               COALESCE(array_agg("organisation_id"), '{{}}'),
-               COALESCE(array_agg("id") FILTER (
-                   WHERE "is_superuser" OR "id" IN (
-                       SELECT member."user_id"
-                       FROM {quote(User.groups.through._meta.db_table)} member
-                       JOIN {quote(Group._meta.db_table)} role ON role."id" = member."group_id"
-                       WHERE role."name" = %s)
-               ), '{{}}')
-        FROM changed
-    """
-    changed, admins = [], []
+    condition, id_params = id_list_condition(quote("id"), ids)
+    sql = (
+        f"UPDATE {quote(User._meta.db_table)} SET {quote('status')} = %s, "
+        f"{quote('status_changed_at')} = %s, "
+        # Both read the row as it was: the old hash is kept, then voided.
+        f"{quote('password_while_inactive')} = {quote('password')}, {quote('password')} = %s "
+        f"WHERE {condition} AND {quote('status')} = %s AND {quote('anonymised_at')} IS NULL "
+        f"RETURNING {quote('id')}"
+    )
+    params = [
+        UserStatus.INACTIVE,
+        connection.ops.adapt_datetimefield_value(now),
+        unusable_password,
+        *id_params,
+        UserStatus.ACTIVE,
+    ]
     with connection.cursor() as cursor:
-        for batch in batched(ids, STATUS_BATCH_SIZE):
-            params = [
-                *set_params,
-                batch,
-                list(from_statuses),
-                now,
-                reason,
-                getattr(by, "pk", None),
-                *leaving_params,
-                TRAINING_ADMIN,
-            ]
-            cursor.execute(sql, params)
-            batch_changed, organisations, batch_admins = cursor.fetchone()
-            figures.people_left(batch_changed, organisations, now=now)
-            changed += batch_changed
-            admins += batch_admins
-    skipped = selected - len(changed)
-    if admins and not _training_admins().exists():
-        # Refused as a single change would be; raising undoes the whole selection.
-        raise _last_training_admins_error(User.objects.filter(id__in=admins))
-    return changed, skipped
+        cursor.execute(sql, params)
+        return sorted(pk for (pk,) in cursor.fetchall())
 
 
 @transaction.atomic
 def users_deactivate(users: QuerySet, *, by, reason: str) -> BulkOutcome:
+    """Take the active ones of `users` out of access, set-based: per batch one statement
+    changes them, one writes their history rows (actor and reason), one ends their
+    sessions and one takes what they contributed out of the figures. The last training
+    admin is kept: taking them out undoes the whole selection."""
     _refuse_unless_may_manage_all(by, users)
     now = timezone.now()
     unusable = make_password(None)
-    if connection.vendor == "postgresql":
-        changed, skipped = _change_status_in_bulk(
-            users,
-            from_statuses=[UserStatus.ACTIVE],
-            assignments={
-                "status": ("%s", [UserStatus.INACTIVE]),
-                "status_changed_at": ("%s", [now]),
-                # Both read the row as it was: the old hash is kept, then voided.
-                "password_while_inactive": ('"password"', []),
-                "password": ("%s", [unusable]),
-            },
-            by=by,
-            reason=reason,
-            now=now,
-        )
-        return BulkOutcome(changed=len(changed), skipped=skipped)
-    ids, skipped = _locked_ids(users, status=UserStatus.ACTIVE)
-    _refuse_removing_last_training_admins(ids)
-    for batch in batched(ids):
-        with figures.people_changing(batch, now=now):
-            User.objects.filter(id__in=batch).update(
-                status=UserStatus.INACTIVE,
-                status_changed_at=now,
-                password_while_inactive=F("password"),
-                password=unusable,
-            )
-        insert_history_rows(User, batch, by=by, reason=reason, when=now)
-        _end_sessions(batch)
-    return BulkOutcome(changed=len(ids), skipped=skipped)
+    admins = _training_admin_ids()
+    ids, chosen = _selected_with_status(users, UserStatus.ACTIVE)
+    changed: list[int] = []
+    for batch in batched(ids, id_list_batch_size(STATUS_BATCH_SIZE)):
+        left = _take_out_of_access(batch, unusable_password=unusable, now=now)
+        insert_history_rows(User, left, by=by, reason=reason, when=now)
+        _end_sessions(left)
+        figures.people_left(left, now=now)
+        changed += left
+    leaving_admins = [pk for pk in changed if pk in admins]
+    if leaving_admins and not _training_admins().exists():
+        raise _last_training_admins_error(User.objects.filter(id__in=leaving_admins))
+    return BulkOutcome(changed=len(changed), skipped=chosen - len(changed))
 
 
 def _reactivate_batch(ids: list[int], *, restore_to: str | None, by, reason: str, now):
