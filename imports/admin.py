@@ -29,7 +29,7 @@ from imports.models import (
     StatusWord,
 )
 from imports.reading import FORMATS
-from lms_admin.plumbing.admin import reason_from, save_through_services
+from lms_admin.plumbing.admin import SavedThroughServices, reason_from
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import MANAGER, role_of
 from reports.exports import csv_download
@@ -304,24 +304,16 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusWord)
-class StatusWordAdmin(admin.ModelAdmin):
+class StatusWordAdmin(SavedThroughServices, admin.ModelAdmin):
     list_display = ("word", "applies_to", "means")
     list_filter = ("applies_to", "means")
     search_fields = ("word",)
     fields = ("word", "applies_to", "means")
 
-    def save_model(self, request, obj, form, change):
-        reason = reason_from(request, "Status word changed in the admin")
-        save_through_services(
-            request,
-            obj,
-            form,
-            change,
-            update=services.status_word_update,
-            create=services.status_word_create,
-            fields=services.STATUS_WORD_FIELDS,
-            reason=reason,
-        )
+    create_service = staticmethod(services.status_word_create)
+    update_service = staticmethod(services.status_word_update)
+    service_fields = services.STATUS_WORD_FIELDS
+    reason_for_change = reason_for_creation = "Status word changed in the admin"
 
     def delete_model(self, request, obj):
         services.status_word_delete(

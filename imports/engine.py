@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connections, transaction
@@ -338,8 +339,7 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
     progress = Progress(job, echo=echo)
     job.state = ImportState.CHECKING
     job.save(update_fields=["state"])
-    heartbeat = Heartbeat(job).start()
-    try:
+    with _watched(job, progress, unexpected="The file could not be checked: {error}"):
         ImportRow.objects.filter(job=job).delete()
         ImportPlan.objects.filter(job=job).delete()
         batches = itertools.count(1)
@@ -365,15 +365,24 @@ def check(job: ImportJob, *, echo=None) -> ImportJob:
         job.checked_at = timezone.now()
         # Not the stored file: writing it back costs as much as the upload did.
         job.save(update_fields=[*CHECK_FIELDS])
-    except Exception as error:
-        logger.exception("Checking import %s failed", job.pk)
-        _fail(job, f"The file could not be checked: {error}")
-    finally:
-        heartbeat.stop()
-        progress.close()
     if echo:
         echo(job.rows_done, job.rows_total, job.state)
     return job
+
+
+@contextmanager
+def _watched(job: ImportJob, progress: Progress, *, unexpected: str):
+    """Run a step of `job` with its heartbeat beating; an error nobody foresaw fails the
+    job with `unexpected` (formatted with the error) and is logged in full."""
+    heartbeat = Heartbeat(job).start()
+    try:
+        yield
+    except Exception as error:
+        logger.exception("Import %s failed", job.pk)
+        _fail(job, unexpected.format(error=error))
+    finally:
+        heartbeat.stop()
+        progress.close()
 
 
 def _stored_plans(job: ImportJob):
@@ -413,34 +422,29 @@ def apply(job: ImportJob, *, echo=None) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(
         state=job.state, rows_done=0, rows_total=total, confirmed_at=job.confirmed_at
     )
-    heartbeat = Heartbeat(job).start()
     context = context_for(job)
     applied: Counter = Counter()
     done = 0
     stored = fetched_ahead(_stored_plans(job)) if _concurrent() else _stored_plans(job)
-    try:
-        with transaction.atomic():
-            for plans in stored:
-                if not kind.unchanged_since_preview(plans):
+    unexpected = "The import stopped with an unexpected error ({error}). Nothing was changed."
+    with _watched(job, progress, unexpected=unexpected):
+        try:
+            with transaction.atomic():
+                for plans in stored:
+                    if not kind.unchanged_since_preview(plans):
+                        raise Refused(STALE)
+                    applied.update(kind.apply(context, plans))
+                    done += len(plans)
+                    progress(done, total)
+                if done != total:
                     raise Refused(STALE)
-                applied.update(kind.apply(context, plans))
-                done += len(plans)
-                progress(done, total)
-            if done != total:
-                raise Refused(STALE)
-            # The job's result commits with the changes, or not at all.
-            _done(job, applied, context, total)
-    except IntegrityError:
-        # Someone created the same username, SIS id or enrolment after the preview.
-        _fail(job, STALE)
-    except (Refused, DomainError) as error:
-        _fail(job, str(error))
-    except Exception as error:
-        logger.exception("Import %s failed", job.pk)
-        _fail(job, f"The import stopped with an unexpected error ({error}). Nothing was changed.")
-    finally:
-        heartbeat.stop()
-        progress.close()
+                # The job's result commits with the changes, or not at all.
+                _done(job, applied, context, total)
+        except IntegrityError:
+            # Someone created the same username, SIS id or enrolment after the preview.
+            _fail(job, STALE)
+        except (Refused, DomainError) as error:
+            _fail(job, str(error))
     if echo:
         echo(job.rows_done, job.rows_total, job.state)
     return job

@@ -19,10 +19,10 @@ from enrollments.models import (
 from enrollments.search import search_certificates, search_enrolments
 from lms_admin.plumbing.admin import (
     MarkedForDeletionFilter,
+    SavedThroughServices,
     ScopedAdmin,
     changed_values,
     reason_from,
-    save_through_services,
 )
 from lms_admin.plumbing.errors import DomainError
 from lms_admin.plumbing.scoping import POWER_USER, organisation_scope, role_of
@@ -91,7 +91,7 @@ class SectionInline(admin.TabularInline):
         return role_of(request.user) != POWER_USER and super().has_change_permission(request, obj)
 
 
-class CourseAdmin(CoursePages, CatalogueAdmin):
+class CourseAdmin(SavedThroughServices, CoursePages, CatalogueAdmin):
     list_display = (
         "code",
         "name",
@@ -116,27 +116,20 @@ class CourseAdmin(CoursePages, CatalogueAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"viewer": request.user})
 
-    def save_model(self, request, obj, form, change):
-        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        save_through_services(
-            request,
-            obj,
-            form,
-            change,
-            update=services.course_update,
-            create=services.course_create,
-            fields=services.COURSE_FIELDS,
-            reason=reason,
-            values={
-                "code": obj.code,
-                "name": obj.name,
-                "organisation": obj.organisation,
-                "sis_course_id": obj.sis_course_id,
-                "term": obj.term,
-                "start_date": obj.start_date,
-                "end_date": obj.end_date,
-            },
-        )
+    create_service = staticmethod(services.course_create)
+    update_service = staticmethod(services.course_update)
+    service_fields = services.COURSE_FIELDS
+
+    def values_to_create(self, obj, form) -> dict:
+        return {
+            "code": obj.code,
+            "name": obj.name,
+            "organisation": obj.organisation,
+            "sis_course_id": obj.sis_course_id,
+            "term": obj.term,
+            "start_date": obj.start_date,
+            "end_date": obj.end_date,
+        }
 
     def save_formset(self, request, form, formset, change):
         """The sections table: new rows through section_create, changed ones through

@@ -4,25 +4,16 @@ shared ones)."""
 
 from enrollments import services
 from enrollments.admin.catalogue import CatalogueAdmin
-from lms_admin.plumbing.admin import reason_from, save_through_services
+from lms_admin.plumbing.admin import SavedThroughServices
 
 
-class TermAdmin(CatalogueAdmin):
+class TermAdmin(SavedThroughServices, CatalogueAdmin):
     list_display = ("name", "sis_term_id", "organisation", "start_at", "end_at")
     list_filter = ("organisation",)
     search_fields = ("name", "=sis_term_id")
     list_select_related = ("organisation",)
     fields = ("name", "sis_term_id", "organisation", "start_at", "end_at")
 
-    def save_model(self, request, obj, form, change):
-        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        save_through_services(
-            request,
-            obj,
-            form,
-            change,
-            update=services.term_update,
-            create=services.term_create,
-            fields=services.TERM_FIELDS,
-            reason=reason,
-        )
+    create_service = staticmethod(services.term_create)
+    update_service = staticmethod(services.term_update)
+    service_fields = services.TERM_FIELDS

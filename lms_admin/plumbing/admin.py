@@ -171,6 +171,36 @@ def changed_values(form, fields) -> dict:
     return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
 
 
+class SavedThroughServices:
+    """An admin page whose form saves through its entity's services: changes go to
+    `update_service` with the fields among `service_fields` that the person changed, new
+    objects to `create_service` (with `values_to_create`, by default the form's values of
+    those fields), each with the reason typed or the page's default reason."""
+
+    create_service = None  # staticmethod(services.<entity>_create)
+    update_service = None  # staticmethod(services.<entity>_update)
+    service_fields: tuple = ()
+    reason_for_change = "Changed in the admin"
+    reason_for_creation = "Created in the admin"
+
+    def values_to_create(self, obj, form) -> dict | None:
+        return None
+
+    def save_model(self, request, obj, form, change):
+        default = self.reason_for_change if change else self.reason_for_creation
+        save_through_services(
+            request,
+            obj,
+            form,
+            change,
+            update=type(self).update_service,
+            create=type(self).create_service,
+            fields=self.service_fields,
+            reason=reason_from(request, default),
+            values=None if change else self.values_to_create(obj, form),
+        )
+
+
 def save_through_services(
     request, obj, form, change, *, update, create, fields, reason: str, values=None
 ) -> None:

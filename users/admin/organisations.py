@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from lms_admin.plumbing.admin import ScopedAdmin, reason_from, save_through_services
+from lms_admin.plumbing.admin import SavedThroughServices, ScopedAdmin
 from lms_admin.plumbing.scoping import (
     POWER_USER,
     TRAINING_ADMIN,
@@ -11,7 +11,7 @@ from lms_admin.plumbing.scoping import (
 from users import services
 
 
-class OrganisationAdmin(ScopedAdmin):
+class OrganisationAdmin(SavedThroughServices, ScopedAdmin):
     change_form_template = "admin/users/organisation/change_form.html"
     list_display = ("name", "slug", "sis_account_id", "parent", "seat_limit", "credit_balance")
     fields = ("name", "slug", "sis_account_id", "parent", "contact", "seat_limit", "credit_balance")
@@ -51,15 +51,6 @@ class OrganisationAdmin(ScopedAdmin):
         }
         return super().change_view(request, object_id, form_url, context)
 
-    def save_model(self, request, obj, form, change):
-        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        save_through_services(
-            request,
-            obj,
-            form,
-            change,
-            update=services.organisation_update,
-            create=services.organisation_create,
-            fields=services.ORGANISATION_FIELDS,
-            reason=reason,
-        )
+    create_service = staticmethod(services.organisation_create)
+    update_service = staticmethod(services.organisation_update)
+    service_fields = services.ORGANISATION_FIELDS

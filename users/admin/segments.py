@@ -6,14 +6,14 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from lms_admin.plumbing.admin import ScopedAdmin, reason_from, save_through_services
+from lms_admin.plumbing.admin import SavedThroughServices, ScopedAdmin, reason_from
 from lms_admin.plumbing.counting import CappedPaginator
 from users import services
 from users.admin.changelist import status_badge
 from users.models import Segment, SegmentMembership, User, UserStatus
 
 
-class SegmentAdmin(ScopedAdmin):
+class SegmentAdmin(SavedThroughServices, ScopedAdmin):
     list_display = ("name", "organisation", "description")
     list_filter = ("organisation",)
     search_fields = ("name",)
@@ -84,19 +84,10 @@ class SegmentAdmin(ScopedAdmin):
                 )
         return redirect(reverse("admin:users_segment_change", args=[segment.pk]))
 
-    def save_model(self, request, obj, form, change):
-        # The service refuses (403) a power user's segment of another organisation.
-        reason = reason_from(request, "Changed in the admin" if change else "Created in the admin")
-        save_through_services(
-            request,
-            obj,
-            form,
-            change,
-            update=services.segment_update,
-            create=services.segment_create,
-            fields=services.SEGMENT_FIELDS,
-            reason=reason,
-        )
+    # The services refuse (403) a power user's segment of another organisation.
+    create_service = staticmethod(services.segment_create)
+    update_service = staticmethod(services.segment_update)
+    service_fields = services.SEGMENT_FIELDS
 
 
 class SegmentMembershipAdmin(ScopedAdmin):
