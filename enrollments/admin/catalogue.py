@@ -265,6 +265,21 @@ class EnrollmentChangeForm(forms.ModelForm):
 
 
 PROGRESS_FIELDS = ("started_at", "last_activity_at", "score")
+# An existing enrolment's page, in order.
+EXISTING_ENROLLMENT_FIELDS = (
+    "user",
+    "course",
+    "section",
+    "type",
+    "source",
+    "enrolment_state",
+    "state_before_delete",
+    "marked_for_deletion_at",
+    *PROGRESS_FIELDS,
+    "completed_at",
+    "created_at",
+    "updated_at",
+)
 
 
 class EnrollmentAdmin(ScopedAdmin):
@@ -312,38 +327,15 @@ class EnrollmentAdmin(ScopedAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return super().get_fields(request, obj)
-        return (
-            "user",
-            "course",
-            "section",
-            "type",
-            "source",
-            "enrolment_state",
-            "state_before_delete",
-            "marked_for_deletion_at",
-            *PROGRESS_FIELDS,
-            "completed_at",
-            "created_at",
-            "updated_at",
-        )
+        return EXISTING_ENROLLMENT_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
         # An existing enrolment never moves to another section, course, person or role
-        # (seed 001): enrol again instead.
-        return (
-            "user",
-            "course",
-            "section",
-            "type",
-            "source",
-            "state_before_delete",
-            "marked_for_deletion_at",
-            "completed_at",
-            "created_at",
-            "updated_at",
-        )
+        # (seed 001): enrol again instead. Only its state and progress change here.
+        editable = {"enrolment_state", *PROGRESS_FIELDS}
+        return tuple(name for name in EXISTING_ENROLLMENT_FIELDS if name not in editable)
 
     @admin.action(description="Take off the “to be deleted” mark", permissions=["change"])
     def clear_deletion_mark(self, request, queryset):
