@@ -78,7 +78,8 @@ class Unindexed(Func):
 
 def is_broad(words: list[str], *, using: str) -> bool:
     """Whether every word together matches at least BROAD_SHARE of everyone, judged from a
-    sample of about SAMPLE_ROWS rows of the search table (PostgreSQL; a few milliseconds).
+    sample of about SAMPLE_ROWS rows of the search table (PostgreSQL; a few milliseconds),
+    unless the search is someone's SIS ID, email or username (`names_someone_exactly`).
     A wrong guess costs speed, never a wrong answer: both ways find the same people."""
     connection = connections[using]
     if not words or connection.vendor != "postgresql":
@@ -87,6 +88,8 @@ def is_broad(words: list[str], *, using: str) -> bool:
     rows = _estimated_rows(using, table)
     if rows < 10 * SAMPLE_ROWS:
         return False  # small enough for the index whatever the words
+    if names_someone_exactly(words, using=using):
+        return False
     with connection.cursor() as cursor:
         condition = " AND ".join(['UPPER("text") LIKE %s'] * len(words))
         cursor.execute(
@@ -156,6 +159,21 @@ def index_key(word: str) -> str:
         word = local
     digits = max(DIGITS.findall(word), key=len, default="")
     return digits if digits else word
+
+
+def names_someone_exactly(words: list[str], *, using: str) -> bool:
+    """Whether the search is one word that is someone's SIS ID, email or username, found
+    from their unique indexes (a fraction of a millisecond). Such a search is looked up by
+    the index without sampling first (`is_broad`, a few milliseconds): a whole email or ID
+    is not a fragment most people hold. A wrong guess costs speed, never a wrong answer."""
+    from users.models import User
+
+    if len(words) != 1:
+        return False
+    # Read whole, not .exists(): with LIMIT 1 PostgreSQL walks the username index hoping
+    # for an early row, and reads everyone when there is none.
+    found = User.objects.using(using).filter(exact_condition(words[0])).order_by()
+    return bool(list(found.values_list("id", flat=True)))
 
 
 def matching_ids(words: list[str], *, using: str, cap: int, broad: bool) -> list[int] | None:

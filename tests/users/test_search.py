@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import PASSWORD
 from users import services
 from users.models import User
-from users.search import SEARCH_INDEX, candidate_ids, index_key, users_matching
+from users.search import SEARCH_INDEX, candidate_ids, index_key, is_broad, users_matching
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,25 @@ def test_a_search_page_stays_within_ten_queries(client, admin_user, make_user):
 
 
 postgresql_only = pytest.mark.postgresql("the search table is kept on PostgreSQL")
+
+
+@postgresql_only
+def test_someones_whole_email_sis_id_or_username_is_looked_up_without_sampling(people, monkeypatch):
+    # As on a table large enough to sample (users.search.is_broad).
+    monkeypatch.setattr("users.search._estimated_rows", lambda using, table: 1_000_000)
+
+    def sampled(words):
+        with CaptureQueriesContext(connection) as queries:
+            broad = is_broad(words, using="default")
+        return broad, any("TABLESAMPLE" in q["sql"] for q in queries.captured_queries)
+
+    for exact in ("ANN@acme.test", "EMP-100", "bob.smith"):
+        assert sampled([exact]) == (False, False), exact
+    # A fragment, or someone's email beside another word, is sampled as before.
+    assert sampled(["acme"])[1]
+    assert sampled(["ann@acme.test", "lee"])[1]
+    # And the exact search still finds everyone who holds it.
+    assert names(users_matching(User.objects.all(), "bob.smith")) == ["bob.smith"]
 
 
 @postgresql_only
