@@ -34,6 +34,7 @@ from users.admin.changelist import (
     UserChangeList,
     active_switch,
     esc,
+    page_constant,
     row_menu,
     searches_known,
     status_badge,
@@ -105,6 +106,19 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
         "row_menu",
     )
     list_display_links = ("person",)
+    # What list_display reads of a person (UserChangeList fetches only these).
+    list_row_fields = (
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "sis_user_id",
+        "status",
+        "last_login",
+        "marked_for_deletion_at",
+        "anonymised_at",
+        "organisation__name",
+    )
     list_filter = (
         StatusTabFilter,
         OrganisationFilter,
@@ -243,7 +257,9 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
         if not getattr(obj, "row_may_change", True):
             return ""
         # What Django's CheckboxInput renders, without a template render for every row.
-        label = _("Select this object for an action - {}").format(esc(str(obj)))
+        label = page_constant(
+            "checkbox label", lambda: _("Select this object for an action - {}")
+        ).format(esc(str(obj)))
         return mark_safe(
             f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{obj.pk}" '
             f'class="action-select" aria-label="{label}">'
@@ -300,11 +316,15 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
     def last_login_date(self, obj):
         if obj.last_login is None:
             return "Never"
-        return timezone.localtime(obj.last_login).strftime("%d %b %Y")
+        zone = page_constant("time zone", timezone.get_current_timezone)
+        return timezone.localtime(obj.last_login, zone).strftime("%d %b %Y")
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
-        badge = status_badge(obj.status, obj.get_status_display())
+        badge = page_constant(
+            ("status badge", obj.status),
+            lambda: status_badge(obj.status, obj.get_status_display()),
+        )
         if obj.marked_for_deletion_at is None:
             return badge
         return format_html(

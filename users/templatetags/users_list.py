@@ -19,7 +19,7 @@ from django.contrib.admin.templatetags.admin_list import (
 from django.db.models import ForeignKey
 from django.utils.safestring import mark_safe
 
-from users.admin.changelist import esc
+from users.admin.changelist import esc, rows_of_one_page
 
 register = template.Library()
 
@@ -84,9 +84,13 @@ def users_result_list(cl):
     if writers is None:
         rows = [ResultList(None, items_for_result(cl, row, None)) for row in cl.result_list]
     else:
-        rows = [
-            ResultList(None, [mark_safe(write(row)) for write in writers]) for row in cl.result_list
-        ]
+        # A row's cells as one string: the results template writes a row's items one
+        # after another, so one item gives the same HTML at one template lookup a row.
+        with rows_of_one_page():
+            rows = [
+                ResultList(None, [mark_safe("".join([write(row) for write in writers]))])
+                for row in cl.result_list
+            ]
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),

@@ -14,6 +14,10 @@ from users.models import User, UserStatus
 
 class Command(BaseCommand):
     help = "Export people, courses, sections, enrolments or segment memberships to a file."
+    # Django's system checks are for developers (`manage.py check`, `runserver`, `migrate`).
+    # An export a script runs every night should not wait for them (they load every URL
+    # module: about a second).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(EXPORTS))
