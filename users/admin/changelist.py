@@ -309,26 +309,33 @@ def active_switch(obj, *, may_change: bool | None = None):
 
 
 def row_menu(obj):
-    may_change = getattr(obj, "row_may_change", False)
-    may_delete = getattr(obj, "row_may_delete", False)
+    may_change = bool(getattr(obj, "row_may_change", False))
+    may_delete = bool(getattr(obj, "row_may_delete", False))
+    shape = (may_change, may_delete, obj.status, obj.anonymised_at is None)
+    # Rows of one shape have the same links but for the id (see rows_of_one_page).
+    items = page_constant(("row menu", shape), lambda: _row_menu_items(*shape))
+    return mark_safe(
+        f'<details class="row-menu"><summary aria-label="Actions for {esc(obj.username)}">⋯'
+        f"</summary><ul>{items.replace(_ID_TEXT, str(obj.pk))}</ul></details>"
+    )
+
+
+def _row_menu_items(may_change: bool, may_delete: bool, status: str, erasable: bool) -> str:
+    """The row menu's links, with _ID standing for the person's id."""
     links = [
         (
             "View/Edit user details" if may_change else "View user details",
-            object_url("admin:users_user_change", obj.pk),
+            object_url("admin:users_user_change", _ID),
         ),
-        ("History", object_url("admin:users_user_history", obj.pk)),
+        ("History", object_url("admin:users_user_history", _ID)),
     ]
-    if may_change and obj.status == UserStatus.ACTIVE:
-        links.append(("Reset password", object_url("admin:users_user_reset_password", obj.pk)))
-    if may_delete and obj.status == UserStatus.DELETED:
-        links.append(("Undelete", object_url("admin:users_user_undelete", obj.pk)))
+    if may_change and status == UserStatus.ACTIVE:
+        links.append(("Reset password", object_url("admin:users_user_reset_password", _ID)))
+    if may_delete and status == UserStatus.DELETED:
+        links.append(("Undelete", object_url("admin:users_user_undelete", _ID)))
     elif may_delete:
-        links.append(("Delete", object_url("admin:users_user_remove", obj.pk)))
+        links.append(("Delete", object_url("admin:users_user_remove", _ID)))
     # Shown to whoever may change the row (never managers); the page checks the role.
-    if may_change and obj.anonymised_at is None:
-        links.append(("Erase personal data", object_url("admin:users_user_erase", obj.pk)))
-    items = "".join(f'<li><a href="{esc(url)}">{esc(text)}</a></li>' for text, url in links)
-    return mark_safe(
-        f'<details class="row-menu"><summary aria-label="Actions for {esc(obj.username)}">⋯'
-        f"</summary><ul>{items}</ul></details>"
-    )
+    if may_change and erasable:
+        links.append(("Erase personal data", object_url("admin:users_user_erase", _ID)))
+    return "".join(f'<li><a href="{esc(url)}">{esc(text)}</a></li>' for text, url in links)

@@ -139,6 +139,22 @@ def test_each_row_has_an_accessible_switch_and_a_menu(client, admin_user, make_u
     assert reverse("admin:users_user_toggle", args=[learner.pk]) in page
 
 
+def test_each_rows_menu_links_to_its_own_person(client, admin_user, make_user):
+    # Rows of the same kind share their menu's shape (worked out once per page); each
+    # keeps its own id and name.
+    people = [make_user(username=f"same{n}") for n in range(3)]
+    sign_in(client, admin_user)
+    page = client.get(CHANGELIST + "?q=same").content.decode()
+    menus = re.findall(r'<details class="row-menu">.*?</details>', page, flags=re.S)
+    assert len(menus) == 3
+    for person, menu in zip(people, menus, strict=True):
+        assert f'aria-label="Actions for {person.username}"' in menu
+        for name in ("change", "history", "reset_password", "remove", "erase"):
+            assert reverse(f"admin:users_user_{name}", args=[person.pk]) in menu, (name, menu)
+        others = [other for other in people if other != person]
+        assert not any(f"/{other.pk}/" in menu for other in others)
+
+
 def test_page_size_can_be_chosen_and_is_kept_in_links(client, admin_user, make_user):
     for _ in range(30):
         make_user()
