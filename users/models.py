@@ -198,6 +198,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         indexes = [
             models.Index(fields=["status", "username"], name="user_status_username_idx"),
+            # The Active tab, the page most people open, in its order. Without it PostgreSQL
+            # may walk the plain username index and skip the people in other states, and
+            # when many of them sort first (100,000 deleted after an import), the page read
+            # them all: 28 ms of SQL instead of 1. Deactivating writes nothing into it.
+            models.Index(
+                fields=["username"],
+                condition=Q(status=UserStatus.ACTIVE),
+                name="user_active_username_idx",
+            ),
             models.Index(fields=["last_name", "first_name"], name="user_name_idx"),
             models.Index(fields=["organisation", "status"], name="user_org_status_idx"),
             # An account's users by name (the API's default order): without it PostgreSQL
