@@ -76,10 +76,11 @@ class Unindexed(Func):
     output_field = TextField()
 
 
-def is_broad(words: list[str], *, using: str) -> bool:
+def is_broad(words: list[str], *, using: str, among: QuerySet | None = None) -> bool:
     """Whether every word together matches at least BROAD_SHARE of everyone, judged from a
     sample of about SAMPLE_ROWS rows of the search table (PostgreSQL; a few milliseconds),
-    unless the search is someone's SIS ID, email or username (`names_someone_exactly`).
+    unless the search is the SIS ID, email or username of someone `among` the people the
+    viewer may see (`names_someone_exactly`; everyone when not given).
     A wrong guess costs speed, never a wrong answer: both ways find the same people."""
     connection = connections[using]
     if not words or connection.vendor != "postgresql":
@@ -88,7 +89,7 @@ def is_broad(words: list[str], *, using: str) -> bool:
     rows = _estimated_rows(using, table)
     if rows < 10 * SAMPLE_ROWS:
         return False  # small enough for the index whatever the words
-    if names_someone_exactly(words, using=using):
+    if names_someone_exactly(words, using=using, among=among):
         return False
     with connection.cursor() as cursor:
         condition = " AND ".join(['UPPER("text") LIKE %s'] * len(words))
@@ -161,18 +162,21 @@ def index_key(word: str) -> str:
     return digits if digits else word
 
 
-def names_someone_exactly(words: list[str], *, using: str) -> bool:
-    """Whether the search is one word that is someone's SIS ID, email or username, found
-    from their unique indexes (a fraction of a millisecond). Such a search is looked up by
-    the index without sampling first (`is_broad`, a few milliseconds): a whole email or ID
-    is not a fragment most people hold. A wrong guess costs speed, never a wrong answer."""
+def names_someone_exactly(words: list[str], *, using: str, among: QuerySet | None = None) -> bool:
+    """Whether the search is one word that is the SIS ID, email or username of someone
+    `among` these people, found from their unique indexes (a fraction of a millisecond).
+    Such a search is looked up by the index without sampling first (`is_broad`, a few
+    milliseconds): a whole email or ID is not a fragment most people hold. A wrong guess
+    costs speed, never a wrong answer. Only the people the viewer may see are looked at,
+    so that how fast a search answers says nothing of anyone else."""
     from users.models import User
 
     if len(words) != 1:
         return False
+    people = User.objects.using(using) if among is None else among
     # Read whole, not .exists(): with LIMIT 1 PostgreSQL walks the username index hoping
     # for an early row, and reads everyone when there is none.
-    found = User.objects.using(using).filter(exact_condition(words[0])).order_by()
+    found = people.filter(exact_condition(words[0])).order_by()
     return bool(list(found.values_list("id", flat=True)))
 
 
@@ -207,7 +211,7 @@ def candidates(queryset: QuerySet, words: list[str], *, known: dict | None = Non
     key = (queryset.db, tuple(words))
     known = {} if known is None else known
     if key not in known:
-        broad = is_broad(words, using=queryset.db)
+        broad = is_broad(words, using=queryset.db, among=queryset)
         ids = matching_ids(words, using=queryset.db, cap=COUNT_CAP, broad=broad)
         known[key] = ids if ids is not None else broad
     finding = known[key]

@@ -92,9 +92,9 @@ def test_someones_whole_email_sis_id_or_username_is_looked_up_without_sampling(p
     # As on a table large enough to sample (users.search.is_broad).
     monkeypatch.setattr("users.search._estimated_rows", lambda using, table: 1_000_000)
 
-    def sampled(words):
+    def sampled(words, among=None):
         with CaptureQueriesContext(connection) as queries:
-            broad = is_broad(words, using="default")
+            broad = is_broad(words, using="default", among=among)
         return broad, any("TABLESAMPLE" in q["sql"] for q in queries.captured_queries)
 
     for exact in ("ANN@acme.test", "EMP-100", "bob.smith"):
@@ -102,6 +102,11 @@ def test_someones_whole_email_sis_id_or_username_is_looked_up_without_sampling(p
     # A fragment, or someone's email beside another word, is sampled as before.
     assert sampled(["acme"])[1]
     assert sampled(["ann@acme.test", "lee"])[1]
+    # Only people the viewer may see count: someone else's email is sampled like any
+    # fragment, so the time a search takes says nothing of who exists elsewhere.
+    others = User.objects.exclude(username="bob.smith")
+    assert sampled(["bob@partner.test"], among=others)[1]
+    assert sampled(["bob@partner.test"], among=User.objects.all()) == (False, False)
     # And the exact search still finds everyone who holds it.
     assert names(users_matching(User.objects.all(), "bob.smith")) == ["bob.smith"]
 
@@ -200,7 +205,9 @@ def test_a_search_more_than_the_cap_match_pages_and_counts_without_reading_every
     services.users_deactivate(User.objects.filter(pk=exact.pk), by=admin_user, reason="Left")
     assert client.login(username=admin_user.username, password=PASSWORD)
     for broad in (False, True):
-        monkeypatch.setattr("users.search.is_broad", lambda words, using, broad=broad: broad)
+        monkeypatch.setattr(
+            "users.search.is_broad", lambda words, using, among=None, broad=broad: broad
+        )
         response = client.get(CHANGELIST + "?q=zedson&status=all&per_page=25")
         tabs = {tab["status"]: tab["count"] for tab in response.context["status_tabs"]}
         assert tabs == {"active": "", "inactive": "", "deleted": "", "all": "5+"}, broad
@@ -237,7 +244,7 @@ def test_a_large_search_whose_matches_come_late_in_the_order_is_sorted_instead(
     monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 3)
     monkeypatch.setattr("users.admin.changelist.COUNT_CAP", 3)
     monkeypatch.setattr("users.admin.changelist.WALK_ROWS", 4)
-    monkeypatch.setattr("users.search.is_broad", lambda words, using, broad=None: False)
+    monkeypatch.setattr("users.search.is_broad", lambda words, using, among=None, broad=None: False)
     for n in range(8):
         make_user(username=f"aaa{n}", last_name="Other")
     for n in range(6):
