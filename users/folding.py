@@ -1,8 +1,9 @@
 """Folding text for search: case and accents, the same on PostgreSQL and SQLite.
 
 Both databases know one SQL function, `lms_fold(text)`: on PostgreSQL it is
-`lower(unaccent(text))` (migration users 0012, which also stores the users' search text
-folded by it); on SQLite it is `fold` below, registered on every connection. A search folds
+`lower(unaccent(text))` with the final sigma as σ (migrations users 0014 and 0026, which
+also store the users' search text folded by it); on SQLite it is `fold` below, registered
+on every connection. A search folds
 both the searched text and the words with that one function, so "łukasz" finds "Łukasz",
 "ZOË" finds "Zoë" and "zoe" finds both, on either database.
 """
@@ -46,12 +47,19 @@ UNDECOMPOSED = str.maketrans(
 )
 
 
+# Greek's final sigma is lower case of the same letter as σ: "ΟΔΥΣΣΈΑΣ" must find "Οδυσσέας"
+# whichever form lower() gives the last letter (Python's picks by position, PostgreSQL's
+# always σ).
+FINAL_SIGMA = str.maketrans({"ς": "σ"})
+
+
 def fold(text: str | None) -> str | None:
     """`text` in lower case without accents (SQLite's `lms_fold`)."""
     if text is None:
         return None
     decomposed = unicodedata.normalize("NFKD", text.translate(UNDECOMPOSED))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.lower().translate(FINAL_SIGMA)
 
 
 class Fold(Func):
