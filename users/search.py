@@ -15,23 +15,22 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Case,
     F,
-    Func,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    TextField,
     Value,
     When,
 )
 from django.db.models.functions import Lower
-from django.db.models.lookups import Exact, IContains
+from django.db.models.lookups import Contains, Exact, IContains
 from django.utils.text import smart_split, unescape_string_literal
 
 from users.folding import Fold, fold, folded_contains
@@ -69,40 +68,88 @@ def uses_search_table(queryset: QuerySet) -> bool:
     return connections[queryset.db].vendor == "postgresql"
 
 
-class Unindexed(Func):
-    """The text as it is, in a form its trigram index does not serve (see BROAD_SHARE)."""
+def holds(text, word: str) -> Q:
+    """The search text `text` holds `word`, folded. The text is stored folded, so this is
+    a plain LIKE, which never uses the trigram index (it is on UPPER(text)) and costs a
+    third of UPPER(text) LIKE on a row read in turn: it is how every way of searching
+    checks a word, so that all of them find the same people, and the same as SQLite."""
+    return Q(Contains(text, Fold(Value(word))))
 
-    template = "(%(expressions)s || '')"
-    output_field = TextField()
+
+# pg_trgm takes a LIKE pattern's trigrams from its runs of letters and digits: a word with
+# no run of three gives it none, and the index would be read whole to find nothing sooner.
+TRIGRAM = re.compile(r"[^\W_]{3}")
 
 
-def is_broad(words: list[str], *, using: str, among: QuerySet | None = None) -> bool:
-    """Whether every word together matches at least BROAD_SHARE of everyone, judged from a
-    sample of about SAMPLE_ROWS rows of the search table (PostgreSQL; a few milliseconds),
-    unless the search is the SIS ID, email or username of someone `among` the people the
-    viewer may see (`names_someone_exactly`; everyone when not given).
+def index_serves(word: str) -> bool:
+    """Whether the trigram index can narrow a search for `word` (see `index_key`)."""
+    return bool(TRIGRAM.search(fold(index_key(word))))
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """How to read a search's matches (PostgreSQL), judged before reading any.
+
+    `broad`: by reading people in the list's order rather than through the trigram index.
+    `many`: the sample shows clearly more matches than COUNT_CAP (MANY_MARGIN times the
+    cap), so they are not first read to see whether they are few enough to list."""
+
+    broad: bool = False
+    many: bool = False
+
+
+# How far past COUNT_CAP a sample's estimate must be before the matches are taken to be
+# more than the cap without reading them: a sample of SAMPLE_ROWS rows seldom errs by half.
+MANY_MARGIN = 2
+
+
+def search_plan(words: list[str], *, using: str, among: QuerySet | None = None) -> SearchPlan:
+    """Whether the words together match at least BROAD_SHARE of everyone (`broad`), and
+    clearly more than COUNT_CAP people (`many`), judged from a sample of about SAMPLE_ROWS
+    rows of the search table (PostgreSQL; a few milliseconds), unless the search is the
+    SIS ID, email or username of someone `among` the people the viewer may see
+    (`names_someone_exactly`; everyone when not given). A search with no word the index can
+    narrow (`index_serves`: "li", "wu") is broad whatever its share.
     A wrong guess costs speed, never a wrong answer: both ways find the same people."""
+    from lms_admin.plumbing.counting import COUNT_CAP
+
     connection = connections[using]
     if not words or connection.vendor != "postgresql":
-        return False
+        return SearchPlan()
     table = connection.ops.quote_name(UserSearch._meta.db_table)
     rows = _estimated_rows(using, table)
     if rows < 10 * SAMPLE_ROWS:
-        return False  # small enough for the index whatever the words
+        return SearchPlan()  # small enough for the index whatever the words
     if names_someone_exactly(words, using=using, among=among):
-        return False
-    with connection.cursor() as cursor:
-        condition = " AND ".join(['UPPER("text") LIKE %s'] * len(words))
+        return SearchPlan()
+    share = _sampled_share(words, using=using, table=table, rows=rows)
+    return SearchPlan(
+        # The index cannot narrow a search for "li" or "wu": reading in order is sooner.
+        broad=share >= BROAD_SHARE or not any(index_serves(word) for word in words),
+        many=share * rows >= MANY_MARGIN * COUNT_CAP,
+    )
+
+
+def _sampled_share(words: list[str], *, using: str, table: str, rows: float) -> float:
+    """The share of a sample of about SAMPLE_ROWS rows of the search table holding every
+    word (the same pages each time, so the same search is judged the same way)."""
+    with connections[using].cursor() as cursor:
+        condition = " AND ".join(['"text" LIKE %s'] * len(words))
         cursor.execute(
             f"SELECT COUNT(*) FILTER (WHERE {condition}), COUNT(*) "
             f"FROM {table} TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
             [
-                *(f"%{_like_escaped(fold(word).upper())}%" for word in words),
+                *(f"%{_like_escaped(fold(word))}%" for word in words),
                 100 * SAMPLE_ROWS / rows,
             ],
         )
         matched, sampled = cursor.fetchone()
-    return bool(sampled) and matched / sampled >= BROAD_SHARE
+    return matched / sampled if sampled else 0.0
+
+
+def is_broad(words: list[str], *, using: str, among: QuerySet | None = None) -> bool:
+    """Whether a search reads people in the list's order (see `search_plan`)."""
+    return search_plan(words, using=using, among=among).broad
 
 
 _sizes: dict[str, tuple[float, float]] = {}
@@ -130,19 +177,19 @@ def candidate_ids(words: list[str], *, using: str, broad: bool | None = None) ->
     """The ids of the users whose joined text holds every word, folded (PostgreSQL).
 
     The text is stored folded; matching it as UPPER(text) LIKE UPPER(…) is what its trigram
-    index was built for (migration 0008), and the word is folded once, at planning. For a
-    broad search (`is_broad`, asked when `broad` is None) the same condition is written so
-    that the index is not used, and PostgreSQL reads people in the list's order instead."""
+    index was built for (migration 0008), and the word is folded once, at planning. Only
+    the words the index can narrow (`index_serves`) are asked of it, and only when the
+    search is not broad (`is_broad`, asked when `broad` is None); otherwise PostgreSQL
+    reads people in the list's order instead. Every word is then checked on the rows read,
+    the same way whichever way they were found (`holds`)."""
     if broad is None:
         broad = is_broad(words, using=using)
     found = UserSearch.objects.using(using)
+    if not broad:
+        for word in filter(index_serves, words):
+            found = found.filter(IContains(F("text"), Fold(Value(index_key(word)))))
     for word in words:
-        key = word if broad else index_key(word)
-        found = found.filter(
-            IContains(Unindexed(F("text")) if broad else F("text"), Fold(Value(key)))
-        )
-        if key != word:
-            found = found.filter(IContains(Unindexed(F("text")), Fold(Value(word))))
+        found = found.filter(holds(F("text"), word))
     return found.values("user_id")
 
 
@@ -197,7 +244,7 @@ def walking_condition(words: list[str]) -> Q:
     text = Subquery(UserSearch.objects.filter(user_id=OuterRef("pk")).values("text")[:1])
     condition = Q()
     for word in words:
-        condition &= Q(IContains(text, Fold(Value(word)))) & word_condition(word, indexed=True)
+        condition &= holds(text, word) & word_condition(word, indexed=True)
     return condition
 
 
@@ -205,15 +252,18 @@ def candidates(queryset: QuerySet, words: list[str], *, known: dict | None = Non
     """`queryset` narrowed to the search's candidates. When they are few (at most COUNT_CAP),
     as the list of their ids: every later query (tab counts, page, order) then reads those
     rows only, by primary key. When more, as a subquery on the search table, in the form
-    `is_broad` chose. `known` (one per request) keeps the finding for the same words."""
+    `search_plan` chose; when its sample shows many more, they are not read to find out.
+    `known` (one per request) keeps the finding for the same words."""
     from lms_admin.plumbing.counting import COUNT_CAP
 
     key = (queryset.db, tuple(words))
     known = {} if known is None else known
     if key not in known:
-        broad = is_broad(words, using=queryset.db, among=queryset)
-        ids = matching_ids(words, using=queryset.db, cap=COUNT_CAP, broad=broad)
-        known[key] = ids if ids is not None else broad
+        plan = search_plan(words, using=queryset.db, among=queryset)
+        ids = None
+        if not plan.many:
+            ids = matching_ids(words, using=queryset.db, cap=COUNT_CAP, broad=plan.broad)
+        known[key] = ids if ids is not None else plan.broad
     finding = known[key]
     if isinstance(finding, list):
         return queryset.filter(pk__any_of=finding) if finding else queryset.none()

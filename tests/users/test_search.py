@@ -8,8 +8,18 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import PASSWORD
 from users import services
+from users.folding import fold
 from users.models import User
-from users.search import SEARCH_INDEX, candidate_ids, index_key, is_broad, users_matching
+from users.search import (
+    SEARCH_INDEX,
+    SearchPlan,
+    candidate_ids,
+    index_key,
+    index_serves,
+    is_broad,
+    search_plan,
+    users_matching,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +121,108 @@ def test_someones_whole_email_sis_id_or_username_is_looked_up_without_sampling(p
     assert names(users_matching(User.objects.all(), "bob.smith")) == ["bob.smith"]
 
 
+def test_the_index_is_asked_only_for_words_it_can_narrow():
+    # pg_trgm finds no trigram in a run of fewer than three letters or digits.
+    for word in ("li", "Wu", "a.b", "x_y", "12@", "-"):
+        assert not index_serves(word), word
+    for word in ("lee", "Łukasz", "ann@acme.test", "12@acme.test", "EMP-100", "a.b.cde"):
+        assert index_serves(word), word
+
+
+@postgresql_only
+def test_a_sample_decides_how_a_search_is_read_and_whether_to_list_its_matches(people, monkeypatch):
+    """On a large table (a million rows here): a fifth of everyone or more is read in the
+    list's order (broad), and so is a search with no word the index can narrow ("li",
+    "wu": reading the index whole would be slowest); clearly more matches than the cap
+    (twice) are not read first to see whether they could be listed (many)."""
+    monkeypatch.setattr("users.search._estimated_rows", lambda using, table: 1_000_000)
+    monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 10_000)
+    share = {}
+    monkeypatch.setattr(
+        "users.search._sampled_share", lambda words, using, table, rows: share["now"]
+    )
+
+    def plan(words, sampled):
+        share["now"] = sampled
+        return search_plan(words, using="default")
+
+    assert plan(["smith"], 0.25) == SearchPlan(broad=True, many=True)
+    assert plan(["smith"], 0.05) == SearchPlan(broad=False, many=True)
+    assert plan(["smith"], 0.015) == SearchPlan(broad=False, many=False)
+    assert plan(["li"], 0.0) == SearchPlan(broad=True, many=False)
+    assert plan(["li"], 0.05) == SearchPlan(broad=True, many=True)
+    assert plan(["li", "smith"], 0.001) == SearchPlan(broad=False, many=False)
+    # Of several words, the index is asked only for those it can narrow; every word must
+    # still match.
+    both = candidate_ids(["an", "smith"], using="default", broad=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        text_plan = both.explain()
+    assert SEARCH_INDEX in text_plan and "'%%AN%%'" not in text_plan.upper(), text_plan
+    assert names(users_matching(User.objects.all(), "an smith")) == ["carol"]
+
+
+@postgresql_only
+def test_a_search_the_sample_shows_many_match_is_not_read_first_to_list_them(
+    client, admin_user, people, monkeypatch
+):
+    monkeypatch.setattr(
+        "users.search.search_plan",
+        lambda words, using, among=None: SearchPlan(broad=False, many=True),
+    )
+
+    def listed(*args, **kwargs):
+        raise AssertionError("the matches were read to see whether they could be listed")
+
+    monkeypatch.setattr("users.search.matching_ids", listed)
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    response = client.get(CHANGELIST + "?q=smith")
+    # Read as a large search: the current tab counted (capped), the others left blank.
+    tabs = {tab["status"]: tab["count"] for tab in response.context["status_tabs"]}
+    assert tabs == {"active": "2", "inactive": "", "deleted": "", "all": ""}
+    assert [u.username for u in response.context["cl"].result_list] == ["bob.smith", "carol"]
+
+
+@postgresql_only
+def test_every_way_of_searching_finds_exactly_what_folding_says(make_user):
+    """The index, the read in order and SQLite all answer "does the folded text hold the
+    folded word": no way is looser than another (UPPER() alone would match a Greek final
+    sigma with a middle one, and the long s with an s)."""
+    make_user(username="odysseas", first_name="Οδυσσέας", last_name="Li")
+    make_user(username="liesel", first_name="Lieſel", last_name="Weiß")
+    make_user(username="zoe", first_name="Zoë", last_name="Wu", email="zoe@acme.test")
+    people = list(User.objects.all())
+
+    def expected(word):
+        return sorted(
+            p.username
+            for p in people
+            if any(
+                fold(word) in fold(value or "")
+                for value in (p.username, p.first_name, p.last_name, p.email, p.sis_user_id)
+            )
+        )
+
+    for word in (
+        "οδυσσεας",
+        "οδυσσεασ",
+        "ΟΔΥΣΣΈΑΣ",
+        "lieſel",
+        "liesel",
+        "weiss",
+        "li",
+        "wu",
+        "ZOE",
+        "zoë@acme",
+        "ë",
+    ):
+        for broad in (False, True):
+            found = candidate_ids([word], using="default", broad=broad)
+            usernames = sorted(User.objects.filter(pk__in=found).values_list("username", flat=True))
+            assert usernames == expected(word), (word, broad)
+
+
 @postgresql_only
 def test_postgresql_finds_matches_through_the_search_tables_trigram_index(people):
     queryset = candidate_ids(["smith"], using="default", broad=False)
@@ -206,7 +318,8 @@ def test_a_search_more_than_the_cap_match_pages_and_counts_without_reading_every
     assert client.login(username=admin_user.username, password=PASSWORD)
     for broad in (False, True):
         monkeypatch.setattr(
-            "users.search.is_broad", lambda words, using, among=None, broad=broad: broad
+            "users.search.search_plan",
+            lambda words, using, among=None, broad=broad: SearchPlan(broad=broad),
         )
         response = client.get(CHANGELIST + "?q=zedson&status=all&per_page=25")
         tabs = {tab["status"]: tab["count"] for tab in response.context["status_tabs"]}
@@ -244,7 +357,9 @@ def test_a_large_search_whose_matches_come_late_in_the_order_is_sorted_instead(
     monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 3)
     monkeypatch.setattr("users.admin.changelist.COUNT_CAP", 3)
     monkeypatch.setattr("users.admin.changelist.WALK_ROWS", 4)
-    monkeypatch.setattr("users.search.is_broad", lambda words, using, among=None, broad=None: False)
+    monkeypatch.setattr(
+        "users.search.search_plan", lambda words, using, among=None: SearchPlan(broad=False)
+    )
     for n in range(8):
         make_user(username=f"aaa{n}", last_name="Other")
     for n in range(6):
