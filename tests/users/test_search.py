@@ -370,3 +370,28 @@ def test_a_large_search_whose_matches_come_late_in_the_order_is_sorted_instead(
     assert shown == [f"zz{n}" for n in range(6)]
     response = client.get(CHANGELIST + "?q=quill&per_page=25&p=1")
     assert [user.username for user in response.context["cl"].result_list][:2] == ["zz0", "zz1"]
+
+
+@postgresql_only
+def test_a_power_users_search_is_counted_among_their_own_people_however_many_match_elsewhere(
+    client, power_user, partner, make_user, monkeypatch
+):
+    """Past COUNT_CAP matches a search shows only the current tab's count; whether that
+    happens must not tell a power user how many people of other organisations match.
+    Their tabs read the same whether another organisation holds many matches or none."""
+    monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 5)
+    monkeypatch.setattr("users.admin.changelist.COUNT_CAP", 5)
+    make_user(username="zed.partner", last_name="Zedson", organisation=partner)
+    assert client.login(username=power_user.username, password=PASSWORD)
+
+    def tabs():
+        response = client.get(CHANGELIST + "?q=zedson")
+        shown = [user.username for user in response.context["cl"].result_list]
+        counts = {tab["status"]: tab["count"] for tab in response.context["status_tabs"]}
+        return counts, shown
+
+    alone = tabs()
+    assert alone == ({"active": "1", "inactive": "0", "deleted": "0", "all": "1"}, ["zed.partner"])
+    for n in range(8):  # in the other organisation (make_user's default)
+        make_user(username=f"zed{n}", last_name="Zedson")
+    assert tabs() == alone

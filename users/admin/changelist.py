@@ -19,7 +19,12 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
 
 from lms_admin.plumbing.counting import COUNT_CAP, capped_counts
-from lms_admin.plumbing.scoping import admin_account_condition, restricted_to_plain_accounts
+from lms_admin.plumbing.scoping import (
+    EVERYTHING,
+    admin_account_condition,
+    organisation_scope,
+    restricted_to_plain_accounts,
+)
 from users.admin.filters import StatusTabFilter
 from users.models import User, UserStatus
 from users.search import (
@@ -174,11 +179,21 @@ class UserChangeList(ChangeList):
         if exclude_parameters is None:
             base = super().get_queryset(request, exclude_parameters=["status"])
             words = search_words(self.query)
-            if words and is_large(base, words, searches_known(request)):
+            summary = None
+            large = bool(words) and is_large(base, words, searches_known(request))
+            if large and organisation_scope(request.user) is not EVERYTHING:
+                # Large among everyone says nothing of how many match among the people
+                # this viewer may see; shown as large, it would tell a power user that
+                # other organisations hold many matches. Their own are counted first.
+                summary = self._search_summary(base)
+                large = summary is None
+            if large:
                 self._known = searches_known(request)
                 self.tab_counts = self._large_search(base, request._users_unsearched, words)
             else:
-                self.tab_counts = self._search_summary(base) or self._capped_tab_counts(base)
+                self.tab_counts = (
+                    summary or self._search_summary(base) or self._capped_tab_counts(base)
+                )
             request._users_tab_counts = self.tab_counts
             queryset = queryset.annotate(**row_permissions(self.model_admin, request))
         return queryset
