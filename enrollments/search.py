@@ -28,12 +28,16 @@ def people_matching(words: list[str], field: str) -> Q:
     name, username, email or SIS ID. Few such people are listed, so that the database can
     read their enrolments from the index by person; many are checked row by row instead,
     each through the person's primary key, as a page of them is soon found: a subquery of
-    a million ids would be read again for every row it is tested against."""
-    people = users_matching_words(User.objects.all(), words).order_by()
+    a million ids would be read again for every row it is tested against. Both use one
+    finding of how to search (`known`): the second, inside a subquery, cannot be read to
+    make its own."""
+    known: dict = {}
+    people = users_matching_words(User.objects.all(), words, known=known).order_by()
     ids = list(people.values_list("id", flat=True)[: LISTED_PEOPLE + 1])
     if len(ids) <= LISTED_PEOPLE:
         return Q(**{f"{field}__in": ids})
-    return Q(Exists(users_matching_words(User.objects.filter(pk=OuterRef(field)), words)))
+    each = users_matching_words(User.objects.filter(pk=OuterRef(field)), words, known=known)
+    return Q(Exists(each))
 
 
 def course_text_matches(text: str) -> Q:

@@ -49,12 +49,15 @@ def _rows(client, url, term) -> set[tuple[str, str]]:
     return set(page.context["cl"].result_list.values_list("user__username", "course__code"))
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["small-table", "sampled-table"])
 @pytest.mark.parametrize("listed", [True, False], ids=["few-people", "many-people"])
 def test_enrolments_are_found_by_person_or_course_and_every_word_counts(
-    client, admin_user, training, monkeypatch, listed
+    client, admin_user, training, monkeypatch, listed, large
 ):
     if not listed:  # as when a word matches more people than are listed
         monkeypatch.setattr(search, "LISTED_PEOPLE", 0)
+    if large:  # as on a table big enough for the search to be judged from a sample first
+        monkeypatch.setattr("users.search._estimated_rows", lambda using, table: 1_000_000)
     sign_in(client, admin_user)
     assert _rows(client, ENROLMENTS, "freya") == {("fd01", "FIRE-1"), ("fd01", "GDPR-2")}
     assert _rows(client, ENROLMENTS, "davies") == {
