@@ -1,7 +1,7 @@
 """Folding text for search: case and accents, the same on PostgreSQL and SQLite.
 
 Both databases know one SQL function, `lms_fold(text)`: on PostgreSQL it is
-`lower(unaccent(text))` with the final sigma as σ (migrations users 0014 and 0026, which
+`lower(unaccent(text))` with one form of each letter (migrations users 0014 and 0026, which
 also store the users' search text folded by it); on SQLite it is `fold` below, registered
 on every connection. A search folds
 both the searched text and the words with that one function, so "łukasz" finds "Łukasz",
@@ -49,7 +49,8 @@ UNDECOMPOSED = str.maketrans(
 
 # Greek's final sigma is lower case of the same letter as σ: "ΟΔΥΣΣΈΑΣ" must find "Οδυσσέας"
 # whichever form lower() gives the last letter (Python's picks by position, PostgreSQL's
-# always σ).
+# always σ). NFKD already maps the micro sign and Greek's symbol forms (ϐ, ϑ, …), which
+# PostgreSQL's lms_fold maps by name (migration users 0026).
 FINAL_SIGMA = str.maketrans({"ς": "σ"})
 
 

@@ -71,8 +71,9 @@ def uses_search_table(queryset: QuerySet) -> bool:
 def holds(text, word: str) -> Q:
     """The search text `text` holds `word`, folded. The text is stored folded, so this is
     a plain LIKE, which never uses the trigram index (it is on UPPER(text)) and costs a
-    third of UPPER(text) LIKE on a row read in turn: it is how every way of searching
-    checks a word, so that all of them find the same people, and the same as SQLite."""
+    third of UPPER(text) LIKE on a row read in turn. The fold gives each letter one lower
+    case form (users.folding), so it finds the same people as the index's UPPER(text) LIKE
+    and as SQLite."""
     return Q(Contains(text, Fold(Value(word))))
 
 
@@ -108,8 +109,9 @@ def search_plan(words: list[str], *, using: str, among: QuerySet | None = None) 
     clearly more than COUNT_CAP people (`many`), judged from a sample of about SAMPLE_ROWS
     rows of the search table (PostgreSQL; a few milliseconds), unless the search is the
     SIS ID, email or username of someone `among` the people the viewer may see
-    (`names_someone_exactly`; everyone when not given). A search with no word the index can
-    narrow (`index_serves`: "li", "wu") is broad whatever its share.
+    (`names_someone_exactly`; everyone when not given). On a table large enough to sample,
+    a search with no word the index can narrow (`index_serves`: "li", "wu") is broad
+    whatever its share.
     A wrong guess costs speed, never a wrong answer: both ways find the same people."""
     from lms_admin.plumbing.counting import COUNT_CAP
 
@@ -181,8 +183,8 @@ def candidate_ids(words: list[str], *, using: str, broad: bool | None = None) ->
     the words the index can narrow (`index_serves`) are asked of it, and only when the
     search is not broad (`is_broad`, asked when `broad` is None); otherwise PostgreSQL
     reads people in the list's order instead. Every other word is checked on the rows
-    read (`holds`); the text is folded, so UPPER() adds nothing to the index's answer but
-    for letters that only differ in lower case (ς and σ, which folding makes one)."""
+    read (`holds`); the fold gives each letter one lower-case form (users.folding), so the
+    index's UPPER() condition finds the same rows as `holds` would."""
     if broad is None:
         broad = is_broad(words, using=using)
     found = UserSearch.objects.using(using)
@@ -195,7 +197,7 @@ def candidate_ids(words: list[str], *, using: str, broad: bool | None = None) ->
     for word in words:
         # A word the index was asked for whole is not checked again: the second condition
         # would halve PostgreSQL's estimate of the matches, and with "walker" it then
-        # gathered every match's enrolments before sorting a page (676 ms, not 168).
+        # gathered every match's enrolments before sorting a page (676 ms, not 141).
         if word not in asked:
             found = found.filter(holds(F("text"), word))
     return found.values("user_id")

@@ -64,7 +64,18 @@ def test_a_quoted_phrase_is_folded_within_one_column(make_user):
 def test_the_python_fold_matches_the_databases(people):
     """The SQL function that both databases know folds as users.folding.fold does."""
     with connection.cursor() as cursor:
-        for text in ("Łukasz", "ZOË", "Straße", "Ærø", "Ñandú", "ΟΔΥΣΣΈΑΣ", "Οδυσσέας", "plain"):
+        for text in (
+            "Łukasz",
+            "ZOË",
+            "Straße",
+            "Ærø",
+            "Ñandú",
+            "ΟΔΥΣΣΈΑΣ",
+            "Οδυσσέας",
+            "µ-Lab",
+            "ϐϑϕϖϰϱϵ",
+            "plain",
+        ):
             cursor.execute("SELECT lms_fold(%s)", [text])
             assert cursor.fetchone()[0] == fold(text), text
 

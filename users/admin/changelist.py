@@ -213,7 +213,7 @@ class UserChangeList(ChangeList):
         grow with the number of matches. Only the current tab is counted, capped; the other
         tabs show no number. This page's ids: exact SIS ID, email and username matches
         first (from their unique indexes), then the rest in username order, read in that
-        order and stopped at the page's end (users.search.is_broad chose how)."""
+        order and stopped at the page's end (users.search.search_plan chose how)."""
         tab = self._current_tab()
         shown = base if tab == StatusTabFilter.ALL else base.filter(status=tab)
         counts = dict.fromkeys([*UserStatus.values, StatusTabFilter.ALL])

@@ -1,10 +1,12 @@
-"""Search folds Greek's final sigma (ς) to σ, on both databases (users.folding).
+"""Search folds the letters that have two lower-case forms to one, on both databases.
 
-The search text is stored folded and compared with a plain LIKE (users.search.holds), so
-the fold must give one form of each letter whatever its case: PostgreSQL's lower() turns
-"ΟΔΥΣΣΈΑΣ" into "οδυσσεασ", while "Οδυσσέας" is stored as "οδυσσεας". `lms_fold` now maps
-ς to σ, and the stored texts holding a ς are folded again (a read of the table; only those
-rows are written).
+The search text is stored folded and read in order with a plain LIKE (users.search.holds),
+so the fold must give one form of each letter whatever its case: PostgreSQL's lower() turns
+"ΟΔΥΣΣΈΑΣ" into "οδυσσεασ", while "Οδυσσέας" is stored as "οδυσσεας"; the micro sign and
+Greek's symbol forms (ϐ, ϑ, …) are other letters' lower case to UPPER() but not to LIKE.
+Python's fold (SQLite) maps them as Unicode's NFKD does, and the final sigma explicitly;
+`lms_fold` now maps the same, and the stored texts holding one are folded again (a read of
+the table; only those rows are written).
 """
 
 from django.db import migrations
@@ -23,16 +25,22 @@ CREATE OR REPLACE FUNCTION lms_fold(text) RETURNS text
 """
 
 
+# Each letter and the one it folds to (users.folding.fold: NFKD, and ς explicitly).
+SECOND_FORMS = "ςµϐϑϕϖϰϱϵ"
+FIRST_FORMS = "σμβθφπκρε"
+
 FORWARDS = f"""
-{fold_function("translate(lower(unaccent('unaccent'::regdictionary, $1)), 'ς', 'σ')")}
-UPDATE users_usersearch SET text = lms_fold(text) WHERE strpos(text, 'ς') > 0;
+{fold_function(
+    f"translate(lower(unaccent('unaccent'::regdictionary, $1)), '{SECOND_FORMS}', '{FIRST_FORMS}')"
+)}
+UPDATE users_usersearch SET text = lms_fold(text) WHERE text ~ '[{SECOND_FORMS}]';
 """
 
-# A σ may have been a ς: those texts are folded again from the people's own columns.
+# A σ may have been a ς (and so on): those texts are folded again from the people's columns.
 BACKWARDS = f"""
 {fold_function("lower(unaccent('unaccent'::regdictionary, $1))")}
 UPDATE users_usersearch AS s SET text = lms_fold({SEARCH_TEXT})
-FROM users_user AS u WHERE u.id = s.user_id AND strpos(s.text, 'σ') > 0;
+FROM users_user AS u WHERE u.id = s.user_id AND s.text ~ '[{FIRST_FORMS}]';
 """
 
 
