@@ -116,3 +116,27 @@ def test_the_command_offers_compare(capsys):
 
     with pytest.raises(CommandError, match="compare"):
         call_command("bench", "no-such-section", stdout=sys.stdout)
+
+
+def test_the_project_is_measured_with_debug_off_as_in_production(monkeypatch, settings):
+    """The stock admin's settings have DEBUG off; the project's side must not pay for DEBUG
+    (every query's text kept, templates rendered in debug mode) when the other does not."""
+    from django.conf import settings as live
+    from django.template import engines
+
+    from bench import compare
+
+    seen = {}
+
+    def project(stdout):
+        seen["debug"] = live.DEBUG
+        seen["templates_debug"] = engines["django"].engine.debug
+        return {}
+
+    settings.DEBUG = True
+    monkeypatch.setattr(compare, "run_stock", lambda stdout, **kwargs: {})
+    monkeypatch.setattr(compare, "run_project", project)
+    monkeypatch.setattr(compare, "pairs", lambda project, stock: [])
+    compare.bench_compare(StringIO(), {"stock_database": "unused", "stock_people": 10})
+    assert seen == {"debug": False, "templates_debug": False}
+    assert live.DEBUG is True, "DEBUG is put back after the run"
