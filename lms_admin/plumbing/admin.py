@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from lms_admin.plumbing.counting import CappedPaginator
 from lms_admin.plumbing.errors import DomainError, NotPermitted
 from lms_admin.plumbing.scoping import MANAGER, role_of
+from lms_admin.plumbing.widgets import ActionForm
 
 
 def scoped(queryset, user):
@@ -84,6 +85,8 @@ class ScopedAdmin(SimpleHistoryAdmin):
     # no cap: on a million people that ran for minutes. The users page has its own capped
     # tab counts instead.
     show_facets = admin.ShowFacets.NEVER
+    # The actions bar above the list, written in Python rather than through form templates.
+    action_form = ActionForm
 
     def get_queryset(self, request):
         return scoped(super().get_queryset(request), request.user)
