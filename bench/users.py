@@ -34,10 +34,10 @@ def _admin() -> User:
     return admin
 
 
-def _page(client: Client, url: str) -> tuple[float, int]:
+def _page(client: Client, url: str, repeat: int = REPEAT) -> tuple[float, int]:
     """Median server time over a few requests, and the query count of the last one."""
     times, queries = [], 0
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = client.get(url)
