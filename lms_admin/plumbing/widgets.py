@@ -10,13 +10,23 @@ values and attributes are Django's own.
 
 from django import forms
 from django.contrib.admin import helpers
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
 
 
 def _text(value) -> str:
     """`{{ value|stringformat:'s' }}` in a template that escapes."""
+    value = value() if callable(value) else value
     return conditional_escape(value if isinstance(value, SafeData) else str(value))
+
+
+def _shown(value) -> str:
+    """`{{ value }}` in a template that escapes: dates in local time, numbers and dates in
+    the active language's format (django.template.base.render_value_in_context)."""
+    value = localize(template_localtime(value))
+    return conditional_escape(value if isinstance(value, str) else str(value))
 
 
 def _attrs(attrs: dict) -> str:
@@ -36,11 +46,11 @@ class PlainSelect(forms.Select):
         parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
         for group_name, options, _index in widget["optgroups"]:
             if group_name:
-                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+                parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
             for option in options:
                 parts.append(
                     f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                    f"{conditional_escape(option['label'])}</option>\n"
+                    f"{_shown(option['label'])}</option>\n"
                 )
             if group_name:
                 parts.append("\n  </optgroup>")

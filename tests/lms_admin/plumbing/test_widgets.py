@@ -1,8 +1,12 @@
 """The widgets written in Python give exactly the markup Django's widget templates give."""
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 import pytest
 from django import forms
 from django.contrib.admin import helpers
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from lms_admin.plumbing.widgets import ActionForm, PlainHiddenInput, PlainSelect
@@ -26,6 +30,40 @@ def test_a_plain_select_writes_what_djangos_template_writes(value, attrs):
     ours = PlainSelect(attrs=attrs, choices=CHOICES).render("action", value)
     django = forms.Select(attrs=attrs, choices=CHOICES).render("action", value)
     assert ours == django
+
+
+class _Shown:
+    """A label object whose HTML and text differ: Django's template shows its text."""
+
+    def __html__(self):
+        return "<i>html</i>"
+
+    def __str__(self):
+        return "<i>text</i>"
+
+
+UNUSUAL_CHOICES = [
+    (date(2024, 1, 2), date(2024, 1, 2)),
+    ("when", datetime(2026, 12, 5, 22, 43, tzinfo=UTC)),
+    (1234, 1234),
+    ("half", Decimal("2.5")),
+    ("object", _Shown()),
+    (2024, [(1.5, 1.5)]),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("separator", [False, True])
+def test_dates_numbers_and_label_objects_are_shown_as_djangos_template_shows_them(
+    language, separator, settings
+):
+    settings.USE_THOUSAND_SEPARATOR = separator
+    attrs = {"data-call": lambda: "called"}
+    with translation.override(language):
+        ours = PlainSelect(attrs=attrs, choices=UNUSUAL_CHOICES).render("x", 1234)
+        django = forms.Select(attrs=attrs, choices=UNUSUAL_CHOICES).render("x", 1234)
+    assert ours == django
+    assert "<i>" not in ours
 
 
 @pytest.mark.parametrize("value", [None, 0, "1", 'a"b<c'])
