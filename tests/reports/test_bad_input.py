@@ -3,9 +3,22 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
-TODAY = timezone.localdate().isoformat()
-LAST_YEAR = (timezone.localdate() - timedelta(days=365)).isoformat()
+# Dates relative to today are worked out when each test runs, not when the tests are
+# collected: a run that crossed midnight made "tomorrow" today, a valid date.
+TOMORROW, TODAY, LAST_YEAR = "<tomorrow>", "<today>", "<last year>"
+
+
+def dated(query: dict) -> dict:
+    today = timezone.localdate()
+    days = {
+        TOMORROW: today + timedelta(days=1),
+        TODAY: today,
+        LAST_YEAR: today - timedelta(days=365),
+    }
+    return {
+        name: days[value].isoformat() if value in days else value for name, value in query.items()
+    }
+
 
 BAD = [
     ("/admin/reports/analytics/", {"date_from": "2025-13-45"}),
@@ -36,6 +49,7 @@ BAD = [
 @pytest.mark.parametrize(("url", "query"), BAD)
 @pytest.mark.parametrize("export", [False, True])
 def test_bad_input_is_a_form_error_never_a_500(admin_client, url, query, export):
+    query = dated(query)
     if export and "export" not in query:
         query = {**query, "export": "csv"}
     response = admin_client.get(url, query)
