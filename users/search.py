@@ -29,15 +29,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Lower
-from django.db.models.lookups import Contains, Exact, IContains
+from django.db.models.functions import Lower, StrIndex
+from django.db.models.lookups import Contains, Exact, GreaterThan
 from django.utils.text import smart_split, unescape_string_literal
 
 from users.folding import Fold, fold, folded_contains
 from users.models import UserSearch
 
 SEARCHED = ("username", "first_name", "last_name", "email", "sis_user_id")
-SEARCH_INDEX = "users_usersearch_trgm"
+SEARCH_INDEX = "users_usersearch_text_trgm"
 # A search whose words are in at least this share of everyone is "broad": reading people
 # in the list's order and keeping those who match finds a page or a capped count sooner
 # than the trigram index, which must collect every match before the first is read (a
@@ -69,11 +69,19 @@ def uses_search_table(queryset: QuerySet) -> bool:
 
 
 def holds(text, word: str) -> Q:
-    """The search text `text` holds `word`, folded. The text is stored folded, so this is
-    a plain LIKE, which never uses the trigram index (it is on UPPER(text)) and costs a
-    third of UPPER(text) LIKE on a row read in turn. The fold gives each letter one lower
-    case form (users.folding), so it finds the same people as the index's UPPER(text) LIKE
-    and as SQLite."""
+    """The search text `text` holds `word`, folded, checked on each row read (strpos): a
+    form the trigram index cannot serve, so that a word is asked of the index only where
+    `candidate_ids` chooses to (`asked_of_index`), never by the planner's own choice. A word
+    with no trigram ("an") would make the index read itself whole, and a broad search is
+    read in the list's order. The text is stored folded; the fold gives each letter one
+    lower-case form (users.folding), so it finds the same people as SQLite."""
+    return Q(GreaterThan(StrIndex(text, Fold(Value(word))), 0))
+
+
+def asked_of_index(text, word: str) -> Q:
+    """The search text holds `word`, folded, in the form its trigram index serves: a plain
+    LIKE on the text as stored (migration 0027), not UPPER(text) LIKE, which costs three
+    times as much on every row a count or a page then reads in turn."""
     return Q(Contains(text, Fold(Value(word))))
 
 
@@ -178,20 +186,18 @@ def _like_escaped(text: str) -> str:
 def candidate_ids(words: list[str], *, using: str, broad: bool | None = None) -> QuerySet:
     """The ids of the users whose joined text holds every word, folded (PostgreSQL).
 
-    The text is stored folded; matching it as UPPER(text) LIKE UPPER(…) is what its trigram
-    index was built for (migration 0008), and the word is folded once, at planning. Only
-    the words the index can narrow (`index_serves`) are asked of it, and only when the
-    search is not broad (`is_broad`, asked when `broad` is None); otherwise PostgreSQL
-    reads people in the list's order instead. Every other word is checked on the rows
-    read (`holds`); the fold gives each letter one lower-case form (users.folding), so the
-    index's UPPER() condition finds the same rows as `holds` would."""
+    The text is stored folded, and its trigram index (migration 0027) serves
+    `asked_of_index`, a plain LIKE with the word folded once, at planning. Only the words
+    the index can narrow (`index_serves`) are asked of it, and only when the search is not
+    broad (`is_broad`, asked when `broad` is None); otherwise PostgreSQL reads people in
+    the list's order instead. Every other word is checked on the rows read (`holds`)."""
     if broad is None:
         broad = is_broad(words, using=using)
     found = UserSearch.objects.using(using)
     asked = set()
     if not broad:
         for word in filter(index_serves, words):
-            found = found.filter(IContains(F("text"), Fold(Value(index_key(word)))))
+            found = found.filter(asked_of_index(F("text"), index_key(word)))
             if index_key(word) == word:
                 asked.add(word)
     for word in words:
