@@ -49,7 +49,10 @@ STOCK_DRIVER = """
 import sys
 sys.argv = ["bench_stock.py"]
 import bench_stock as stock
+from django.db import connection
 from django.test import Client, override_settings
+with connection.cursor() as cursor:
+    cursor.execute("CHECKPOINT")  # the seed's writes on disk before any timing, as for the project
 client = Client()
 client.force_login(stock.Learner.objects.get(username="bench_admin"))
 for label, query in [("search 'Walker'", "Walker"), ("exact SIS id search", "SIS77777")]:
@@ -324,7 +327,21 @@ def _export(client: Client) -> float:
     return (rows - 1) / seconds
 
 
+def _checkpoint(stdout) -> None:
+    """Untimed: write out what earlier work left in memory before the pages are timed.
+    The stock side does the same after its seed; otherwise the writes of the stock's own
+    run just before (a seed, bulk changes, an import on another database) are flushed
+    while the project's pages are timed, and the project pays for the stock's work."""
+    if connection.vendor != "postgresql":
+        return
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+    stdout.write(f"  (untimed) checkpoint in {time.perf_counter() - start:.1f} s")
+
+
 def run_project(stdout) -> dict[str, float | tuple]:
+    _checkpoint(stdout)
     admin = _admin()
     client = _client(admin)
     changelist = reverse("admin:users_user_changelist")

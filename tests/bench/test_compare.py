@@ -140,3 +140,47 @@ def test_the_project_is_measured_with_debug_off_as_in_production(monkeypatch, se
     compare.bench_compare(StringIO(), {"stock_database": "unused", "stock_people": 10})
     assert seen == {"debug": False, "templates_debug": False}
     assert live.DEBUG is True, "DEBUG is put back after the run"
+
+
+def test_both_sides_are_timed_after_a_checkpoint(monkeypatch):
+    """Neither side pays for the other's writes: the stock's driver checkpoints after its
+    seed and before its first timed page, and the project's side before its first."""
+    from bench import compare
+
+    driver = compare.STOCK_DRIVER
+    assert 'cursor.execute("CHECKPOINT")' in driver
+    assert driver.index("CHECKPOINT") < driver.index("stock.timed")
+    assert driver.index("CHECKPOINT") < driver.index("stock.measure()")
+
+    order = []
+
+    class Stop(Exception):
+        pass
+
+    def admin():
+        order.append("first timed step")
+        raise Stop
+
+    monkeypatch.setattr(compare, "_checkpoint", lambda stdout: order.append("checkpoint"))
+    monkeypatch.setattr(compare, "_admin", admin)
+    with pytest.raises(Stop):
+        compare.run_project(StringIO())
+    assert order == ["checkpoint", "first timed step"]
+
+
+@pytest.mark.django_db
+def test_the_checkpoint_is_asked_of_postgresql_and_skipped_elsewhere():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench import compare
+
+    out = StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        compare._checkpoint(out)
+    asked = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert asked == ["CHECKPOINT"]
+        assert "checkpoint" in out.getvalue()
+    else:
+        assert asked == []
