@@ -17,7 +17,9 @@ from django.contrib.admin.templatetags.admin_list import (
     result_hidden_fields,
 )
 from django.db.models import ForeignKey
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from users.admin.changelist import esc, rows_of_one_page
 
@@ -98,3 +100,17 @@ def users_result_list(cl):
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
         "results": rows,
     }
+
+
+@register.simple_tag
+def action_counter(cl):
+    """The actions bar's "0 of N selected", N being the rows this person can tick. Django
+    counts every row, but a row the person may not change has no tick box (a power user's
+    own account, an admin account: `row_may_change`), so ticking every box on the page
+    said "49 of 50 selected". Django's script counts up from the same number."""
+    selectable = sum(1 for row in cl.result_list if getattr(row, "row_may_change", True))
+    return format_html(
+        '<span class="action-counter" data-actions-icnt="{}">{}</span>',
+        selectable,
+        gettext("0 of %(cnt)s selected") % {"cnt": selectable},
+    )

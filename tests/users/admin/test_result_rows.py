@@ -41,3 +41,23 @@ def test_a_power_users_rows_without_tick_boxes_match_too(client, make_user, powe
     assert fast == django
     assert len(fast) == User.objects.filter(organisation=partner).count() >= 2
     assert any('class="action-checkbox">-<' in row for row in fast)
+
+
+def test_the_actions_counter_counts_only_the_rows_that_can_be_ticked(
+    client, make_user, power_user, partner, admin_user
+):
+    """A power user's own row has no tick box: the counter says "0 of 2 selected" for the
+    two learners, not "0 of 3", and Django's script counts up to 2 from the same figure."""
+    make_user(username="learner", organisation=partner)
+    make_user(username="second", organisation=partner)
+    assert client.login(username=power_user.username, password=PASSWORD)
+    page = client.get(CHANGELIST + "?status=all").content.decode()
+    assert page.count('class="action-select"') == 2
+    assert '<span class="action-counter" data-actions-icnt="2">0 of 2 selected</span>' in page
+
+    # Everyone's rows can be ticked by a training admin: the count is the rows on the page.
+    client.force_login(admin_user)
+    response = client.get(CHANGELIST + "?status=all")
+    rows = len(response.context["cl"].result_list)
+    assert response.content.decode().count('class="action-select"') == rows
+    assert f'data-actions-icnt="{rows}">0 of {rows} selected</span>' in response.content.decode()
