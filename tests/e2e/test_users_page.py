@@ -235,3 +235,19 @@ def test_user_card_shows_training_history(
     assert history.count() == 5
     assert page.locator(".user-card .status-badge").inner_text() == "Inactive"
     screenshot("user-card")
+
+
+def test_a_power_user_ticking_every_row_sees_every_tickable_row_counted(
+    page, power_user, partner, make_user
+):
+    """Their own row has no tick box; "select all" on the page ticks the two learners' rows
+    and the counter says so: "2 of 2 selected", not "2 of 3"."""
+    make_user(username="learner.one", organisation=partner)
+    make_user(username="learner.two", organisation=partner)
+    sign_in(page, power_user.username)
+    page.goto("/admin/users/user/?status=all")
+    counter = page.locator(".action-counter")
+    assert counter.inner_text() == "0 of 2 selected"
+    page.locator("#action-toggle").check()
+    page.get_by_text("2 of 2 selected").wait_for()
+    assert page.locator("input.action-select:checked").count() == 2
