@@ -111,7 +111,7 @@ def manager(db, organisation):
 
 
 @pytest.fixture
-def power_user(db, partner):
+def power_user(db, roles, partner):
     return services.user_create(
         username="power",
         email="power@partner.example",
