@@ -44,6 +44,28 @@ STOCK_DIR = Path(settings.BASE_DIR).parent / "shared" / "stock-admin"
 STOCK_DATABASE = "postgres://postgres@127.0.0.1:5432/stockbench"
 BENCH_REASON = "Benchmark: bulk deactivation"
 
+# Autovacuum workers of either database (the stock's seed and bulk runs, the project's bulk
+# runs) take one of the machine's few cores while they run: pages timed beside one were
+# half as fast again (39 ms in the bench against 25 ms measured alone a minute later).
+# Each side waits, untimed, until none is running, as a quiet server would be.
+AUTOVACUUM_RUNNING = (
+    "SELECT count(*), string_agg(DISTINCT datname, ', ') FROM pg_stat_activity "
+    "WHERE backend_type = 'autovacuum worker'"
+)
+QUIET_WAIT_SECONDS = 600
+QUIET_LOOP = f"""
+import time as _time
+_started = _time.perf_counter()
+with connection.cursor() as cursor:
+    while _time.perf_counter() - _started < {QUIET_WAIT_SECONDS}:
+        cursor.execute({AUTOVACUUM_RUNNING!r})
+        if not cursor.fetchone()[0]:
+            break
+        _time.sleep(1)
+print(f"(untimed) waited {{_time.perf_counter() - _started:.0f}} s for autovacuum to finish")
+"""
+
+
 # The stock's own measures, plus the searches the issue names that its script leaves out.
 STOCK_DRIVER = """
 import sys
@@ -53,13 +75,14 @@ from django.db import connection
 from django.test import Client, override_settings
 with connection.cursor() as cursor:
     cursor.execute("CHECKPOINT")  # the seed's writes on disk before any timing, as for the project
+{quiet}
 client = Client()
 client.force_login(stock.Learner.objects.get(username="bench_admin"))
 for label, query in [("search 'Walker'", "Walker"), ("exact SIS id search", "SIS77777")]:
     ms, queries = stock.timed(lambda: client.get("/admin/stockapp/learner/?q=" + query), runs=3)
     print(f"stock {label}: {ms:,.0f} ms median, {queries} queries")
 stock.measure()
-"""
+""".replace("{quiet}", QUIET_LOOP)
 
 STOCK_LINES = {
     "copy_limit": r"^physical limit: COPY .* = ([\d,]+) rows/s",
@@ -340,8 +363,28 @@ def _checkpoint(stdout) -> None:
     stdout.write(f"  (untimed) checkpoint in {time.perf_counter() - start:.1f} s")
 
 
+def _wait_for_autovacuum(stdout) -> None:
+    """Untimed: until no autovacuum worker runs on the server (`AUTOVACUUM_RUNNING`)."""
+    if connection.vendor != "postgresql":
+        return
+    start = time.perf_counter()
+    seen: set[str] = set()
+    with connection.cursor() as cursor:
+        while time.perf_counter() - start < QUIET_WAIT_SECONDS:
+            cursor.execute(AUTOVACUUM_RUNNING)
+            running, databases = cursor.fetchone()
+            if not running:
+                break
+            seen.update((databases or "").split(", "))
+            time.sleep(1)
+    waited = time.perf_counter() - start
+    on = f" (on {', '.join(sorted(seen - {''}))})" if seen else ""
+    stdout.write(f"  (untimed) waited {waited:.0f} s for autovacuum to finish{on}")
+
+
 def run_project(stdout) -> dict[str, float | tuple]:
     _checkpoint(stdout)
+    _wait_for_autovacuum(stdout)
     admin = _admin()
     client = _client(admin)
     changelist = reverse("admin:users_user_changelist")
@@ -380,6 +423,7 @@ def run_project(stdout) -> dict[str, float | tuple]:
     stdout.write(f"  bulk deactivate by ids: {changed:,} people in {seconds:.2f} s")
     figures["bulk_ids"] = changed / seconds
     _vacuum_what_the_run_changed(stdout)
+    _wait_for_autovacuum(stdout)
 
     figures["import"] = _import(admin)
     stdout.write(f"  import of {IMPORT_ROWS:,} new people: {figures['import']:,.0f} rows/s")

@@ -151,6 +151,9 @@ def test_both_sides_are_timed_after_a_checkpoint(monkeypatch):
     assert 'cursor.execute("CHECKPOINT")' in driver
     assert driver.index("CHECKPOINT") < driver.index("stock.timed")
     assert driver.index("CHECKPOINT") < driver.index("stock.measure()")
+    assert compare.AUTOVACUUM_RUNNING in driver
+    assert driver.index("CHECKPOINT") < driver.index("autovacuum worker")
+    assert driver.index("autovacuum worker") < driver.index("stock.timed")
 
     order = []
 
@@ -162,10 +165,52 @@ def test_both_sides_are_timed_after_a_checkpoint(monkeypatch):
         raise Stop
 
     monkeypatch.setattr(compare, "_checkpoint", lambda stdout: order.append("checkpoint"))
+    monkeypatch.setattr(
+        compare, "_wait_for_autovacuum", lambda stdout: order.append("autovacuum done")
+    )
     monkeypatch.setattr(compare, "_admin", admin)
     with pytest.raises(Stop):
         compare.run_project(StringIO())
-    assert order == ["checkpoint", "first timed step"]
+    assert order == ["checkpoint", "autovacuum done", "first timed step"]
+
+
+def test_the_stock_driver_runs_as_python():
+    from bench import compare
+
+    compile(compare.STOCK_DRIVER, "<stock driver>", "exec")
+
+
+def test_the_project_waits_until_no_autovacuum_worker_runs(monkeypatch):
+    """Pages timed beside an autovacuum worker (of either database) pay for it on a
+    two-core machine: the wait polls until none runs, and says what it waited for."""
+    from contextlib import contextmanager
+
+    from bench import compare
+
+    answers = iter([(2, "stockbench"), (1, "bench1m, stockbench"), (0, None)])
+    asked, slept = [], []
+
+    class Cursor:
+        def execute(self, sql):
+            asked.append(sql)
+
+        def fetchone(self):
+            return next(answers)
+
+    class Connection:
+        vendor = "postgresql"
+
+        @contextmanager
+        def cursor(self):
+            yield Cursor()
+
+    monkeypatch.setattr(compare, "connection", Connection())
+    monkeypatch.setattr(compare.time, "sleep", slept.append)
+    out = StringIO()
+    compare._wait_for_autovacuum(out)
+    assert asked == [compare.AUTOVACUUM_RUNNING] * 3
+    assert len(slept) == 2
+    assert "waited" in out.getvalue() and "(on bench1m, stockbench)" in out.getvalue()
 
 
 @pytest.mark.django_db
