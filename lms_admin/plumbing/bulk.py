@@ -244,6 +244,13 @@ def stream_rows(sql: str, params) -> Iterator[tuple]:
                 yield from rows
 
 
+def copy_statement(sql: str, columns: int) -> str:
+    """The COPY that writes the query's rows as csv.writer would (see `copy_csv`)."""
+    names = ", ".join(f"c{index}" for index in range(columns))
+    cells = ", ".join(f"NULLIF(q.c{index}::text, '')" for index in range(columns))
+    return f"COPY (SELECT {cells} FROM ({sql}) AS q({names})) TO STDOUT WITH (FORMAT csv)"
+
+
 def copy_csv(
     sql: str, params, columns: int, *, finished: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
@@ -262,10 +269,7 @@ def copy_csv(
     to its end or abandoned; an abandoned file cancels the COPY (psycopg does, on leaving
     the `copy()` block with an exception) and rolls back its transaction first.
     """
-    names = ", ".join(f"c{index}" for index in range(columns))
-    cells = ", ".join(f"NULLIF(q.c{index}::text, '')" for index in range(columns))
-    statement = f"COPY (SELECT {cells} FROM ({sql}) AS q({names})) TO STDOUT WITH (FORMAT csv)"
-    rows = 0
+    written = [0]
     try:
         with transaction.atomic(), connection.cursor() as wrapper:
             # The export queries' estimates are large, so PostgreSQL would JIT-compile them;
@@ -273,20 +277,27 @@ def copy_csv(
             # compiling cost more than it saved (COPY of 200,000 rows: 12.4 s with JIT,
             # 10.8 s without). SET LOCAL ends with the transaction.
             wrapper.execute("SET LOCAL jit = off")
-            with wrapper.cursor.copy(statement, params) as copy:
-                parts, size = [], 0
-                for block in copy:
-                    parts += (block[:-1], CRLF)
-                    rows += 1
-                    size += len(block)
-                    if size >= COPY_CHUNK:
-                        yield b"".join(parts)
-                        parts, size = [], 0
-                if parts:
-                    yield b"".join(parts)
-            # The server's own count, from COPY's command tag (psycopg reads it once the
-            # copy has ended); the blocks counted above are the count of an abandoned file.
-            rows = wrapper.cursor.rowcount
+            yield from copy_blocks(wrapper.cursor, copy_statement(sql, columns), params, written)
     finally:
         if finished is not None:
-            finished(rows)
+            finished(written[0])
+
+
+def copy_blocks(cursor, statement: str, params, written: list[int]) -> Iterator[bytes]:
+    """The COPY's rows in blocks of about COPY_CHUNK bytes, each row ending in CRLF.
+    `written[0]` counts the rows as they are handed on, and is the server's own count
+    once the COPY has ended (psycopg reads it from COPY's command tag); the blocks
+    counted are the count of an abandoned file."""
+    with cursor.copy(statement, params) as copy:
+        parts, size = [], 0
+        for block in copy:
+            parts += (block[:-1], CRLF)
+            size += len(block)
+            if size >= COPY_CHUNK:
+                written[0] += len(parts) // 2
+                yield b"".join(parts)
+                parts, size = [], 0
+        if parts:
+            written[0] += len(parts) // 2
+            yield b"".join(parts)
+    written[0] = cursor.rowcount

@@ -73,8 +73,12 @@ LEFT JOIN LATERAL (
     FROM {certificate_table} cert
     WHERE cert.enrollment_id = e.id
 ) certs ON e.id IS NOT NULL
+{some_people}
 ORDER BY u.status_changed_at DESC, u.id DESC, e.created_at, e.id
 """
+
+# The file's people in its order, for a file written in parts (`Query.people`).
+PEOPLE = "SELECT u.id FROM ({users}) AS u ORDER BY u.status_changed_at DESC, u.id DESC"
 
 
 def _users_sql(users) -> tuple[str, tuple]:
@@ -101,7 +105,7 @@ def archived_query(users, *, columns: int, limit: int | None = None) -> Query | 
         return None
     zone = local_zone()
     state_labels = choice_label("e.state", EnrollmentState.choices)
-    sql = QUERY.format(
+    cells = dict(
         users=users_sql,
         username=plain("u.username"),
         name=plain(full_name("u")),
@@ -132,4 +136,11 @@ def archived_query(users, *, columns: int, limit: int | None = None) -> Query | 
     # Placeholders in the order they appear: the zone in the select list (twice), the
     # users' own parameters, the departure's status, then the zone of the departure time.
     params = (zone, zone, *users_params, UserStatus.INACTIVE, zone)
-    return Query(sql, params, columns, limit)
+    return Query(
+        QUERY.format(**cells, some_people=""),
+        params,
+        columns,
+        limit,
+        people=(PEOPLE.format(users=users_sql), users_params),
+        part=(QUERY.format(**cells, some_people="WHERE u.id = ANY(%s)"), params),
+    )

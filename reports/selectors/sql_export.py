@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from lms_admin.plumbing.bulk import copy_csv, literal, stream_rows
 from lms_admin.plumbing.cells import QUOTED_FIRST
+from lms_admin.plumbing.copy_parts import copy_csv_in_parts
 
 # str.strip() with no argument strips every character Python counts as white space;
 # PostgreSQL's btrim strips only what it is given, so it is given the same set.
@@ -81,6 +82,11 @@ class Query:
     params: tuple
     columns: int
     limit: int | None = None
+    # For a file that may be large, written in parts at once (`copy_csv_in_parts`): the
+    # ids of its people in the file's order, and the query for some of them, whose last
+    # parameter is their ids.
+    people: tuple[str, tuple] | None = None
+    part: tuple[str, tuple] | None = None
 
     def _sql(self) -> str:
         # The export queries end in their ORDER BY, so a LIMIT can simply follow.
@@ -90,4 +96,13 @@ class Query:
         return stream_rows(self._sql(), self.params)
 
     def csv_body(self, finished: Callable[[int], None] | None = None) -> Iterator[bytes]:
-        return copy_csv(self._sql(), self.params, self.columns, finished=finished)
+        if self.people is None or self.part is None or self.limit is not None:
+            return copy_csv(self._sql(), self.params, self.columns, finished=finished)
+        part_sql, part_params = self.part
+        return copy_csv_in_parts(
+            (self.sql, self.params),
+            self.people,
+            lambda ids: (part_sql, (*part_params, ids)),
+            self.columns,
+            finished=finished,
+        )

@@ -125,3 +125,16 @@ def norm(value) -> str:
 
 def normalised(rows) -> list[list[str]]:
     return [[norm(value) for value in row] for row in rows]
+
+
+def copies_running() -> int:
+    """Export COPYs still busy on the server, on any connection but this test's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state <> 'idle' AND query LIKE 'COPY (SELECT NULLIF%%' "
+            "AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]

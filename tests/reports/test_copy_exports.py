@@ -13,7 +13,7 @@ from psycopg.pq import TransactionStatus
 from lms_admin.plumbing import bulk as fast_rows
 from reports import exports
 from reports.models import ExportRecord
-from tests.reports.helpers import content
+from tests.reports.helpers import content, copies_running
 
 on_postgresql = pytest.mark.postgresql("COPY is PostgreSQL's")
 ARCHIVED_CSV = "/admin/reports/archived/export/csv/"
@@ -44,16 +44,6 @@ def test_copy_writes_csv_writer_bytes_and_counts_rows(db):
     assert body == _written(ROWS) and told == [len(ROWS)]
 
 
-def _copy_activity():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state = 'active' AND query LIKE 'COPY (SELECT NULLIF%%' "
-            "AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
-
-
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_an_abandoned_copy_is_cancelled_and_its_transaction_ended(monkeypatch):
@@ -71,7 +61,7 @@ def test_an_abandoned_copy_is_cancelled_and_its_transaction_ended(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
-    assert _copy_activity() == 0
+    assert copies_running() == 0
 
 
 @pytest.fixture
