@@ -17,6 +17,7 @@ in it as they were when it started, once.
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,8 @@ from collections.abc import Callable, Iterator
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from lms_admin.plumbing.bulk import COPY_CHUNK, copy_blocks, copy_csv, copy_statement
+
+logger = logging.getLogger(__name__)
 
 # Below this many people one COPY is sooner: starting a connection costs a few milliseconds.
 PARTS_FROM_PEOPLE = 20_000
@@ -68,10 +71,11 @@ def copy_csv_in_parts(
             size = -(-len(ids) // PARTS)
             shares = [ids[start : start + size] for start in range(0, len(ids), size)]
             helpers = [_PartWriter(snapshot, *part(share), columns) for share in shares[1:]]
-            for helper in helpers:
-                helper.start()
-            for helper in helpers:
-                helper.wait_until_reading()
+            if not _all_reading(helpers):
+                helpers = []
+                statement = copy_statement(whole[0], columns)
+                yield from copy_blocks(wrapper.cursor, statement, whole[1], written)
+                return
             sql, params = part(shares[0])
             yield from copy_blocks(wrapper.cursor, copy_statement(sql, columns), params, written)
             here = written[0]
@@ -84,6 +88,22 @@ def copy_csv_in_parts(
             helper.stop()
         if finished is not None:
             finished(written[0])
+
+
+def _all_reading(helpers: list[_PartWriter]) -> bool:
+    """Start the parts. If one cannot take the snapshot (no connection to spare, say), stop
+    them all and say so: the file is then written in one piece, more slowly, not lost."""
+    for helper in helpers:
+        helper.start()
+    try:
+        for helper in helpers:
+            helper.wait_until_reading()
+    except Exception:
+        logger.warning("A part of an export could not start; written in one piece.", exc_info=True)
+        for helper in helpers:
+            helper.stop()
+        return False
+    return True
 
 
 class _PartWriter(threading.Thread):
@@ -100,6 +120,7 @@ class _PartWriter(threading.Thread):
         self.reading = threading.Event()
         self.error: BaseException | None = None
         self.rows = 0
+        self.took_snapshot = False
         self._raw = None
         self._stopped = threading.Event()
 
@@ -113,6 +134,7 @@ class _PartWriter(threading.Thread):
             raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(self.snapshot)))
             raw.execute("SET LOCAL jit = off")
+            self.took_snapshot = True
             self.reading.set()
             if self._stopped.is_set():
                 return
@@ -133,8 +155,8 @@ class _PartWriter(threading.Thread):
         transaction is open."""
         if not self.reading.wait(SNAPSHOT_WAIT_SECONDS):
             raise TimeoutError("A part of the export could not start.")
-        if self.error is not None:
-            raise self.error
+        if not self.took_snapshot:
+            raise self.error or RuntimeError("A part of the export could not start.")
 
     def stream(self) -> Iterator[bytes]:
         self.join()

@@ -134,13 +134,35 @@ def test_an_abandoned_file_in_parts_ends_every_part(
     assert not connection.in_atomic_block
 
 
-def test_a_part_that_fails_fails_the_download(admin_client, leavers, parts_started, monkeypatch):
-    def broken(self):
-        self.error = RuntimeError("the part's connection was lost")
+def test_a_part_that_cannot_start_leaves_the_file_whole(
+    admin_client, leavers, parts_started, monkeypatch
+):
+    """No connection to spare, say: the file is written in one piece, not lost."""
+    whole = _one_copy(admin_client, monkeypatch)
+
+    def cannot_connect(self):
+        self.error = RuntimeError("too many connections")
         self.reading.set()
 
-    monkeypatch.setattr(copy_parts._PartWriter, "run", broken)
+    monkeypatch.setattr(copy_parts._PartWriter, "run", cannot_connect)
+    assert content(admin_client.get(ARCHIVED_CSV)) == whole
+    assert len(parts_started) == 2
+    assert [record.rows for record in ExportRecord.objects.order_by("id")] == [LEAVERS, LEAVERS]
+
+
+def test_a_part_that_fails_on_its_way_fails_the_download(
+    admin_client, leavers, parts_started, monkeypatch
+):
+    copy_blocks = copy_parts.copy_blocks
+
+    def lost(cursor, statement, params, written):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("the part's connection was lost")
+        yield from copy_blocks(cursor, statement, params, written)
+
+    monkeypatch.setattr(copy_parts, "copy_blocks", lost)
     with pytest.raises(RuntimeError, match="connection was lost"):
         content(admin_client.get(ARCHIVED_CSV))
     record = ExportRecord.objects.get()
-    assert record.finished_at and record.rows == 0
+    assert record.finished_at and record.rows < LEAVERS
+    assert copies_running() == 0
