@@ -166,3 +166,19 @@ def test_a_part_that_fails_on_its_way_fails_the_download(
     record = ExportRecord.objects.get()
     assert record.finished_at and record.rows < LEAVERS
     assert copies_running() == 0
+
+
+def test_a_power_users_file_in_parts_holds_only_their_organisation(
+    client, leavers, power_user, partner, admin_user, make_user, parts_started
+):
+    """The parts are cut from the same scoped people as the whole file: a power user's
+    file holds their own organisation's leavers and nobody else, in parts as in one."""
+    for n in range(3):
+        person = make_user(username=f"partner_leaver{n}", organisation=partner)
+        services.user_deactivate(person, by=admin_user, reason="Left the partner")
+    client.force_login(power_user)
+    body = content(client.get(ARCHIVED_CSV)).decode("utf-8-sig")
+    assert len(parts_started) == 2
+    assert body.count("partner_leaver") == 3
+    assert "leaver0" not in body.replace("partner_leaver0", "")
+    assert body.count("\r\n") == 3 + 1
