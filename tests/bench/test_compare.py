@@ -126,20 +126,52 @@ def test_the_project_is_measured_with_debug_off_as_in_production(monkeypatch, se
 
     from bench import compare
 
-    seen = {}
+    seen = []
 
-    def project(stdout):
-        seen["debug"] = live.DEBUG
-        seen["templates_debug"] = engines["django"].engine.debug
+    def measured(part):
+        def measure(stdout):
+            seen.append((part, live.DEBUG, engines["django"].engine.debug))
+            return {}
+
+        return measure
+
+    def stock(stdout, *, between_seed_and_measures, **kwargs):
+        between_seed_and_measures()
         return {}
 
     settings.DEBUG = True
-    monkeypatch.setattr(compare, "run_stock", lambda stdout, **kwargs: {})
-    monkeypatch.setattr(compare, "run_project", project)
+    monkeypatch.setattr(compare, "run_stock", stock)
+    monkeypatch.setattr(compare, "project_pages", measured("pages"))
+    monkeypatch.setattr(compare, "project_changes", measured("changes"))
     monkeypatch.setattr(compare, "pairs", lambda project, stock: [])
     compare.bench_compare(StringIO(), {"stock_database": "unused", "stock_people": 10})
-    assert seen == {"debug": False, "templates_debug": False}
+    assert seen == [("pages", False, False), ("changes", False, False)]
     assert live.DEBUG is True, "DEBUG is put back after the run"
+
+
+def test_the_project_pages_are_timed_between_the_stocks_seed_and_its_measures(
+    stock_dir, monkeypatch
+):
+    """Both sides' pages right after the same seed: the project's are not timed after
+    the stock's bulk changes, import and export, which left them a third slower."""
+    from bench import compare
+
+    seeded, measured = stock_dir / "seeded", stock_dir / "measured"
+    script = (stock_dir / "bench_stock.py").read_text()
+    (stock_dir / "bench_stock.py").write_text(
+        script + f"\n    open({str(seeded)!r}, 'w').close()\n"
+    )
+    monkeypatch.setattr(compare, "STOCK_DRIVER", f"open({str(measured)!r}, 'w').close()")
+    seen = []
+    compare.run_stock(
+        StringIO(),
+        stock_dir=stock_dir,
+        database="postgres:///unused",
+        people=10,
+        between_seed_and_measures=lambda: seen.append((seeded.exists(), measured.exists())),
+    )
+    assert seen == [(True, False)]
+    assert measured.exists()
 
 
 def test_both_sides_are_timed_after_a_checkpoint(monkeypatch):
@@ -169,9 +201,11 @@ def test_both_sides_are_timed_after_a_checkpoint(monkeypatch):
         compare, "_wait_for_autovacuum", lambda stdout: order.append("autovacuum done")
     )
     monkeypatch.setattr(compare, "_admin", admin)
-    with pytest.raises(Stop):
-        compare.run_project(StringIO())
-    assert order == ["checkpoint", "autovacuum done", "first timed step"]
+    for part in (compare.project_pages, compare.project_changes):
+        order.clear()
+        with pytest.raises(Stop):
+            part(StringIO())
+        assert order == ["checkpoint", "autovacuum done", "first timed step"]
 
 
 def test_the_stock_driver_runs_as_python():
