@@ -169,11 +169,12 @@ def run_stock(
         done = subprocess.run(args, cwd=stock_dir, env=env, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"The stock admin failed: {' '.join(args)}\n{done.stderr}")
-        output += done.stdout.splitlines()
+        # Printed as each step ends, so the log shows what ran in which order.
+        for line in done.stdout.splitlines():
+            stdout.write(f"  {line}")
+            output.append(line)
         if args[1] == "bench_stock.py" and between_seed_and_measures is not None:
             between_seed_and_measures()
-    for line in output:
-        stdout.write(f"  {line}")
     figures = {}
     for key, pattern in STOCK_LINES.items():
         found = next((re.match(pattern, line) for line in output if re.match(pattern, line)), None)

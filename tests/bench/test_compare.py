@@ -163,15 +163,24 @@ def test_the_project_pages_are_timed_between_the_stocks_seed_and_its_measures(
     )
     monkeypatch.setattr(compare, "STOCK_DRIVER", f"open({str(measured)!r}, 'w').close()")
     seen = []
+    out = StringIO()
+
+    def between():
+        seen.append((seeded.exists(), measured.exists()))
+        out.write("  project pages\n")
+
     compare.run_stock(
-        StringIO(),
+        out,
         stock_dir=stock_dir,
         database="postgres:///unused",
         people=10,
-        between_seed_and_measures=lambda: seen.append((seeded.exists(), measured.exists())),
+        between_seed_and_measures=between,
     )
     assert seen == [(True, False)]
     assert measured.exists()
+    # The log reads in the order things ran: the stock's seed, then the project's pages.
+    log = out.getvalue()
+    assert log.index("physical limit: COPY") < log.index("project pages")
 
 
 def test_both_sides_are_timed_after_a_checkpoint(monkeypatch):
