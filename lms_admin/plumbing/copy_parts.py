@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
-from lms_admin.plumbing.bulk import COPY_CHUNK, copy_blocks, copy_csv, copy_statement
+from lms_admin.plumbing.bulk import copy_blocks, copy_csv, copy_statement
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +78,12 @@ def copy_csv_in_parts(
                 return
             sql, params = part(shares[0])
             yield from copy_blocks(wrapper.cursor, copy_statement(sql, columns), params, written)
-            here = written[0]
             for helper in helpers:
-                yield from helper.stream()
-                here += helper.rows
-                written[0] = here
+                before = written[0]
+                for block, rows_so_far in helper.stream():
+                    written[0] = before + rows_so_far
+                    yield block
+                written[0] = before + helper.rows
     finally:
         for helper in helpers:
             helper.stop()
@@ -120,6 +121,9 @@ class _PartWriter(threading.Thread):
         self.reading = threading.Event()
         self.error: BaseException | None = None
         self.rows = 0
+        # Each block written: its size, and the part's rows up to its end. A block holds
+        # whole rows, so a download abandoned on the way counts the rows it was handed.
+        self.blocks: list[tuple[int, int]] = []
         self.took_snapshot = False
         self._raw = None
         self._stopped = threading.Event()
@@ -142,6 +146,7 @@ class _PartWriter(threading.Thread):
             with raw.cursor() as cursor:
                 for block in copy_blocks(cursor, self.statement, self.params, written):
                     self.file.write(block)
+                    self.blocks.append((len(block), written[0]))
             self.rows = written[0]
             raw.execute("ROLLBACK")
         except BaseException as error:  # handed to the streaming thread, which raises it
@@ -158,13 +163,14 @@ class _PartWriter(threading.Thread):
         if not self.took_snapshot:
             raise self.error or RuntimeError("A part of the export could not start.")
 
-    def stream(self) -> Iterator[bytes]:
+    def stream(self) -> Iterator[tuple[bytes, int]]:
+        """The part's blocks as written, each with the part's rows up to its end."""
         self.join()
         if self.error is not None:
             raise self.error
         self.file.seek(0)
-        while block := self.file.read(COPY_CHUNK):
-            yield block
+        for size, rows_so_far in self.blocks:
+            yield self.file.read(size), rows_so_far
 
     def stop(self) -> None:
         """The download was abandoned or failed: cancel the part's query, if it still

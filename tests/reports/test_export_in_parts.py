@@ -134,6 +134,23 @@ def test_an_abandoned_file_in_parts_ends_every_part(
     assert not connection.in_atomic_block
 
 
+def test_a_file_abandoned_in_a_later_part_records_the_rows_it_was_handed(
+    admin_client, leavers, parts_started, monkeypatch
+):
+    """Seven people in parts of three, three and one: dropped after the first row of the
+    second part, the download was handed four rows, and its record says so."""
+    monkeypatch.setattr(fast_rows, "COPY_CHUNK", 1)  # one row per chunk
+    response = admin_client.get(ARCHIVED_CSV)
+    chunks = iter(response.streaming_content)
+    handed = [next(chunks) for _ in range(1 + 3 + 1)]  # the heading, the first part, one more
+    response.close()
+    assert all(chunk.count(b"\r\n") == 1 for chunk in handed[1:])
+    assert len(parts_started) == 2
+    assert all(not helper.is_alive() for helper in parts_started)
+    record = ExportRecord.objects.get()
+    assert record.rows == 4 and record.finished_at
+
+
 def test_a_part_that_cannot_start_leaves_the_file_whole(
     admin_client, leavers, parts_started, monkeypatch
 ):
