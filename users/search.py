@@ -13,6 +13,7 @@ SQLite has no trigram index: it checks the columns themselves, folded.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ class SearchPlan:
 
     broad: bool = False
     many: bool = False
+    # Whether the search's one word is the SIS ID, email or username of someone among the
+    # people looked at (names_someone_exactly); None when that was not asked.
+    names_someone: bool | None = dataclasses.field(default=None, compare=False)
 
 
 # How far past COUNT_CAP a sample's estimate must be before the matches are taken to be
@@ -131,12 +135,13 @@ def search_plan(words: list[str], *, using: str, among: QuerySet | None = None) 
     if rows < 10 * SAMPLE_ROWS:
         return SearchPlan()  # small enough for the index whatever the words
     if names_someone_exactly(words, using=using, among=among):
-        return SearchPlan()
+        return SearchPlan(names_someone=True)
     share = _sampled_share(words, using=using, table=table, rows=rows)
     return SearchPlan(
         # The index cannot narrow a search for "li" or "wu": reading in order is sooner.
         broad=share >= BROAD_SHARE or not any(index_serves(word) for word in words),
         many=share * rows >= MANY_MARGIN * COUNT_CAP,
+        names_someone=False if len(words) == 1 else None,
     )
 
 
@@ -281,6 +286,7 @@ def candidates(queryset: QuerySet, words: list[str], *, known: dict | None = Non
         if not plan.many:
             ids = matching_ids(words, using=queryset.db, cap=COUNT_CAP, broad=plan.broad)
         known[key] = ids if ids is not None else plan.broad
+        known[("names someone", *key)] = plan.names_someone
     finding = known[key]
     if isinstance(finding, list):
         return queryset.filter(pk__any_of=finding) if finding else queryset.none()
@@ -297,18 +303,22 @@ def capped_count_of_large_search(matches: QuerySet, cap: int) -> int:
 
     from lms_admin.plumbing.counting import capped_count
 
+    connection = connections[matches.db]
+    # SET LOCAL ends with the transaction; inside someone else's, it is undone here.
+    nested = connection.in_atomic_block
     with transaction.atomic(using=matches.db):
-        with connections[matches.db].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
                 "SET LOCAL max_parallel_workers_per_gather = 0"
             )
         count = capped_count(matches, cap)
-        with connections[matches.db].cursor() as cursor:
-            cursor.execute(
-                "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; "
-                "RESET max_parallel_workers_per_gather"
-            )
+        if nested:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; "
+                    "RESET max_parallel_workers_per_gather"
+                )
     return count
 
 
@@ -337,6 +347,13 @@ def sorted_matches(people: QuerySet, words: list[str], *, start: int, size: int)
 def is_broad_search(using: str, words: list[str], known: dict) -> bool:
     """Whether `candidates` judged a large search for `words` broad (see `is_broad`)."""
     return known.get((using, tuple(words))) is True
+
+
+def names_no_one_exactly(using: str, words: list[str], known: dict) -> bool:
+    """Whether `candidates`, judging the search for `words`, found that its one word is
+    nobody's SIS ID, email or username among the people it looked at (False when that was
+    not asked)."""
+    return known.get(("names someone", using, tuple(words))) is False
 
 
 def is_large(queryset: QuerySet, words: list[str], known: dict) -> bool:

@@ -409,3 +409,68 @@ def test_a_power_users_search_is_counted_among_their_own_people_however_many_mat
     assert client.login(username=admin_user.username, password=PASSWORD)
     counts, _ = tabs()
     assert counts == {"active": "5+", "inactive": "", "deleted": "", "all": ""}
+
+
+@postgresql_only
+def test_a_large_search_for_nobodys_exact_name_skips_the_exact_lookup_and_pages_the_same(
+    client, admin_user, make_user, monkeypatch
+):
+    """Judging a search on a large table already asks whether its one word is someone's SIS
+    ID, email or username among the people listed; when it is nobody's, the large search's
+    page does not ask again. When it is someone's, that person still comes first."""
+    monkeypatch.setattr("lms_admin.plumbing.counting.COUNT_CAP", 5)
+    monkeypatch.setattr("users.admin.changelist.COUNT_CAP", 5)
+    monkeypatch.setattr("users.search._estimated_rows", lambda using, table: 1_000_000)
+    monkeypatch.setattr("users.search._sampled_share", lambda words, **kwargs: 0.05)
+    for n in range(8):
+        make_user(username=f"zed{n:02}", last_name="Zedson")
+    make_user(username="zedson", last_name="Other", sis_user_id="zedso")
+    assert client.login(username=admin_user.username, password=PASSWORD)
+
+    def page(term):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(CHANGELIST + f"?q={term}&per_page=25")
+        shown = [user.username for user in response.context["cl"].result_list]
+        counts = {tab["status"]: tab["count"] for tab in response.context["status_tabs"]}
+        # exact_condition's form; the page's own order (CASE WHEN ...) is not a lookup.
+        exact_lookups = [
+            q["sql"]
+            for q in queries.captured_queries
+            if 'LOWER("users_user"."email") =' in q["sql"] and "CASE WHEN" not in q["sql"]
+        ]
+        return shown, counts["active"], len(exact_lookups)
+
+    # "zedso" is a fragment of everyone here, and the SIS ID of one: asked once, first.
+    shown, count, lookups = page("zedso")
+    assert (shown[0], count) == ("zedson", "5+")
+    assert sorted(shown[1:]) == [f"zed{n:02}" for n in range(8)]
+    assert lookups >= 2
+    # "edso" is nobody's: the judging asked, and the page did not ask again.
+    shown, count, lookups = page("edso")
+    assert (sorted(shown), count) == (sorted(["zedson", *(f"zed{n:02}" for n in range(8))]), "5+")
+    assert shown == sorted(shown)
+    assert lookups == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_counting_a_large_search_leaves_the_connections_join_settings_as_they_were(make_user):
+    from django.db import transaction
+
+    from users.search import capped_count_of_large_search
+
+    def settings():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_hashjoin")
+            hashjoin = cursor.fetchone()[0]
+            cursor.execute("SHOW enable_mergejoin")
+            return hashjoin, cursor.fetchone()[0]
+
+    make_user(username="zed1", last_name="Zedson")
+    make_user(username="zed2", last_name="Zedson")
+    matches = users_matching(User.objects.all(), "zedson")
+    assert capped_count_of_large_search(matches, 5) == 2
+    assert settings() == ("on", "on")
+    with transaction.atomic():
+        assert capped_count_of_large_search(matches, 1) == 2
+        assert settings() == ("on", "on")

@@ -32,6 +32,7 @@ from users.search import (
     exact_condition,
     is_broad_search,
     is_large,
+    names_no_one_exactly,
     search_summary,
     search_words,
     sorted_matches,
@@ -222,18 +223,29 @@ class UserChangeList(ChangeList):
             size, offset = self.list_per_page, (self.page_num - 1) * self.list_per_page
             if tab != StatusTabFilter.ALL:
                 unsearched = unsearched.filter(status=tab)
-            exact_ids = list(
-                User.objects.filter(exact_condition(self.query)).values_list("id", flat=True)
-            )
-            exact = list(
-                unsearched.filter(id__any_of=exact_ids)
-                .order_by("username")
-                .values_list("id", flat=True)[: offset + size]
-            )
+            exact = self._exact_matches(unsearched, words, offset + size)
             start = max(0, offset - len(exact))
             rest = self._large_search_page(shown, unsearched, words, exact, start, size)
             self.page_ids = (exact[offset:] + rest)[:size]
         return counts
+
+    def _exact_matches(self, unsearched, words, limit) -> list[int]:
+        """The first `limit` of the people whose SIS ID, email or username is the search
+        itself, by username: looked up by their unique indexes, unless judging the search
+        already found nobody so named among the people listed (the search is its one word)."""
+        one_word = words == [self.query.strip()]
+        if one_word and names_no_one_exactly(unsearched.db, words, self._known):
+            return []
+        exact_ids = list(
+            User.objects.filter(exact_condition(self.query)).values_list("id", flat=True)
+        )
+        if not exact_ids:
+            return []
+        return list(
+            unsearched.filter(id__any_of=exact_ids)
+            .order_by("username")
+            .values_list("id", flat=True)[:limit]
+        )
 
     def _large_search_page(self, shown, unsearched, words, exact, start, size) -> list[int]:
         """Ids start..start + size of a large search's matches in username order, exact
