@@ -80,12 +80,22 @@ LEFT JOIN LATERAL (
     FROM {certificate_table} cert
     WHERE cert.enrollment_id = e.id
 ) certs ON e.id IS NOT NULL
-{some_people}
 ORDER BY u.status_changed_at DESC, u.id DESC, e.created_at, e.id
 """
 
 # The file's people in its order, for a file written in parts (`Query.people`).
 PEOPLE = "SELECT u.id FROM ({users}) AS u ORDER BY u.status_changed_at DESC, u.id DESC"
+
+# The people of one part (`Query.part`), read in id order; the rows are sorted into the
+# file's order at the end in any case. People's rows, enrolments, history and certificates
+# lie on disk roughly in id order, so read in that order, from a cold cache, each read
+# runs ahead of the next: a half of the 1M file took 8.3 s instead of 17 s. PostgreSQL
+# read them in descending id order otherwise, which the operating system does not read
+# ahead. The same time when everything is in memory.
+PART_PEOPLE = (
+    "SELECT * FROM ({users}) AS part_people WHERE part_people.id = ANY(%s) "
+    "ORDER BY part_people.id OFFSET 0"
+)
 
 
 def _users_sql(users) -> tuple[str, tuple]:
@@ -141,13 +151,18 @@ def archived_query(users, *, columns: int, limit: int | None = None) -> Query | 
         certificate_table=_tables()["certificate"],
     )
     # Placeholders in the order they appear: the zone in the select list (twice), the
-    # users' own parameters, the departure's status, then the zone of the departure time.
-    params = (zone, zone, *users_params, UserStatus.INACTIVE, zone)
+    # users' own parameters (and a part's ids), the departure's status, then the zone of
+    # the departure time.
+    part_sql = QUERY.format(**{**cells, "users": PART_PEOPLE.format(users=users_sql)})
+
+    def part(ids: list) -> tuple[str, tuple]:
+        return part_sql, (zone, zone, *users_params, ids, UserStatus.INACTIVE, zone)
+
     return Query(
-        QUERY.format(**cells, some_people=""),
-        params,
+        QUERY.format(**cells),
+        (zone, zone, *users_params, UserStatus.INACTIVE, zone),
         columns,
         limit,
         people=(PEOPLE.format(users=users_sql), users_params),
-        part=(QUERY.format(**cells, some_people="WHERE u.id = ANY(%s)"), params),
+        part=part,
     )

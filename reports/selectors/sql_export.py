@@ -83,10 +83,10 @@ class Query:
     columns: int
     limit: int | None = None
     # For a file that may be large, written in parts at once (`copy_csv_in_parts`): the
-    # ids of its people in the file's order, and the query for some of them, whose last
-    # parameter is their ids.
+    # ids of its people in the file's order, and the query for some of them (their ids ->
+    # sql and parameters), whose rows are in the file's order.
     people: tuple[str, tuple] | None = None
-    part: tuple[str, tuple] | None = None
+    part: Callable[[list], tuple[str, tuple]] | None = None
 
     def _sql(self) -> str:
         # The export queries end in their ORDER BY, so a LIMIT can simply follow.
@@ -98,11 +98,6 @@ class Query:
     def csv_body(self, finished: Callable[[int], None] | None = None) -> Iterator[bytes]:
         if self.people is None or self.part is None or self.limit is not None:
             return copy_csv(self._sql(), self.params, self.columns, finished=finished)
-        part_sql, part_params = self.part
         return copy_csv_in_parts(
-            (self.sql, self.params),
-            self.people,
-            lambda ids: (part_sql, (*part_params, ids)),
-            self.columns,
-            finished=finished,
+            (self.sql, self.params), self.people, self.part, self.columns, finished=finished
         )
