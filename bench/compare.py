@@ -35,6 +35,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from bench.statements import StatementTimes, statement_times
 from bench.users import _page as median_page
 from users.models import Organisation, User, UserStatus
 
@@ -236,7 +237,7 @@ def _deactivated_by_bench(since) -> list[int]:
     )
 
 
-def _bulk_by_filter(client: Client) -> tuple[float, int]:
+def _bulk_by_filter(client: Client) -> tuple[float, int, StatementTimes]:
     """The admin's "select all N matching" with a filter, then the confirmation page's POST.
     The filter is the organisation whose active people come closest to 100,000."""
     active = User.objects.filter(status=UserStatus.ACTIVE, is_superuser=False)
@@ -251,26 +252,27 @@ def _bulk_by_filter(client: Client) -> tuple[float, int]:
     )
     one = active.filter(organisation_id=organisation).values_list("id", flat=True).first()
     since = _now()
-    start = time.perf_counter()
-    response = client.post(
-        url,
-        {
-            "action": "deactivate_selected",
-            "select_across": "1",
-            "index": "0",
-            "_selected_action": [one],
-            "confirm": "yes",
-            "reason": BENCH_REASON,
-        },
-    )
-    seconds = time.perf_counter() - start
+    with statement_times() as times:
+        start = time.perf_counter()
+        response = client.post(
+            url,
+            {
+                "action": "deactivate_selected",
+                "select_across": "1",
+                "index": "0",
+                "_selected_action": [one],
+                "confirm": "yes",
+                "reason": BENCH_REASON,
+            },
+        )
+        seconds = time.perf_counter() - start
     assert response.status_code == 302, response.status_code
     changed = _deactivated_by_bench(since)
     _restore(changed)
-    return seconds, len(changed)
+    return seconds, len(changed), times
 
 
-def _bulk_by_ids(admin: User) -> tuple[float, int]:
+def _bulk_by_ids(admin: User) -> tuple[float, int, StatementTimes]:
     """Ticked rows: a selection given as a list of ids (as an API script or the admin's ticked
     boxes give it; as one array parameter, `pk__any_of`), through the same service,
     committed."""
@@ -283,14 +285,15 @@ def _bulk_by_ids(admin: User) -> tuple[float, int]:
         .order_by("-id")
         .values_list("id", flat=True)[:BULK_SIZE]
     )
-    start = time.perf_counter()
-    with transaction.atomic():
-        outcome = services.users_deactivate(
-            User.objects.filter(pk__any_of=ids), by=admin, reason=BENCH_REASON
-        )
-    seconds = time.perf_counter() - start
+    with statement_times() as times:
+        start = time.perf_counter()
+        with transaction.atomic():
+            outcome = services.users_deactivate(
+                User.objects.filter(pk__any_of=ids), by=admin, reason=BENCH_REASON
+            )
+        seconds = time.perf_counter() - start
     _restore(ids)
-    return seconds, outcome.changed
+    return seconds, outcome.changed, times
 
 
 def _now():
@@ -435,11 +438,13 @@ def project_changes(stdout) -> dict[str, float]:
     client = _client(admin)
     figures: dict[str, float] = {}
     for run in ("fresh", "again", "bloated"):
-        seconds, changed = _bulk_by_filter(client)
+        seconds, changed, times = _bulk_by_filter(client)
         stdout.write(f"  bulk deactivate by filter ({run}): {changed:,} people in {seconds:.2f} s")
+        stdout.write(f"    where it went: {times.summary(seconds)}")
         figures[f"bulk_filter_{run}"] = changed / seconds
-    seconds, changed = _bulk_by_ids(admin)
+    seconds, changed, times = _bulk_by_ids(admin)
     stdout.write(f"  bulk deactivate by ids: {changed:,} people in {seconds:.2f} s")
+    stdout.write(f"    where it went: {times.summary(seconds)}")
     figures["bulk_ids"] = changed / seconds
     _vacuum_what_the_run_changed(stdout)
     _wait_for_autovacuum(stdout)
