@@ -42,12 +42,25 @@ def _tables() -> dict:
 # cells are worked out once per course in `c` and found by a hash join: joined inside the
 # enrolments' LATERAL they were an index probe and two formattings per enrolment, a tenth
 # of a large file's time.
+# The rows are sorted inside `f`, with the four sort keys as its first columns. Sorted at
+# the top level, the keys came after the fifteen text cells in each sorted row, and every
+# comparison past the first key walked the cells to find the next one (PostgreSQL's
+# `nocachegetattr`, a tenth of the time): a half of the 1M file took 3.95 s, now 3.54 s.
+# OFFSET 0 keeps `f` a subquery; the outer ORDER BY is the order `f` already has, so it
+# sorts nothing again, and says the order for anyone reading the query.
 QUERY = """
 SELECT
+    f.username, f.name, f.email, f.sis, f.organisation,
+    f.deactivated_on, f.deactivated_by, f.reason,
+    f.course_code, f.course_name, f.state, f.enrolled_on, f.completed_on, f.score, f.certificates
+FROM (
+SELECT
+    u.status_changed_at AS departed, u.id AS person, e.created_at AS enrolled, e.id AS enrolment,
     p.username, p.name, p.email, p.sis, p.organisation,
     p.deactivated_on, p.deactivated_by, p.reason,
-    COALESCE(c.code_cell, ''), COALESCE(c.name_cell, ''), {state}, {enrolled_on}, {completed_on},
-    e.score, {certificates}
+    COALESCE(c.code_cell, '') AS course_code, COALESCE(c.name_cell, '') AS course_name,
+    {state} AS state, {enrolled_on} AS enrolled_on, {completed_on} AS completed_on,
+    e.score, {certificates} AS certificates
 FROM ({users}) AS u
 LEFT JOIN {organisation_table} o ON o.id = u.organisation_id
 LEFT JOIN LATERAL (
@@ -80,7 +93,10 @@ LEFT JOIN LATERAL (
     FROM {certificate_table} cert
     WHERE cert.enrollment_id = e.id
 ) certs ON e.id IS NOT NULL
-ORDER BY u.status_changed_at DESC, u.id DESC, e.created_at, e.id
+ORDER BY departed DESC, person DESC, enrolled, enrolment
+OFFSET 0
+) AS f
+ORDER BY f.departed DESC, f.person DESC, f.enrolled, f.enrolment
 """
 
 # The file's people in its order, for a file written in parts (`Query.people`).
