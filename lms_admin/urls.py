@@ -10,10 +10,6 @@ from users.admin.reviews import review_urls
 from users.forms import ResetLinkPasswordForm, SignInForm
 from users.views import ForgotPasswordView, SignOutView, choose_password
 
-admin.site.site_header = "Learner lifecycle admin"
-admin.site.site_title = "Learner lifecycle admin"
-admin.site.index_title = "Training administration"
-
 urlpatterns = [
     path("", learner_home, name="learner_home"),
     path("learn/", include("enrollments.urls")),
