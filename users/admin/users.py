@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from lms_admin.plumbing.admin import MarkedForDeletionFilter, ScopedAdmin, reason_from, scoped
@@ -90,7 +90,7 @@ BREAK_AFTER = re.compile(r"([@._-])")
 
 def breakable(text: str):
     """Text that may wrap after "@", ".", "_" and "-" (long usernames and email addresses)."""
-    return mark_safe(BREAK_AFTER.sub(r"\1<wbr>", esc(text)))
+    return SafeString(BREAK_AFTER.sub(r"\1<wbr>", esc(text)))
 
 
 class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
@@ -260,7 +260,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
         label = page_constant(
             "checkbox label", lambda: _("Select this object for an action - {}")
         ).format(esc(str(obj)))
-        return mark_safe(
+        return SafeString(
             f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{obj.pk}" '
             f'class="action-select" aria-label="{label}">'
         )
@@ -301,7 +301,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
             if obj.sis_user_id
             else ""
         )
-        return mark_safe(
+        return SafeString(
             f'<span class="person-name">{esc(obj.get_full_name())}</span>'
             f'<span class="person-username">{breakable(obj.username)}</span>{sis}'
         )
@@ -310,7 +310,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
     def email_address(self, obj):
         if not obj.email:
             return "—"
-        return mark_safe(f'<span class="email">{breakable(obj.email)}</span>')
+        return SafeString(f'<span class="email">{breakable(obj.email)}</span>')
 
     @admin.display(description="Last sign-in", ordering="last_login")
     def last_login_date(self, obj):
@@ -336,7 +336,7 @@ class UserAdmin(DeletionMarkActions, BulkActions, ScopedAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_and_switch(self, obj):
-        return mark_safe(
+        return SafeString(
             f'<span class="status-cell">{esc(active_switch(obj))}{esc(self.status_label(obj))}'
             "</span>"
         )

@@ -18,7 +18,7 @@ from django.contrib.admin.templatetags.admin_list import (
 )
 from django.db.models import ForeignKey
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from users.admin.changelist import esc, rows_of_one_page
@@ -90,7 +90,7 @@ def users_result_list(cl):
         # after another, so one item gives the same HTML at one template lookup a row.
         with rows_of_one_page():
             rows = [
-                ResultList(None, [mark_safe("".join([write(row) for write in writers]))])
+                ResultList(None, [SafeString("".join([write(row) for write in writers]))])
                 for row in cl.result_list
             ]
     return {
