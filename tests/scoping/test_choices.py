@@ -60,6 +60,42 @@ def test_relation_filters_still_offer_a_training_admin_every_organisations_rows(
         assert any("Aurora" in label for label in choices), url
 
 
+def users_page_choices(client) -> dict[str, list[str]]:
+    response = client.get("/admin/users/user/")
+    assert response.status_code == 200
+    specs = {
+        getattr(spec, "parameter_name", None): spec for spec in response.context["cl"].filter_specs
+    }
+    return {
+        name: [label for _, label in specs[name].lookup_choices]
+        for name in ("organisation", "segment")
+    }
+
+
+def test_the_users_pages_organisation_and_segment_filters_are_scoped(world):
+    """Both lists are read in one query (users.admin.filters.scoped_choices): each keeps to
+    its own kind, in name order, and a power user's hold nothing of org B."""
+    a, b = world
+    services.segment_create(
+        name="Aurora Second Segment", organisation=a.organisation, by=a.power, reason="Test"
+    )
+    mine = users_page_choices(signed_in(a.power))
+    assert mine["organisation"] == [a.organisation.name]
+    assert mine["segment"] == sorted(
+        Segment.objects.filter(organisation=a.organisation).values_list("name", flat=True)
+    )
+    assert len(mine["segment"]) == 2
+
+    everyone = users_page_choices(signed_in(User.objects.get(username="trainer")))
+    assert everyone["organisation"] == list(
+        Organisation.objects.order_by("name").values_list("name", flat=True)
+    )
+    assert everyone["segment"] == list(
+        Segment.objects.order_by("name").values_list("name", flat=True)
+    )
+    assert b.organisation.name in everyone["organisation"]
+
+
 ROW_OF = {
     User: "person",
     Organisation: "organisation",

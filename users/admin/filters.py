@@ -3,19 +3,32 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
 from lms_admin.plumbing.scoping import MANAGER, POWER_USER, TRAINING_ADMIN
 from users.models import Organisation, Segment, SegmentMembership, User, UserStatus
 
 
-def cached_choices(request, name, queryset):
-    """Choice lists are asked for twice per page (the list and its tab counts): query once."""
-    cache = request.__dict__.setdefault("_filter_choices", {})
-    if name not in cache:
-        cache[name] = [(str(pk), label) for pk, label in queryset.values_list("pk", "name")]
-    return cache[name]
+def scoped_choices(request) -> dict[str, list[tuple[str, str]]]:
+    """The organisations and segments the person may see, as the filters' choices, by name.
+    Read together in one query, once per request: the filters are built twice per page
+    (the list and its tab counts), and on a page of six queries each one's round trip is
+    a noticeable share of its time."""
+    cache = request.__dict__.get("_filter_choices")
+    if cache is None:
+        cache = request._filter_choices = {"organisations": [], "segments": []}
+        lists = [
+            scoped.order_by().values_list(Value(kind, output_field=CharField()), "pk", "name")
+            for kind, scoped in (
+                ("organisations", Organisation.objects.for_user(request.user)),
+                ("segments", Segment.objects.for_user(request.user)),
+            )
+        ]
+        both = lists[0].union(lists[1], all=True).order_by("name", "pk")
+        for kind, pk, name in both:
+            cache[kind].append((str(pk), name))
+    return cache
 
 
 class StatusTabFilter(admin.SimpleListFilter):
@@ -53,7 +66,7 @@ class OrganisationFilter(admin.SimpleListFilter):
     parameter_name = "organisation"
 
     def lookups(self, request, model_admin):
-        return cached_choices(request, "organisations", Organisation.objects.for_user(request.user))
+        return scoped_choices(request)["organisations"]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -67,7 +80,7 @@ class SegmentFilter(admin.SimpleListFilter):
     parameter_name = "segment"
 
     def lookups(self, request, model_admin):
-        return cached_choices(request, "segments", Segment.objects.for_user(request.user))
+        return scoped_choices(request)["segments"]
 
     def queryset(self, request, queryset):
         value = self.value()
