@@ -13,8 +13,8 @@ from users.models import Organisation, Segment, SegmentMembership, User, UserSta
 def scoped_choices(request) -> dict[str, list[tuple[str, str]]]:
     """The organisations and segments the person may see, as the filters' choices, by name.
     Read together in one query, once per request: the filters are built twice per page
-    (the list and its tab counts), and on a page of six queries each one's round trip is
-    a noticeable share of its time."""
+    (the list and its tab counts), and on a page of a few queries each one's round trip
+    is a noticeable share of its time."""
     cache = request.__dict__.get("_filter_choices")
     if cache is None:
         cache = request._filter_choices = {"organisations": [], "segments": []}
