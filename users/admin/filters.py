@@ -61,6 +61,22 @@ class StatusTabFilter(admin.SimpleListFilter):
         return [self.parameter_name]
 
 
+def chosen_among(request, kind: str, value: str | None, label: str) -> int | None | bool:
+    """The id chosen in an organisation or segment filter, if it is among the person's
+    choices (`scoped_choices`); None when nothing is chosen. False for anything else (not a
+    number, no longer there, or another organisation's, which read the same), after saying
+    so once per page: the list then shows no one rather than quietly everyone."""
+    if not value:
+        return None
+    if value in {pk for pk, _ in scoped_choices(request)[kind]}:
+        return int(value)
+    said = request.__dict__.setdefault("_filters_not_found", set())
+    if kind not in said:
+        said.add(kind)
+        messages.warning(request, f"That {label} was not found; showing no one.")
+    return False
+
+
 class OrganisationFilter(admin.SimpleListFilter):
     title = "organisation"
     parameter_name = "organisation"
@@ -68,11 +84,18 @@ class OrganisationFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return scoped_choices(request)["organisations"]
 
+    def has_output(self):
+        # Shown, with "All" to clear it, whenever a choice was asked for: with no choices
+        # Django would leave the filter out and quietly list everyone.
+        return super().has_output() or self.value() is not None
+
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(organisation_id=int(value))
-        return queryset
+        chosen = chosen_among(request, "organisations", self.value(), "organisation")
+        if chosen is None:
+            return queryset
+        if chosen is False:
+            return queryset.none()
+        return queryset.filter(organisation_id=chosen)
 
 
 class SegmentFilter(admin.SimpleListFilter):
@@ -82,12 +105,19 @@ class SegmentFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return scoped_choices(request)["segments"]
 
+    def has_output(self):
+        # Shown, with "All" to clear it, whenever a choice was asked for: with no choices
+        # Django would leave the filter out and quietly list everyone.
+        return super().has_output() or self.value() is not None
+
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            members = SegmentMembership.objects.filter(segment_id=int(value)).values("user_id")
-            return queryset.filter(id__in=members)
-        return queryset
+        chosen = chosen_among(request, "segments", self.value(), "segment")
+        if chosen is None:
+            return queryset
+        if chosen is False:
+            return queryset.none()
+        members = SegmentMembership.objects.filter(segment_id=chosen).values("user_id")
+        return queryset.filter(id__in=members)
 
 
 class RoleFilter(admin.SimpleListFilter):
