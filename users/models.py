@@ -310,6 +310,32 @@ class UserSearch(models.Model):
         return self.text
 
 
+class StatusCount(models.Model):
+    """How many people each organisation has in each status, kept by triggers on
+    users_user (PostgreSQL, migration 0028), so that the users page's tabs are counted
+    without reading people: counting 10,001 people per tab was a third of the page.
+
+    Every statement that adds, changes or removes people adds one row per organisation and
+    status it moved (+n or -n) rather than updating a running total, so two changes never
+    wait for each other here; the rows are summed when read and folded together once there
+    are many (users.selectors.status_counts). SQLite keeps no rows here: the page counts
+    its people there."""
+
+    organisation_id = models.IntegerField()  # NO_ORGANISATION for people without one
+    status = models.CharField(max_length=10)
+    n = models.BigIntegerField()
+
+    NO_ORGANISATION = 0
+
+    class Meta:
+        # Written by the triggers and folded by the selector alone.
+        default_permissions = ()
+        indexes = [models.Index(fields=["organisation_id"], name="statuscount_org_idx")]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.status} {self.n:+}"
+
+
 class Segment(models.Model):
     """A named group of users; inactive and deleted members stay members."""
 

@@ -15,6 +15,7 @@ from html import escape
 
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
+from django.db.models.sql.where import AND, WhereNode
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 
@@ -25,7 +26,7 @@ from lms_admin.plumbing.scoping import (
     organisation_scope,
     restricted_to_plain_accounts,
 )
-from users.admin.filters import StatusTabFilter
+from users.admin.filters import OrganisationFilter, StatusTabFilter
 from users.models import User, UserStatus
 from users.search import (
     capped_count_of_large_search,
@@ -38,6 +39,7 @@ from users.search import (
     sorted_matches,
     walking_condition,
 )
+from users.selectors.status_counts import kept_counts_available, status_counts
 
 PAGE_SIZES = (25, 50, 100, 200)
 STATUS_COLOURS = {"active": "#1a7f37", "inactive": "#9a6700", "deleted": "#cf222e"}
@@ -200,21 +202,49 @@ class UserChangeList(ChangeList):
                 self.tab_counts = self._large_search(base, request._users_unsearched, words)
             else:
                 self.tab_counts = (
-                    summary or self._search_summary(base) or self._capped_tab_counts(base)
+                    summary or self._search_summary(base) or self._capped_tab_counts(base, request)
                 )
             request._users_tab_counts = self.tab_counts
             queryset = queryset.annotate(**row_permissions(self.model_admin, request))
         return queryset
 
-    def _capped_tab_counts(self, base) -> dict:
+    def _capped_tab_counts(self, base, request) -> dict:
         """Each status tab's count, capped, in one query. The statuses split the users, so
         All is their sum (beyond the cap when any of them is)."""
-        counts = capped_counts({status: base.filter(status=status) for status in UserStatus.values})
+        counts = self._kept_tab_counts(base, request)
+        if counts is None:
+            counts = capped_counts(
+                {status: base.filter(status=status) for status in UserStatus.values}
+            )
         total = sum(counts.values())
         if any(count > COUNT_CAP for count in counts.values()):
             total = COUNT_CAP + 1
         counts[StatusTabFilter.ALL] = min(total, COUNT_CAP + 1)
         return counts
+
+    def _kept_tab_counts(self, base, request) -> dict | None:
+        """The tab counts from the counts the database keeps (users.selectors.status_counts),
+        capped as counted ones are, when the list shows everyone the viewer may see, or one
+        organisation of theirs: then nothing but the scope and that organisation narrows it,
+        which the list's own conditions, compared whole, must show. None otherwise (a
+        search, any other filter, SQLite): the people are counted."""
+        if self.query.strip() or not kept_counts_available(base.db):
+            return None
+        everyone = self.root_queryset
+        organisations = organisation_scope(request.user)
+        conditions = _conditions(base)
+        if conditions is None:
+            return None
+        if conditions != _conditions(everyone):
+            chosen = self.params.get(OrganisationFilter.parameter_name)
+            chosen = chosen[-1] if isinstance(chosen, list) else chosen
+            if not (chosen and chosen.isdigit()):
+                return None
+            if conditions != _conditions(everyone.filter(organisation_id=int(chosen))):
+                return None
+            organisations = {int(chosen)}
+        counts = status_counts(organisations, using=base.db)
+        return {status: min(count, COUNT_CAP + 1) for status, count in counts.items()}
 
     def _large_search(self, base, unsearched, words) -> dict:
         """A search that more than COUNT_CAP people match (PostgreSQL): its cost must not
@@ -314,6 +344,25 @@ class UserChangeList(ChangeList):
             exact = Q(sis_user_id=term) | Q(email__iexact=term) | Q(username__iexact=term)
             return [Case(When(exact, then=Value(0)), default=Value(1)).asc(), *ordering]
         return ordering
+
+
+def _conditions(queryset) -> frozenset | None:
+    """The conditions a queryset's rows must all meet, as a set: the same condition applied
+    twice (the scope, by the admin and by the list) is one. None if one cannot be compared."""
+    found = set()
+
+    def gather(node):
+        if isinstance(node, WhereNode) and node.connector == AND and not node.negated:
+            for child in node.children:
+                gather(child)
+        else:
+            found.add(node)
+
+    try:
+        gather(queryset.query.where)
+        return frozenset(found)
+    except TypeError:  # a condition that cannot be hashed: not compared, so not assumed
+        return None
 
 
 def active_switch(obj, *, may_change: bool | None = None):

@@ -5,12 +5,14 @@ import time
 from django.core.management.base import BaseCommand
 
 from reports.ledger_rebuild import rebuild_ledger
+from users.selectors.status_counts import kept_counts_available, recount_statuses
 
 
 class Command(BaseCommand):
     help = (
         "Rebuild the figures ledger (reports.FigureDelta) from the tables and their history: "
-        "for data loaded without the services, or a ledger in doubt."
+        "for data loaded without the services, or a ledger in doubt. On PostgreSQL it also "
+        "counts everyone's status again for the users page's tabs."
     )
 
     def handle(self, *args, **options):
@@ -19,3 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Figures ledger rebuilt: {rows:,} rows in {time.monotonic() - started:.1f} s"
         )
+        if kept_counts_available("default"):
+            started = time.monotonic()
+            recount_statuses()
+            self.stdout.write(f"Status counts recounted in {time.monotonic() - started:.1f} s")

@@ -187,3 +187,82 @@ def test_bulk_undelete_from_the_page(client, admin_user, make_user, course):
     assert statuses == {people[0].pk: "active", people[1].pk: "inactive"}
     assert Enrollment.objects.get(pk=enrollment.pk).state == "completed"
     assert people[0].history.first().history_change_reason == "Came back"
+
+
+def statements(queries) -> str:
+    return "\n".join(query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.postgresql("the status counts are kept by triggers on PostgreSQL")
+def test_tabs_read_the_kept_counts_when_only_the_scope_or_an_organisation_narrows(
+    client, admin_user, power_user, partner, organisation, make_user
+):
+    theirs = [
+        services.user_create(username=f"own{n}", organisation=partner, by=admin_user, reason="t")
+        for n in range(3)
+    ]
+    services.user_deactivate(theirs[0], by=admin_user, reason="t")
+    services.user_delete(make_user(), by=admin_user, reason="t")
+    make_user()
+
+    def tabs_of(person, query=""):
+        sign_in(client, person)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(CHANGELIST + query)
+        assert response.status_code == 200
+        sql = statements(queries)
+        return tab_counts(response), "users_statuscount" in sql, "LIMIT 10001" in sql
+
+    everyone = {
+        "Active": str(User.objects.filter(status=UserStatus.ACTIVE).count()),
+        "Inactive": "1",
+        "Deleted": "1",
+        "All": str(User.objects.count()),
+    }
+    assert tabs_of(admin_user) == (everyone, True, False)
+    partner_tabs = {"Active": "3", "Inactive": "1", "Deleted": "0", "All": "4"}
+    assert tabs_of(admin_user, f"?organisation={partner.pk}") == (partner_tabs, True, False)
+    assert tabs_of(power_user) == (partner_tabs, True, False)
+    assert tabs_of(power_user, f"?organisation={partner.pk}") == (partner_tabs, True, False)
+    # Another organisation's id reads as one that does not exist, counted or not.
+    nobody = {"Active": "0", "Inactive": "0", "Deleted": "0", "All": "0"}
+    assert tabs_of(power_user, f"?organisation={organisation.pk}")[0] == nobody
+    assert tabs_of(power_user, "?organisation=987654321")[0] == nobody
+
+
+@pytest.mark.postgresql("the status counts are kept by triggers on PostgreSQL")
+def test_any_other_filter_or_a_search_counts_the_people(client, admin_user, partner, make_user):
+    people = [make_user(last_name="Counted") for _ in range(3)]
+    services.user_deactivate(people[0], by=admin_user, reason="t")
+    segment = services.segment_create(name="Crew", organisation=None, by=None, reason="t")
+    services.segment_add_members(
+        segment, User.objects.filter(pk__in=[p.pk for p in people[:2]]), by=None, reason="t"
+    )
+    sign_in(client, admin_user)
+    for query, expected in (
+        (f"?segment={segment.pk}", {"Active": "1", "Inactive": "1", "Deleted": "0", "All": "2"}),
+        ("?signed_in=never", None),
+        ("?q=Counted", {"Active": "2", "Inactive": "1", "Deleted": "0", "All": "3"}),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(CHANGELIST + query)
+        assert response.status_code == 200
+        assert "users_statuscount" not in statements(queries), query
+        if expected:
+            assert tab_counts(response) == expected, query
+
+
+@pytest.mark.postgresql("the status counts are kept by triggers on PostgreSQL")
+def test_kept_tab_counts_are_capped_as_counted_ones_are(client, admin_user, make_user, monkeypatch):
+    import lms_admin.plumbing.counting
+    from users.admin import changelist
+
+    monkeypatch.setattr(lms_admin.plumbing.counting, "COUNT_CAP", 3)
+    monkeypatch.setattr(changelist, "COUNT_CAP", 3)
+    for _ in range(5):
+        make_user()
+    sign_in(client, admin_user)
+    kept = tab_counts(client.get(CHANGELIST))
+    monkeypatch.setattr(changelist, "kept_counts_available", lambda using: False)
+    counted = tab_counts(client.get(CHANGELIST))
+    assert kept == counted == {"Active": "3+", "Inactive": "0", "Deleted": "0", "All": "3+"}
