@@ -3,8 +3,11 @@
 from django.apps import apps
 
 # History, the merge record itself, the figures ledger (its net change is checked against
-# direct counts instead) and sessions (a merge ends the merged-away account's sessions).
+# direct counts instead), the status counts (rows of +n and -n; their sums follow the
+# users' statuses, which are compared) and sessions (a merge ends the merged-away account's
+# sessions).
 SKIPPED = {
+    "users.statuscount",
     "users.merge",
     "users.mergeaccount",
     "users.mergejournalentry",

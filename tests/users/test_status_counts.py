@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 
+from tests.imports.helpers import import_and_apply
 from users import services
 from users.models import Organisation, StatusCount, User, UserStatus
 from users.selectors import status_counts as kept
@@ -68,6 +69,18 @@ def test_counts_follow_services_the_orm_and_plain_sql(admin_user, organisation, 
     assert kept.status_counts({Organisation.objects.count() + 1000}) == dict.fromkeys(
         UserStatus.values, 0
     )
+
+
+def test_counts_follow_an_import_written_with_copy(admin_user, organisation, partner):
+    rows = "\n".join(
+        f"SIS-{n},imported{n},Ima,Porter{n},ima{n}@example.com,{status}"
+        for n, status in enumerate(["active", "active", "inactive", "deleted"])
+    )
+    content = f"user_id,login_id,first_name,last_name,email,status\n{rows}\n".encode()
+    job = import_and_apply("users", content, by=admin_user, organisation=partner)
+    assert job.state == "done", (job.state, job.failure)
+    assert User.objects.filter(username__startswith="imported").count() == 4
+    assert_kept_counts_are_right(organisation, partner)
 
 
 def test_a_change_that_moves_nobody_adds_no_row(admin_user, make_user):

@@ -349,6 +349,9 @@ class UserChangeList(ChangeList):
 def _conditions(queryset) -> frozenset | None:
     """The conditions a queryset's rows must all meet, as a set: the same condition applied
     twice (the scope, by the admin and by the list) is one. None if one cannot be compared."""
+    query = queryset.query
+    if query.combinator or query.is_sliced or query.distinct_fields or query.extra_tables:
+        return None  # narrowed outside its conditions
     found = set()
 
     def gather(node):
@@ -359,7 +362,7 @@ def _conditions(queryset) -> frozenset | None:
             found.add(node)
 
     try:
-        gather(queryset.query.where)
+        gather(query.where)
         return frozenset(found)
     except TypeError:  # a condition that cannot be hashed: not compared, so not assumed
         return None

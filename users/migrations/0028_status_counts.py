@@ -9,6 +9,10 @@ added about 0.28 s to changing their status (transition tables cannot be limited
 some columns, so every UPDATE of users_user fills them; one person's is a fraction of a
 millisecond). TRUNCATE empties the counts with the people. SQLite has no triggers: the
 table stays empty there and the page counts its people.
+
+Rows loaded with the triggers off, or the table's own rows restored beside its people
+(`loaddata`, `pg_restore --data-only`), put the counts wrong: `manage.py rebuild_figures`
+counts everyone again.
 """
 
 from django.db import migrations, models
@@ -16,6 +20,10 @@ from django.db import migrations, models
 ROW = "COALESCE({row}.organisation_id, 0), {row}.status"
 
 FORWARDS = f"""
+-- Creating the triggers locks users_user against writes until the migration ends (through
+-- the count below): on a busy database, give up rather than hold every sign-in queued.
+SET LOCAL lock_timeout = '10s';
+
 CREATE FUNCTION users_status_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO users_statuscount (organisation_id, status, n)
@@ -47,6 +55,8 @@ END $$;
 
 CREATE FUNCTION users_status_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Exclusive, so that a fold running meanwhile cannot put back rows it had taken.
+    LOCK TABLE users_statuscount IN EXCLUSIVE MODE;
     DELETE FROM users_statuscount;
     RETURN NULL;
 END $$;
@@ -61,8 +71,8 @@ CREATE TRIGGER users_status_removed AFTER DELETE ON users_user
 CREATE TRIGGER users_status_emptied AFTER TRUNCATE ON users_user
     FOR EACH STATEMENT EXECUTE FUNCTION users_status_emptied();
 
--- The people already there, counted once while no one changes them.
-LOCK TABLE users_user IN SHARE MODE;
+-- The people already there, counted once: the triggers' lock keeps writers out until the
+-- migration commits, so no one is counted twice or missed.
 INSERT INTO users_statuscount (organisation_id, status, n)
 SELECT {ROW.format(row="u")}, COUNT(*) FROM users_user AS u GROUP BY 1, 2;
 """

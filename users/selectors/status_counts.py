@@ -41,7 +41,8 @@ def status_counts(organisation_ids: set[int] | None, *, using: str = "default") 
         rows = cursor.fetchall()
     counts = dict.fromkeys(UserStatus.values, 0)
     for status, people, _ in rows:
-        counts[status] = int(people)
+        if status in counts:  # the same statuses the page counts
+            counts[status] = int(people)
     # Not inside someone else's transaction: the fold's locks would last as long as it.
     if sum(row[2] for row in rows) > FOLD_AFTER_ROWS and not connections[using].in_atomic_block:
         fold_status_counts(using=using)
@@ -74,6 +75,8 @@ def recount_statuses(*, using: str = "default") -> None:
     table = connections[using].ops.quote_name(StatusCount._meta.db_table)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("LOCK TABLE users_user IN SHARE MODE")
+        # Exclusive, so that a fold running meanwhile cannot put back rows it had taken.
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
             f"INSERT INTO {table} (organisation_id, status, n) "

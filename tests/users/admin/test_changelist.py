@@ -241,6 +241,10 @@ def test_any_other_filter_or_a_search_counts_the_people(client, admin_user, part
     sign_in(client, admin_user)
     for query, expected in (
         (f"?segment={segment.pk}", {"Active": "1", "Inactive": "1", "Deleted": "0", "All": "2"}),
+        (
+            f"?organisation={people[0].organisation_id}&segment={segment.pk}",
+            {"Active": "1", "Inactive": "1", "Deleted": "0", "All": "2"},
+        ),
         ("?signed_in=never", None),
         ("?q=Counted", {"Active": "2", "Inactive": "1", "Deleted": "0", "All": "3"}),
     ):
