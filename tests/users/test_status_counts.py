@@ -103,7 +103,7 @@ def test_folding_keeps_the_sums_in_one_row_per_organisation_and_status(
     before = kept.status_counts(None)
     assert StatusCount.objects.count() > 10
 
-    kept.fold_status_counts()
+    services.status_counts_fold()
 
     assert kept.status_counts(None) == before == counted()
     keys = list(StatusCount.objects.values_list("organisation_id", "status"))

@@ -97,9 +97,12 @@ from users.services.sign_in_events import (
     authentication_events_purge,
     user_end_sessions,
 )
+from users.services.status_counts import status_counts_fold, status_counts_recount
 from users.services.tokens import token_create, token_revoke
 
 __all__ = [
+    "status_counts_fold",
+    "status_counts_recount",
     "review_candidates_decide",
     "review_notice_send",
     "review_policy_save",

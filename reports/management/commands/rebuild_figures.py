@@ -5,7 +5,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from reports.ledger_rebuild import rebuild_ledger
-from users.selectors.status_counts import kept_counts_available, recount_statuses
+from users import services
+from users.selectors.status_counts import kept_counts_available
 
 
 class Command(BaseCommand):
@@ -23,5 +24,5 @@ class Command(BaseCommand):
         )
         if kept_counts_available("default"):
             started = time.monotonic()
-            recount_statuses()
+            services.status_counts_recount()
             self.stdout.write(f"Status counts recounted in {time.monotonic() - started:.1f} s")
