@@ -5,7 +5,8 @@ the stock admin (`../shared/stock-admin`, a plain ModelAdmin with django-import-
 simple-history) measured in the same run on the same machine. This seeds the stock database
 afresh (its own measure changes its data), runs its own `bench_stock.py measure` in a child
 process, then measures the project the way its users work, and prints each pair with its
-ratio and goal.
+ratio and goal (bench.pairs), then what the database alone takes for the writes the import
+and bulk deactivation must make, beside the time their goals allow (bench.floors).
 
 The project's side runs on the current database (PostgreSQL after `seed_demo --users
 1000000`) and commits what it changes, as a user's action would: no rolled-back
@@ -26,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -35,12 +35,13 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from bench.floors import bulk_floor, floors, import_floor_seconds
+from bench.pairs import IMPORT_ROWS, pairs
 from bench.statements import StatementTimes, statement_times
 from bench.users import _page as median_page
 from users.models import Organisation, User, UserStatus
 
 BULK_SIZE = 100_000
-IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 STOCK_DIR = Path(settings.BASE_DIR).parent / "shared" / "stock-admin"
 STOCK_DATABASE = "postgres://postgres@127.0.0.1:5432/stockbench"
 BENCH_REASON = "Benchmark: bulk deactivation"
@@ -96,52 +97,6 @@ STOCK_LINES = {
     "import": r"^stock import \(ModelResource defaults\): .* = ([\d,]+) rows/s",
     "export": r"^stock export \(ModelResource\): .* = ([\d,]+) rows/s",
 }
-
-
-@dataclass
-class Pair:
-    """One measure on both sides. `faster` is how many times the project beats the stock:
-    the stock's time over the project's, or the project's rate over the stock's."""
-
-    name: str
-    project: float | None
-    stock: float | None
-    unit: str
-    goal: float | None = None  # the ratio to reach
-    absolute: str = ""  # a goal in absolute terms, when the issue also names one
-    absolute_met: bool | None = None
-
-    @property
-    def rate(self) -> bool:
-        return self.unit.endswith("/s")
-
-    @property
-    def faster(self) -> float | None:
-        if not self.project or not self.stock:
-            return None
-        return self.project / self.stock if self.rate else self.stock / self.project
-
-    def verdict(self) -> str:
-        checks = []
-        if self.goal is not None:
-            checks.append(self.faster is not None and self.faster >= self.goal)
-        if self.absolute_met is not None:
-            checks.append(self.absolute_met)
-        if not checks:
-            return ""
-        return "met" if all(checks) else "MISSED"
-
-    def line(self) -> str:
-        def shown(value):
-            return "—" if value is None else f"{value:,.1f}"
-
-        ratio = "—" if self.faster is None else f"{self.faster:,.1f}×"
-        goal = [f"≥ {self.goal:g}×"] if self.goal is not None else []
-        goal += [self.absolute] if self.absolute else []
-        return (
-            f"{self.name:<52} {shown(self.project):>11} {shown(self.stock):>11} "
-            f"{self.unit:<7} {ratio:>8}  {', '.join(goal):<24} {self.verdict()}"
-        )
 
 
 # Stock side -----------------------------------------------------------------------------
@@ -436,21 +391,31 @@ def project_changes(stdout) -> dict[str, float]:
     _wait_for_autovacuum(stdout)
     admin = _admin()
     client = _client(admin)
-    figures: dict[str, float] = {}
+    figures: dict = {}
+    runs = []
     for run in ("fresh", "again", "bloated"):
         seconds, changed, times = _bulk_by_filter(client)
         stdout.write(f"  bulk deactivate by filter ({run}): {changed:,} people in {seconds:.2f} s")
         stdout.write(f"    where it went: {times.summary(seconds)}")
         figures[f"bulk_filter_{run}"] = changed / seconds
+        runs.append((changed, times))
     seconds, changed, times = _bulk_by_ids(admin)
     stdout.write(f"  bulk deactivate by ids: {changed:,} people in {seconds:.2f} s")
     stdout.write(f"    where it went: {times.summary(seconds)}")
     figures["bulk_ids"] = changed / seconds
+    runs.append((changed, times))
+    figures["bulk_floor"] = bulk_floor(runs)
     _vacuum_what_the_run_changed(stdout)
     _wait_for_autovacuum(stdout)
 
     figures["import"] = _import(admin)
     stdout.write(f"  import of {IMPORT_ROWS:,} new people: {figures['import']:,.0f} rows/s")
+    figures["import_rows"] = IMPORT_ROWS
+    figures["import_floor"] = import_floor_seconds(IMPORT_ROWS)
+    stdout.write(
+        "  (untimed) the import's floor, rolled back: "
+        + ", ".join(f"{what} {seconds:.2f} s" for what, seconds in figures["import_floor"])
+    )
     figures["export"] = _export(client)
     stdout.write(f"  Archived export, CSV: {figures['export']:,.0f} rows/s")
     _vacuum_what_the_run_changed(stdout)
@@ -479,79 +444,6 @@ def _vacuum_what_the_run_changed(stdout) -> None:
         for table in tables:
             cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
     stdout.write(f"  (untimed) vacuumed {', '.join(tables)} in {time.perf_counter() - start:.1f} s")
-
-
-def pairs(project: dict, stock: dict) -> list[Pair]:
-    common = stock.get("search_common")
-    copy_limit = stock.get("copy_limit")
-    import_share = project["import"] / copy_limit if copy_limit else None
-    return [
-        Pair("Users page, 50 rows", project["users_page"], stock.get("users_page"), "ms", 8),
-        Pair(
-            f"Search 'walker' ({project['search_common_matches']} matches)",
-            project["search_common"],
-            common,
-            "ms",
-            20,
-        ),
-        Pair(
-            f"Search 'son' ({project['search_many_matches']} matches)",
-            project["search_many"],
-            common,
-            "ms",
-            None,
-            "≤ 100 ms",
-            project["search_many"] <= 100,
-        ),
-        Pair(
-            f"Search 'scale_user' ({project['search_everyone_matches']} matches)",
-            project["search_everyone"],
-            common,
-            "ms",
-            None,
-            "≤ 100 ms",
-            project["search_everyone"] <= 100,
-        ),
-        Pair(
-            "Exact email",
-            project["exact_email"],
-            stock.get("exact_email"),
-            "ms",
-            50,
-            "≤ 20 ms",
-            project["exact_email"] <= 20,
-        ),
-        Pair(
-            "Exact SIS id",
-            project["exact_sis"],
-            stock.get("exact_sis"),
-            "ms",
-            50,
-            "≤ 20 ms",
-            project["exact_sis"] <= 20,
-        ),
-        *(
-            Pair(
-                f"Bulk deactivate 100k, by filter ({run})",
-                project[f"bulk_filter_{run}"],
-                stock.get("bulk"),
-                "users/s",
-                10,
-            )
-            for run in ("fresh", "again", "bloated")
-        ),
-        Pair("Bulk deactivate 100k, by ids", project["bulk_ids"], stock.get("bulk"), "users/s", 10),
-        Pair(
-            f"Import {IMPORT_ROWS:,} new people (import_data)",
-            project["import"],
-            stock.get("import"),
-            "rows/s",
-            30,
-            "≥ 35% of COPY" + (f" (now {import_share:.0%})" if import_share else ""),
-            None if import_share is None else import_share >= 0.35,
-        ),
-        Pair("Archived export, CSV", project["export"], stock.get("export"), "rows/s", 10),
-    ]
 
 
 def _as_in_production():
@@ -587,3 +479,12 @@ def bench_compare(stdout, options):
     )
     for pair in pairs(project, stock):
         stdout.write(pair.line())
+    found = floors(project, stock)
+    if found:
+        stdout.write(
+            "\nWhat the database alone takes for the writes the product must make in the same"
+            "\ntransaction (a person's row with its indexes, a history row), against the time"
+            "\nthe goal allows (bench/floors.py):"
+        )
+        for floor in found:
+            stdout.write(floor.line())

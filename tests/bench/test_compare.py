@@ -7,7 +7,8 @@ from io import StringIO
 
 import pytest
 
-from bench.compare import Pair, pairs, run_stock
+from bench.compare import run_stock
+from bench.pairs import Pair, pairs
 
 STOCK_OUTPUT = """\
 physical limit: COPY 1000000 learner rows in 22.63 s = 44,185 rows/s
