@@ -30,12 +30,12 @@ FLOOR_TAG = "bench_floor_"
 
 @dataclass
 class Floor:
-    """The seconds the database alone took for `parts`, against the seconds `allowed`."""
+    """The seconds the database alone took for `parts`, against the seconds each of the
+    goal's terms allows (`allowed`: [(term, seconds)]); the goal is met only if all are."""
 
     name: str
     parts: list[tuple[str, float]]
-    allowed: float | None
-    goal: str
+    allowed: list[tuple[str, float]]
 
     @property
     def seconds(self) -> float:
@@ -44,19 +44,22 @@ class Floor:
     @property
     def below_goal(self) -> bool | None:
         """Whether the goal asks for less time than the database alone takes."""
-        return None if self.allowed is None else self.allowed < self.seconds
+        if not self.allowed:
+            return None
+        return min(seconds for _, seconds in self.allowed) < self.seconds
 
     def line(self) -> str:
         parts = " + ".join(f"{what} {seconds:.2f} s" for what, seconds in self.parts)
         total = f" = {self.seconds:.2f} s" if len(self.parts) > 1 else ""
-        if self.allowed is None:
+        if not self.allowed:
             return f"  {self.name}: {parts}{total}"
+        allowed = ", ".join(f"{term} allows {seconds:.2f} s" for term, seconds in self.allowed)
         verdict = (
             "the goal is below what the database alone takes"
             if self.below_goal
             else "within the goal"
         )
-        return f"  {self.name}: {parts}{total}; {self.goal} allows {self.allowed:.2f} s: {verdict}"
+        return f"  {self.name}: {parts}{total}; {allowed}: {verdict}"
 
 
 def allowed_seconds(rows: int, stock_rate: float | None, times_faster: float) -> float | None:
@@ -130,31 +133,32 @@ def _columns(table: str) -> set[str]:
 
 def floors(project: dict, stock: dict) -> list[Floor]:
     """The import's and bulk deactivation's floors, from this run's figures
-    (`project["import_floor"]`, `project["bulk_floor"]`) and the stock's rates."""
+    (`project["import_floor"]`, `project["bulk_floor"]`) and the stock's. The import's goal
+    has two terms, as its pair in bench.pairs judges it: 30× the stock's rate and 35% of
+    the stock's COPY."""
     found = []
     rows = project.get("import_rows")
     if project.get("import_floor") and rows:
-        by_ratio = allowed_seconds(rows, stock.get("import"), 30)
-        copy_limit = stock.get("copy_limit")
-        by_copy = rows / (copy_limit * 0.35) if copy_limit else None
-        budgets = [b for b in (by_ratio, by_copy) if b is not None]
+        terms = [
+            ("30× the stock", allowed_seconds(rows, stock.get("import"), 30)),
+            ("35% of COPY", allowed_seconds(rows, stock.get("copy_limit"), 0.35)),
+        ]
         found.append(
             Floor(
                 f"Import {rows:,} new people",
                 project["import_floor"],
-                max(budgets) if budgets else None,
-                "30× the stock" if budgets and max(budgets) == by_ratio else "35% of COPY",
+                [(term, seconds) for term, seconds in terms if seconds is not None],
             )
         )
     bulk = project.get("bulk_floor")
     if bulk:
         changed, parts = bulk
+        allowed = allowed_seconds(changed, stock.get("bulk"), 10)
         found.append(
             Floor(
                 f"Bulk deactivate {changed:,} people (fastest run)",
                 parts,
-                allowed_seconds(changed, stock.get("bulk"), 10),
-                "10× the stock",
+                [] if allowed is None else [("10× the stock", allowed)],
             )
         )
     return found
