@@ -50,7 +50,9 @@ class StatusTabFilter(admin.SimpleListFilter):
         if chosen == self.ALL:
             return queryset
         if chosen not in UserStatus.values:
-            messages.warning(request, f"There is no status called {chosen!r}; showing Active.")
+            say_once(
+                request, messages.WARNING, f"There is no status called {chosen!r}; showing Active."
+            )
             chosen = UserStatus.ACTIVE
         return queryset.filter(status=chosen)
 
@@ -70,11 +72,17 @@ def chosen_among(request, kind: str, value: str | None, label: str) -> int | Non
         return None
     if value in {pk for pk, _ in scoped_choices(request)[kind]}:
         return int(value)
-    said = request.__dict__.setdefault("_filters_not_found", set())
-    if kind not in said:
-        said.add(kind)
-        messages.warning(request, f"That {label} was not found; showing no one.")
+    say_once(request, messages.WARNING, f"That {label} was not found; showing no one.")
     return False
+
+
+def say_once(request, level: int, text: str) -> None:
+    """A message about the list's filters, shown once however often the filters are built
+    in one request (the list and its tab counts each build them)."""
+    said = request.__dict__.setdefault("_filter_messages_said", set())
+    if text not in said:
+        said.add(text)
+        messages.add_message(request, level, text)
 
 
 class OrganisationFilter(admin.SimpleListFilter):
@@ -193,7 +201,7 @@ class DateJoinedFilter(admin.ListFilter):
         if after and before and after > before:
             self.errors.append("The “created after” date is later than the “created before” date.")
         for error in self.errors:
-            messages.error(request, error)
+            say_once(request, messages.ERROR, error)
         self.raw = {name: request.GET.get(name, "") for name in self.parameters}
 
     def has_output(self):

@@ -107,6 +107,26 @@ def test_bad_filter_input_gives_a_message_not_an_error(client, admin_user):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("created_after=2024-05-01&created_before=2024-01-01", "is later than the"),
+        ("created_after=yesterday", "is not a date"),
+        ("status=frozen", "There is no status called"),
+        ("organisation=999999", "That organisation was not found"),
+    ],
+)
+def test_a_message_about_the_filters_is_shown_once(client, admin_user, query, message):
+    """The filters are built twice per page (the list and its tab counts); their message
+    about bad input was shown once for each."""
+    from django.contrib.messages import get_messages
+
+    sign_in(client, admin_user)
+    response = client.get(f"{CHANGELIST}?{query}")
+    shown = [str(m) for m in get_messages(response.wsgi_request) if message in str(m)]
+    assert len(shown) == 1, shown
+
+
 def test_users_page_query_count_does_not_grow_with_rows(client, admin_user, make_user):
     sign_in(client, admin_user)
     for _ in range(3):
