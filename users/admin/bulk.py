@@ -4,10 +4,12 @@ matching" across pages (Django's select-across), and every one calls a service."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.urls import reverse
 from enrollments import services as enrollment_services
 from enrollments.models import Course, EnrollmentType, Section
 from enrollments.selectors import EnrolPlan, consumption_sentence, enrolment_plan
-from lms_admin.plumbing.counting import capped_count
+from lms_admin.plumbing.counting import COUNT_CAP, capped_count
 from lms_admin.plumbing.errors import DomainError
 from users import services
 from users.admin.user_pages import remember_credentials
@@ -97,8 +99,34 @@ def _consumption(queryset) -> str:
     return consumption_sentence(queryset.order_by().values("id"), single=False)
 
 
-def _names(queryset, limit=PREVIEW_NAMES):
-    return list(queryset.order_by("username")[:limit])
+@dataclass
+class PreviewNames:
+    """The first people of a bulk page's set, by username, and how many more it holds."""
+
+    people: list
+    more: int = 0  # beyond the people listed; at most COUNT_CAP, then "or more"
+    more_capped: bool = False
+
+    def __bool__(self):
+        return bool(self.people)
+
+
+def _names(queryset, limit=PREVIEW_NAMES) -> PreviewNames:
+    people = list(queryset.order_by("username")[: limit + 1])
+    if len(people) <= limit:
+        return PreviewNames(people)
+    total = capped_count(queryset)
+    return PreviewNames(people[:limit], min(total, COUNT_CAP) - limit, total > COUNT_CAP)
+
+
+def _admin_accounts(queryset) -> list:
+    """The people of a bulk change who run this admin (training admins, managers, power
+    users, superusers): a "select all" can take them in unseen among thousands."""
+    return list(
+        queryset.filter(Q(is_staff=True) | Q(is_superuser=True))
+        .prefetch_related("groups")
+        .order_by("username")[: PREVIEW_NAMES + 1]
+    )
 
 
 class BulkActions:
@@ -165,6 +193,7 @@ class BulkActions:
                     _consumption(queryset.filter(status=UserStatus.ACTIVE)),
                 ],
                 names=_names(queryset.filter(status=UserStatus.ACTIVE)),
+                admin_accounts=_admin_accounts(queryset.filter(status=UserStatus.ACTIVE)),
                 button="Deactivate",
             )
         outcome = self._domain(

@@ -53,6 +53,35 @@ def test_bulk_on_all_matching_across_pages(client, admin_user, make_user):
     assert User.objects.get(last_name="Permanent").status == UserStatus.ACTIVE
 
 
+def test_bulk_preview_says_how_many_it_does_not_list(client, admin_user, make_user):
+    from users.admin.bulk import PREVIEW_NAMES
+
+    people = [make_user() for _ in range(PREVIEW_NAMES + 3)]
+    sign_in(client, admin_user)
+    page = bulk(client, "deactivate_selected", people).content.decode()
+    assert f"{PREVIEW_NAMES + 3} active users become inactive" in page
+    assert f"The first {PREVIEW_NAMES}, by username:" in page
+    assert "and 3 more." in page
+    few = bulk(client, "deactivate_selected", people[:2]).content.decode()
+    assert "Among them:" in few and "more." not in few
+
+
+def test_bulk_deactivate_names_the_people_who_run_the_admin_first(
+    client, admin_user, make_user, manager
+):
+    """Among a "select all" of thousands, a manager or power user would be one name in the
+    count: the confirmation names them, and says they lose their access too."""
+    learners = [make_user() for _ in range(3)]
+    sign_in(client, admin_user)
+    page = bulk(client, "deactivate_selected", [*learners, manager]).content.decode()
+    assert "Among them are people who run this admin; they lose their access too" in page
+    warning = page.split('class="bulk-admin-accounts"')[1].split("</div>")[0]
+    assert "(manager, Manager)" in warning
+    assert all(learner.username not in warning for learner in learners)
+    plain = bulk(client, "deactivate_selected", learners).content.decode()
+    assert "people who run this admin" not in plain
+
+
 def test_bulk_action_on_nothing_says_so(client, admin_user):
     sign_in(client, admin_user)
     response = client.post(
