@@ -5,6 +5,8 @@ counts following a switch, in a real browser."""
 import re
 
 import pytest
+from django.utils import dateformat
+from django.utils.timezone import localtime
 
 from tests.e2e.test_users_page import search, sign_in, switch
 from users import services
@@ -39,15 +41,34 @@ def test_deactivate_from_the_card_with_a_reason(page, admin_user, make_user):
     dialog.get_by_label("Reason").fill("Left the company")
     dialog.get_by_role("button", name="Confirm").click()
     page.get_by_text("is inactive: no access from now on").wait_for()
-    page.get_by_role("button", name="Close").click()
+    # Closing the outcome reads the card again: its status line, not only the badge.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Close").click()
 
     assert card_switch.get_attribute("aria-checked") == "false"
     assert page.locator(".user-card-status .status-badge").inner_text() == "Inactive"
     learner.refresh_from_db()
     assert learner.status == UserStatus.INACTIVE
     assert learner.history.first().history_change_reason == "Left the company"
-    page.reload()
-    assert page.locator(".user-card-status .status-badge").inner_text() == "Inactive"
+    since = dateformat.format(localtime(learner.status_changed_at), "j M Y H:i")
+    assert f"since {since}" in page.locator(".user-card-status").inner_text()
+
+
+def test_a_second_click_on_confirm_sends_nothing_more(page, admin_user, make_user):
+    learner = make_user(username="jo.quick", first_name="Jo", last_name="Quick")
+    sign_in(page, "admin")
+    page.goto(f"/admin/users/user/{learner.pk}/change/")
+    sent = []
+    page.on("request", lambda request: sent.append(request) if "/toggle/" in request.url else None)
+    page.locator(".user-card-name").get_by_role("switch", name="Active: jo.quick").click()
+    page.get_by_role("dialog").get_by_text("Deactivate Jo Quick?").wait_for()
+    page.evaluate(
+        "() => { const b = document.getElementById('lifecycle-confirm');"
+        " b.click(); b.click(); b.click(); }"
+    )
+    page.get_by_text("is inactive: no access from now on").wait_for()
+    assert [request.method for request in sent] == ["POST"]
+    assert learner.history.count() == 2, "created, then deactivated once"
 
 
 def test_reactivate_someone_without_email_shows_the_password_once(page, admin_user, make_user):
@@ -66,7 +87,8 @@ def test_reactivate_someone_without_email_shows_the_password_once(page, admin_us
     shown.wait_for()
     password = shown.inner_text().strip()
     assert len(password) == 12
-    page.get_by_role("button", name="Close").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Close").click()
     assert password not in page.content()
     assert card_switch.get_attribute("aria-checked") == "true"
     assert page.locator(".user-card-status .status-badge").inner_text() == "Active"

@@ -61,7 +61,13 @@
     const outcome = document.getElementById("lifecycle-outcome");
     const reason = document.getElementById("lifecycle-reason");
     const error = document.getElementById("lifecycle-error");
+    const confirmButton = document.getElementById("lifecycle-confirm");
     let current = null;
+    let sending = false;
+    // On the card, the status line ("Inactive since ..."), the segments' note and the
+    // buttons all follow the status: after a change, the card is read again when its
+    // outcome is closed, so that every part of it is the server's.
+    let reloadOnClose = false;
 
     function open(link) {
       current = link;
@@ -142,6 +148,11 @@
     });
     document.getElementById("lifecycle-form").addEventListener("submit", function (event) {
       event.preventDefault();
+      // One change per confirmation: a second click while the first is on its way would
+      // only be refused (409) for asking the same change again.
+      if (sending) return;
+      sending = true;
+      confirmButton.disabled = true;
       const link = current;
       const body = new URLSearchParams();
       body.set("reason", reason.value);
@@ -163,12 +174,20 @@
           }
           dialog.close();
           updateRow(link, data);
+          if (!link.closest("tr")) reloadOnClose = true;
           showOutcome(data);
         })
         .catch(function () {
           error.textContent = "The change could not be sent. Check your connection and try again.";
           error.hidden = false;
+        })
+        .finally(function () {
+          sending = false;
+          confirmButton.disabled = false;
         });
+    });
+    outcome.addEventListener("close", function () {
+      if (reloadOnClose) window.location.reload();
     });
     document.getElementById("lifecycle-outcome-close").addEventListener("click", function () {
       outcome.close();
