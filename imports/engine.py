@@ -312,6 +312,7 @@ def _checked(job: ImportJob, result: Walk) -> None:
         "errors": result.errors,
         "notes": result.notes,
         "new_people": result.newcomers.as_finding(),
+        "sign_in_note": result.newcomers.sign_in_note(),
     }
     job.counts = {outcome: result.counts.get(outcome, 0) for outcome in RowOutcome.values}
 

@@ -30,21 +30,27 @@ class NewPeople:
                     self.without_email += 1
 
     def notes(self) -> list[str]:
-        notes = []
-        if self.without_organisation:
-            notes.append(
-                f"{self.without_organisation:,} new {_people(self.without_organisation)} "
-                "no organisation: the file has no organisation column for them and none was "
-                "chosen on upload, so they will be under “No organisation”. Upload the file "
-                "again with an organisation chosen if they belong to one."
-            )
-        if self.active:
-            notes.append(
-                f"{self.active:,} new active {_people(self.active, verb='need')} a way to "
-                "sign in: when you confirm, choose a link by email or a temporary password "
-                "(on the command line: --sign-in link or password)."
-            )
-        return notes
+        """What the preview says of the file's new people, whatever happens next."""
+        if not self.without_organisation:
+            return []
+        return [
+            f"{self.without_organisation:,} new {_people(self.without_organisation)} "
+            "no organisation: the file has no organisation column for them and none was "
+            "chosen on upload, so they will be under “No organisation”. Upload the file "
+            "again with an organisation chosen if they belong to one."
+        ]
+
+    def sign_in_note(self) -> str:
+        """The choice that confirming asks for, said on the command line (the admin's
+        preview asks it beside its Confirm button instead, and only while it can be
+        confirmed); empty when no new person is active."""
+        if not self.active:
+            return ""
+        return (
+            f"{self.active:,} new active {_people(self.active, verb='need')} a way to "
+            "sign in: when you confirm, choose a link by email or a temporary password "
+            "(on the command line: --sign-in link or password)."
+        )
 
     def as_finding(self) -> dict:
         return {

@@ -69,6 +69,30 @@ def test_the_preview_warns_about_new_people_without_organisation(
     assert "have no organisation" not in client.get(job_url(job)).content.decode()
 
 
+def test_the_sign_in_question_is_asked_only_while_the_preview_can_be_confirmed(
+    admin_client_for,  # noqa: F811
+    admin_user,
+    organisation,
+    django_capture_on_commit_callbacks,
+):
+    """The preview asks how the new people sign in beside its Confirm button; once the
+    import is done, or when errors stop it, no note still says "when you confirm"."""
+    client = admin_client_for(admin_user)
+    job = preview(client, django_capture_on_commit_callbacks, organisation=organisation.pk)
+    page = client.get(job_url(job)).content.decode()
+    assert "How do the 2 new active people sign in?" in page
+    assert "when you confirm" not in page
+    job = confirm_with(client, django_capture_on_commit_callbacks, job, "link")
+    done = client.get(job_url(job)).content.decode()
+    assert "when you confirm" not in done and "sign in?" not in done
+
+    ImportJob.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, NEWCOMERS + "N-3,nell,Nell,New,not-an-email,active\n")
+    stopped = client.get(job_url(ImportJob.objects.get())).content.decode()
+    assert "stop" in stopped and "when you confirm" not in stopped
+
+
 def test_links_by_email_and_a_temporary_password_for_who_has_no_email(
     admin_client_for,  # noqa: F811
     admin_user,

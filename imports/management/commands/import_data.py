@@ -165,6 +165,8 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(message))
         for message in job.findings.get("notes", []):
             self.stdout.write(message)
+        if job.findings.get("sign_in_note"):
+            self.stdout.write(job.findings["sign_in_note"])
         if job.layout:
             self.stdout.write(f"Read as {job.layout}.")
         counts = ", ".join(
