@@ -115,7 +115,7 @@ def _names(queryset, limit=PREVIEW_NAMES) -> PreviewNames:
     people = list(queryset.order_by("username")[: limit + 1])
     if len(people) <= limit:
         return PreviewNames(people)
-    total = capped_count(queryset)
+    total = capped_count(queryset, COUNT_CAP)
     return PreviewNames(people[:limit], min(total, COUNT_CAP) - limit, total > COUNT_CAP)
 
 

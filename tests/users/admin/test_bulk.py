@@ -66,6 +66,16 @@ def test_bulk_preview_says_how_many_it_does_not_list(client, admin_user, make_us
     assert "Among them:" in few and "more." not in few
 
 
+def test_bulk_preview_beyond_the_count_cap_says_so(client, admin_user, make_user, monkeypatch):
+    from users.admin.bulk import PREVIEW_NAMES
+
+    monkeypatch.setattr("users.admin.bulk.COUNT_CAP", PREVIEW_NAMES + 2)
+    people = [make_user() for _ in range(PREVIEW_NAMES + 5)]
+    sign_in(client, admin_user)
+    page = bulk(client, "deactivate_selected", people).content.decode()
+    assert "and 2+ more." in page
+
+
 def test_bulk_deactivate_names_the_people_who_run_the_admin_first(
     client, admin_user, make_user, manager
 ):
