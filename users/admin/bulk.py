@@ -104,7 +104,7 @@ class PreviewNames:
     """The first people of a bulk page's set, by username, and how many more it holds."""
 
     people: list
-    more: int = 0  # beyond the people listed; at most COUNT_CAP, then "or more"
+    more: int = 0  # beyond the people listed; counted up to COUNT_CAP, then written "N+"
     more_capped: bool = False
 
     def __bool__(self):
